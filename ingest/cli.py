@@ -1,0 +1,177 @@
+"""The `blok` command: ingest, search, serve, eval, model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipelines.errors import BlokError
+from pipelines.settings import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FILES_SKIPPED = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="blok", description="Knowledge search for the Benchlearning of municipal job centres."
+    )
+    parser.add_argument("--data-dir", type=Path, help="where everything lives (default ./data)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="add files or folders to the index")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--report", type=Path, help="write the report as JSON to this file")
+    ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query")
+    search.add_argument("--top-k", type=int, default=None)
+    search.add_argument("--kind", action="append", default=[], help="document kind (repeatable)")
+    search.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
+    search.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
+    search.add_argument("--job-centre", action="append", default=[], help="job centre")
+    search.add_argument("--year-from", type=int)
+    search.add_argument("--year-to", type=int)
+    search.add_argument("--json", action="store_true", help="print the API's JSON response")
+
+    serve = commands.add_parser("serve", help="run the API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+
+    evaluate = commands.add_parser("eval", help="measure retrieval quality on gold sets")
+    evaluate.add_argument(
+        "datasets",
+        nargs="*",
+        default=["demo"],
+        help="`demo`, `xquad-de`, `omosqa-de-dev` or a folder with corpus.jsonl + queries.jsonl",
+    )
+    evaluate.add_argument("--limit", type=int, default=None, help="evaluate only N questions")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    commands.add_parser("model", help="provision the default embedding model (no download)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `blok` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"error: invalid settings:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handlers = {
+        "ingest": command_ingest,
+        "search": command_search,
+        "serve": command_serve,
+        "eval": command_eval,
+        "model": command_model,
+    }
+    try:
+        return handlers[args.command](settings, args)
+    except BlokError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok ingest PATH...`."""
+    from tqdm import tqdm
+
+    from ingest.discovery import discover_files
+    from ingest.runner import run_ingest
+
+    files = discover_files(args.paths)
+    bar = tqdm(total=len(files), unit="file", disable=args.no_progress, file=sys.stderr)
+
+    def advance(path: Path, entry: object) -> None:
+        bar.set_postfix_str(path.name[-40:])
+        bar.update()
+
+    try:
+        report = run_ingest(settings, files, advance)
+    finally:
+        bar.close()
+    print(report.render())
+    if args.report:
+        args.report.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    return EXIT_FILES_SKIPPED if report.count("skipped") else EXIT_OK
+
+
+def command_search(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok search "frage"`."""
+    from pipelines.filters import SearchFilters
+    from search_service.engine import build_search_engine
+    from search_service.schemas import SearchRequest
+
+    filters = SearchFilters(
+        kind=args.kind,
+        ring=args.ring,
+        topic=args.topic,
+        job_centre=args.job_centre,
+        year_from=args.year_from,
+        year_to=args.year_to,
+    )
+    request = SearchRequest(query=args.query, top_k=args.top_k, filters=filters)
+    engine = build_search_engine(settings)
+    try:
+        response = engine.search(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return EXIT_OK
+    if not response.results:
+        print("Keine Treffer.")
+    for rank, hit in enumerate(response.results, start=1):
+        where = f"{hit.source_name}, S. {hit.page}"
+        print(f"{rank}. {hit.title} ({where}) [{hit.score:.3f}]")
+        if hit.section:
+            print(f"   Abschnitt: {hit.section}")
+        text = " ".join(hit.text.split())
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+    return EXIT_OK
+
+
+def command_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok serve --host H --port P`."""
+    import uvicorn
+
+    from search_service.app import create_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return EXIT_OK
+
+
+def command_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok eval [DATASET...]`."""
+    from evaluation.runner import run_evaluation
+
+    print(run_evaluation(settings, args.datasets, limit=args.limit, as_json=args.json))
+    return EXIT_OK
+
+
+def command_model(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok model`: build the default model now (setup does this once)."""
+    from pipelines.embedding_model import resolve_embedding_model
+
+    print(resolve_embedding_model(settings.embedding.model, settings.models_dir))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

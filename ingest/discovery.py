@@ -1,0 +1,40 @@
+"""Find the files to ingest under the given paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.errors import InvalidRequestError
+
+SIDECAR_SUFFIX = ".meta.yaml"
+IGNORED_NAMES = {"_manifest.yaml", "README.md", "LICENSE.md"}
+
+
+def is_ingestible(path: Path) -> bool:
+    """Files that are documents: not sidecars, not hidden, not folder notes."""
+    return (
+        path.is_file()
+        and not path.name.startswith((".", "~$"))
+        and not path.name.endswith(SIDECAR_SUFFIX)
+        and path.name not in IGNORED_NAMES
+    )
+
+
+def discover_files(paths: list[Path]) -> list[Path]:
+    """Files given directly plus every ingestible file below given folders, sorted, no repeats.
+
+    Raises:
+        InvalidRequestError: a path does not exist.
+    """
+    found: dict[Path, None] = {}
+    for path in paths:
+        if not path.exists():
+            raise InvalidRequestError(f"{path} does not exist")
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                relative_parts = candidate.relative_to(path).parts
+                if is_ingestible(candidate) and not any(p.startswith(".") for p in relative_parts):
+                    found.setdefault(candidate.resolve(), None)
+        else:
+            found.setdefault(path.resolve(), None)
+    return list(found)

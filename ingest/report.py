@@ -1,0 +1,66 @@
+"""The ingest report: one entry per file, and a summary."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+EntryStatus = Literal["indexed", "unchanged", "skipped"]
+
+
+@dataclass
+class ReportEntry:
+    """What happened to one file."""
+
+    source: str
+    status: EntryStatus
+    document_id: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    code: str | None = None
+    reason: str | None = None
+    skipped_pages: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """All entries of one ingest run."""
+
+    entries: list[ReportEntry] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: EntryStatus) -> int:
+        """Entries with this status."""
+        return sum(entry.status == status for entry in self.entries)
+
+    def summary(self) -> dict[str, Any]:
+        """Totals of the run."""
+        indexed = [entry for entry in self.entries if entry.status == "indexed"]
+        return {
+            "files": len(self.entries),
+            "indexed": len(indexed),
+            "unchanged": self.count("unchanged"),
+            "skipped": self.count("skipped"),
+            "pages": sum(entry.pages for entry in indexed),
+            "chunks": sum(entry.chunks for entry in indexed),
+            "seconds": round(self.seconds, 2),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable report."""
+        return {"summary": self.summary(), "entries": [asdict(e) for e in self.entries]}
+
+    def render(self) -> str:
+        """A human-readable summary with every skipped file and its reason."""
+        totals = self.summary()
+        lines = [
+            f"{totals['files']} files: {totals['indexed']} indexed, {totals['unchanged']} "
+            f"unchanged, {totals['skipped']} skipped; {totals['pages']} pages, "
+            f"{totals['chunks']} chunks in {totals['seconds']:.1f} s"
+        ]
+        for entry in self.entries:
+            if entry.status == "skipped":
+                lines.append(f"  skipped {entry.source}: [{entry.code}] {entry.reason}")
+            for page in entry.skipped_pages:
+                lines.append(f"  page {page['page']} of {entry.source} left out: {page['reason']}")
+        return "\n".join(lines)

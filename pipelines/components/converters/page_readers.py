@@ -1,0 +1,96 @@
+"""Read one file into its page texts. Markdown is turned into plain text with its headings noted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from pipelines.errors import ConversionError, ErrorCode
+
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+MARKDOWN_INLINE = (
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+)
+
+
+@dataclass
+class RawPage:
+    """The text of one page (1-based number) and, for Markdown, its headings (level, text)."""
+
+    number: int
+    text: str
+    headings: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_pdf_pages(path: Path) -> list[RawPage]:
+    """Text of every page through pypdf; pages without a text layer come back empty."""
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ConversionError(
+                f"{path.name} is encrypted with a password", code=ErrorCode.CONVERSION_FAILED
+            )
+        return [
+            RawPage(number, page.extract_text() or "")
+            for number, page in enumerate(reader.pages, start=1)
+        ]
+    except ConversionError:
+        raise
+    except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
+        raise ConversionError(f"{path.name} is not a readable PDF: {exc}") from exc
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), falling back to Windows-1252."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ConversionError(f"{name}: text is neither UTF-8 nor Windows-1252") from exc
+
+
+def read_text_pages(path: Path) -> list[RawPage]:
+    """A plain text file; form feeds separate pages."""
+    text = decode_text(path.read_bytes(), path.name)
+    return [RawPage(number, page) for number, page in enumerate(text.split("\f"), start=1)]
+
+
+def markdown_to_plain(markdown: str) -> tuple[str, list[tuple[int, str]]]:
+    """Strip Markdown syntax line by line; return the text and its headings (level 0 = `#`)."""
+    lines: list[str] = []
+    headings: list[tuple[int, str]] = []
+    in_code = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            continue
+        heading = None if in_code else MARKDOWN_HEADING.match(line)
+        if heading:
+            line = _strip_inline(heading.group(2))
+            headings.append((len(heading.group(1)) - 1, line))
+        elif not in_code:
+            line = _strip_inline(re.sub(r"^\s*>\s?", "", line))
+        lines.append(line)
+    return "\n".join(lines), headings
+
+
+def _strip_inline(line: str) -> str:
+    for pattern, replacement in MARKDOWN_INLINE:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+def read_markdown_pages(path: Path) -> list[RawPage]:
+    """A Markdown file as one page of plain text."""
+    text, headings = markdown_to_plain(decode_text(path.read_bytes(), path.name))
+    return [RawPage(1, text, headings)]

@@ -1,0 +1,94 @@
+"""`PageCleaner`: normalise page text before it is split; offsets later index the cleaned text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import Any
+
+from haystack import Document, component
+
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+PAGE_NUMBER_LINE = re.compile(r"^(?:Seite\s+\d+(?:\s+von\s+\d+)?|[-–]\s*\d+\s*[-–])$")
+BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# "Eingliederungs-\nleistungen" -> "Eingliederungsleistungen", but not "Kreis-\nund Städte".
+LINE_END_HYPHEN = re.compile(r"(?<=[a-zäöüß])-\n(?!(?:und|oder|bzw|sowie|bis|als)\b)(?=[a-zäöüß])")
+
+
+def clean_line(line: str) -> str:
+    """Collapse spaces and trim one line."""
+    return SPACES.sub(" ", line).strip()
+
+
+def clean_page_text(text: str) -> str:
+    """Normalise Unicode, whitespace, page-number lines and words hyphenated at line ends."""
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [clean_line(line) for line in text.split("\n")]
+    lines = [line for line in lines if not PAGE_NUMBER_LINE.match(line)]
+    while lines and (not lines[-1] or BARE_NUMBER.match(lines[-1])):
+        lines.pop()
+    while lines and (not lines[0] or BARE_NUMBER.match(lines[0])):
+        lines.pop(0)
+    text = LINE_END_HYPHEN.sub("", "\n".join(lines))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def line_shape(line: str) -> str:
+    """A line with its digits blurred, so "Seite 3" and "Seite 4" count as one running line."""
+    return re.sub(r"\d+", "#", line.strip().casefold())
+
+
+def running_lines(texts: list[str], edge_lines: int = 2) -> set[str]:
+    """Shapes of lines at the top or bottom of more than half of the pages (3 pages or more)."""
+    if len(texts) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        lines = [line for line in text.split("\n") if line.strip()]
+        counts.update({line_shape(line) for line in lines[:edge_lines] + lines[-edge_lines:]})
+    return {shape for shape, count in counts.items() if count > len(texts) / 2 and shape}
+
+
+def drop_running_lines(text: str, shapes: set[str], edge_lines: int = 2) -> str:
+    """Remove running headers and footers from the top and bottom lines of one page."""
+    if not shapes:
+        return text
+    lines = text.split("\n")
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    edges = set(filled[:edge_lines] + filled[-edge_lines:])
+    kept = [
+        line
+        for index, line in enumerate(lines)
+        if index not in edges or line_shape(line) not in shapes
+    ]
+    return "\n".join(kept)
+
+
+@component
+class PageCleaner:
+    """Clean page documents: whitespace, hyphenation, page numbers, running headers and footers.
+
+    Pages that end up empty are dropped.
+    """
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        """Return cleaned copies of the page documents."""
+        texts = [clean_page_text(page.content or "") for page in documents]
+        by_document: dict[str, list[str]] = {}
+        for page, text in zip(documents, texts, strict=True):
+            by_document.setdefault(str(page.meta.get("document_id")), []).append(text)
+        shapes = {key: running_lines(pages) for key, pages in by_document.items()}
+        cleaned: list[Document] = []
+        for page, text in zip(documents, texts, strict=True):
+            text = drop_running_lines(text, shapes[str(page.meta.get("document_id"))]).strip()
+            if not text:
+                continue
+            meta = dict(page.meta)
+            if "headings" in meta:
+                meta["headings"] = [[level, clean_line(title)] for level, title in meta["headings"]]
+            cleaned.append(Document(content=text, meta=meta))
+        return {"documents": cleaned}

@@ -1,0 +1,87 @@
+"""`HybridRetriever`: dense and BM25 candidates from the store, fused and capped per document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from haystack import Document, component
+from haystack.dataclasses import SparseEmbedding
+
+from pipelines.components.retrievers.fusion import cap_per_document, fuse
+from pipelines.filters import SearchFilters
+from pipelines.stores.base import ChunkStore, ScoredChunk
+
+RetrievalMode = Literal["hybrid", "dense", "sparse"]
+
+
+def chunk_document(chunk: ScoredChunk, side_scores: dict[str, float]) -> Document:
+    """A store hit as a Haystack Document (payload in meta, text as content)."""
+    meta = {key: value for key, value in chunk.payload.items() if key != "text"}
+    meta["retrieval_scores"] = side_scores
+    return Document(
+        id=chunk.chunk_id, content=chunk.payload.get("text", ""), meta=meta, score=chunk.score
+    )
+
+
+@component
+class HybridRetriever:
+    """Retrieve chunks by dense similarity and German BM25 under metadata filters, then fuse."""
+
+    def __init__(
+        self,
+        *,
+        store: ChunkStore,
+        fusion: str = "minmax",
+        dense_weight: float = 1.0,
+        sparse_weight: float = 0.3,
+        rrf_k: int = 60,
+        candidates: int = 50,
+        per_document_cap: int = 3,
+        mode: RetrievalMode = "hybrid",
+    ) -> None:
+        self.store = store
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+        self.sparse_weight = sparse_weight
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.per_document_cap = per_document_cap
+        self.mode = mode
+
+    @component.output_types(documents=list[Document])
+    def run(
+        self,
+        query_embedding: list[float],
+        query_sparse_embedding: SparseEmbedding,
+        filters: SearchFilters | None = None,
+        top_k: int = 10,
+        mode: RetrievalMode | None = None,
+    ) -> dict[str, Any]:
+        """Return the `top_k` best chunks; `mode` overrides the configured retrieval mode."""
+        mode = mode or self.mode
+        conditions = (filters or SearchFilters()).conditions()
+        limit = max(self.candidates, top_k)
+        dense: list[ScoredChunk] = []
+        sparse: list[ScoredChunk] = []
+        if mode in ("hybrid", "dense"):
+            dense = self.store.query_dense(query_embedding, conditions, limit)
+        if mode in ("hybrid", "sparse") and query_sparse_embedding.indices:
+            sparse = self.store.query_sparse(
+                list(query_sparse_embedding.indices),
+                list(query_sparse_embedding.values),
+                conditions,
+                limit,
+            )
+        if mode == "hybrid":
+            fused = fuse(
+                [(dense, self.dense_weight), (sparse, self.sparse_weight)], self.fusion, self.rrf_k
+            )
+        else:
+            fused = dense or sparse
+        side_scores = {chunk.chunk_id: {"dense": None, "sparse": None} for chunk in fused}
+        for side, ranking in (("dense", dense), ("sparse", sparse)):
+            for chunk in ranking:
+                if chunk.chunk_id in side_scores:
+                    side_scores[chunk.chunk_id][side] = chunk.score
+        capped = cap_per_document(fused, self.per_document_cap)[:top_k]
+        return {"documents": [chunk_document(c, side_scores[c.chunk_id]) for c in capped]}

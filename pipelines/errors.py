@@ -1,0 +1,93 @@
+"""Domain errors of the service.
+
+Every error the service raises on purpose derives from `BlokError` and carries an `ErrorCode`;
+the HTTP layer maps the code to a status, the CLI prints the message. Third-party errors are
+wrapped at the boundary (``raise StoreError(...) from exc``)::
+
+    BlokError
+    ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
+    ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
+    ├── MetadataError            a sidecar or manifest with an invalid field (rejects one file)
+    ├── ConversionError          a file that cannot be turned into text (rejects one file)
+    ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
+    └── StoreError               the vector store cannot be opened or answered wrongly (HTTP 503)
+        └── StoreLockedError     the embedded store is held by another process
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Stable machine-readable error codes, shared by the API and the ingest report."""
+
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    INVALID_METADATA = "invalid_metadata"
+    CONVERSION_FAILED = "conversion_failed"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    EMPTY_DOCUMENT = "empty_document"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    STORE_UNAVAILABLE = "store_unavailable"
+    STORE_LOCKED = "store_locked"
+    INTERNAL = "internal_error"
+
+
+class BlokError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidRequestError(BlokError):
+    """A caller sent something the service cannot work with."""
+
+    code = ErrorCode.INVALID_REQUEST
+
+
+class NotFoundError(BlokError):
+    """The thing asked for does not exist (or the caller may not see it)."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class MetadataError(BlokError):
+    """Metadata of one file is invalid; the message names the field and the allowed values."""
+
+    code = ErrorCode.INVALID_METADATA
+
+
+class ConversionError(BlokError):
+    """A file could not be turned into text."""
+
+    code = ErrorCode.CONVERSION_FAILED
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ModelUnavailableError(BlokError):
+    """The embedding model cannot be provisioned or loaded."""
+
+    code = ErrorCode.MODEL_UNAVAILABLE
+
+
+class StoreError(BlokError):
+    """The vector store failed."""
+
+    code = ErrorCode.STORE_UNAVAILABLE
+
+
+class StoreLockedError(StoreError):
+    """The embedded store is open in another process (one process at a time)."""
+
+    code = ErrorCode.STORE_LOCKED

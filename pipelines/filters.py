@@ -1,0 +1,87 @@
+"""Metadata filters of a search, independent of the store back end.
+
+`SearchFilters` is what callers send; `FieldMatch` and `FieldRange` are the neutral conditions the
+store adapters translate into their own filter models, so Edge and qdrant-client filter alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.metadata import DocumentKind, normalize_ring
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    """The payload field holds (or, for lists, contains) one of `values`."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FieldRange:
+    """The numeric payload field lies in [`gte`, `lte`] (open where None)."""
+
+    key: str
+    gte: int | None = None
+    lte: int | None = None
+
+
+Condition = FieldMatch | FieldRange
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str | int) else list(value)
+
+
+class SearchFilters(BaseModel):
+    """Metadata filters; each field takes one value or a list (any of them matches)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: list[DocumentKind] = Field(default_factory=list, description="Document kinds.")
+    ring: list[str] = Field(default_factory=list, description="Rings, e.g. `vr3` or `VR 3`.")
+    year_from: int | None = Field(default=None, ge=1990, le=2100, description="Earliest year.")
+    year_to: int | None = Field(default=None, ge=1990, le=2100, description="Latest year.")
+    topic: list[str] = Field(default_factory=list, description="Topics (case-insensitive).")
+    job_centre: list[str] = Field(default_factory=list, description="Job centres.")
+    document_id: list[str] = Field(default_factory=list, description="Document ids.")
+
+    @field_validator("kind", "topic", "job_centre", "document_id", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> list[Any]:
+        return _as_list(value)
+
+    @field_validator("ring", mode="before")
+    @classmethod
+    def _rings(cls, value: Any) -> list[str]:
+        return [normalize_ring(item) for item in _as_list(value)]
+
+    @model_validator(mode="after")
+    def _check_years(self) -> SearchFilters:
+        if self.year_from and self.year_to and self.year_from > self.year_to:
+            raise ValueError("year_from must not be later than year_to")
+        return self
+
+    def conditions(self) -> list[Condition]:
+        """All conditions; every one must hold."""
+        result: list[Condition] = []
+        pairs = (
+            ("kind", [kind.value for kind in self.kind]),
+            ("ring", self.ring),
+            ("topic_keys", [topic.casefold() for topic in self.topic]),
+            ("job_centre_key", [centre.casefold() for centre in self.job_centre]),
+            ("document_id", self.document_id),
+        )
+        for key, values in pairs:
+            if values:
+                result.append(FieldMatch(key, tuple(values)))
+        if self.year_from is not None or self.year_to is not None:
+            result.append(FieldRange("year", self.year_from, self.year_to))
+        return result

@@ -1,0 +1,112 @@
+"""Document metadata: the fields every chunk carries, their allowed values and normalisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RING_PATTERN = re.compile(r"^\s*(?:vr|vergleichsring)?\s*(\d{1,2})\s*$", re.IGNORECASE)
+VISIBILITY_PATTERN = re.compile(r"^(public|programme|office|ring:vr\d{1,2}(,vr\d{1,2})*)$")
+
+
+class DocumentKind(StrEnum):
+    """Kinds of documents the programme produces."""
+
+    PROTOKOLL = "protokoll"
+    EVALUATIONSBERICHT = "evaluationsbericht"
+    TAGUNGSMATERIAL = "tagungsmaterial"
+    PRAXISBEISPIEL = "praxisbeispiel"
+    SONSTIGES = "sonstiges"
+
+
+def normalize_ring(value: Any) -> str:
+    """Turn `VR 3`, `vr3`, `Vergleichsring 3` or `3` into the ring id `vr3`."""
+    match = RING_PATTERN.match(str(value))
+    if not match or not 1 <= int(match.group(1)) <= 99:
+        raise ValueError(f"ring must look like 'vr3' or 'VR 3', got {value!r}")
+    return f"vr{int(match.group(1))}"
+
+
+def normalize_visibility(value: Any) -> str:
+    """Check and normalise a visibility: `public`, `programme`, `office` or `ring:vr3[,vr5]`."""
+    text = str(value).strip()
+    if text.lower().startswith("ring:"):
+        rings = [normalize_ring(part) for part in text[5:].split(",") if part.strip()]
+        text = "ring:" + ",".join(rings)
+    if not VISIBILITY_PATTERN.match(text):
+        raise ValueError(
+            f"visibility must be one of public, programme, office, ring:<id>; got {value!r}"
+        )
+    return text
+
+
+def parse_document_date(value: Any) -> dt.date | None:
+    """Accept an ISO date (`2019-05-14`), a month (`2019-05`) or a year (`2019`)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for pattern, fmt in ((r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"), (r"^\d{4}-\d{2}$", "%Y-%m")):
+        if re.match(pattern, text):
+            return dt.datetime.strptime(text, fmt).date()
+    if re.match(r"^\d{4}$", text):
+        return dt.date(int(text), 1, 1)
+    raise ValueError(f"date must be YYYY-MM-DD, YYYY-MM or YYYY; got {value!r}")
+
+
+class DocumentMetadata(BaseModel):
+    """Metadata of one document, as given in its sidecar file or derived with defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    kind: DocumentKind = DocumentKind.SONSTIGES
+    ring: str | None = None
+    date: dt.date | None = None
+    job_centre: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    visibility: str = "programme"
+
+    @field_validator("ring", mode="before")
+    @classmethod
+    def _ring(cls, value: Any) -> str | None:
+        return None if value in (None, "") else normalize_ring(value)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> dt.date | None:
+        return parse_document_date(value)
+
+    @field_validator("visibility", mode="before")
+    @classmethod
+    def _visibility(cls, value: Any) -> str:
+        return normalize_visibility(value)
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _topics(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        items = [value] if isinstance(value, str) else list(value)
+        return [str(item).strip() for item in items if str(item).strip()]
+
+    def payload_fields(self) -> dict[str, Any]:
+        """The metadata as stored on every chunk (plus lower-case keys for filtering)."""
+        return {
+            "kind": self.kind.value,
+            "ring": self.ring,
+            "date": self.date.isoformat() if self.date else None,
+            "year": self.date.year if self.date else None,
+            "job_centre": self.job_centre,
+            "job_centre_key": self.job_centre.casefold() if self.job_centre else None,
+            "topics": self.topics,
+            "topic_keys": [topic.casefold() for topic in self.topics],
+            "visibility": self.visibility,
+        }

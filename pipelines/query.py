@@ -1,0 +1,78 @@
+"""The query pipeline: question → dense + sparse query vectors → hybrid retrieval under filters.
+
+```
+query ─┬─► SentenceTransformersTextEmbedder ─┐
+       └─► Bm25TextEmbedder ──────────────────┴─► HybridRetriever ─► chunks
+```
+"""
+
+from __future__ import annotations
+
+from haystack import Document, Pipeline
+from haystack_integrations.components.embedders.sentence_transformers import (
+    SentenceTransformersTextEmbedder,
+)
+
+from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
+from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
+from pipelines.embedding_model import is_local_model
+from pipelines.filters import SearchFilters
+from pipelines.settings import RetrievalSettings
+from pipelines.stores.base import ChunkStore
+
+
+def build_query_pipeline(
+    *,
+    store: ChunkStore,
+    model: str,
+    retrieval: RetrievalSettings,
+    query_prefix: str = "query: ",
+) -> Pipeline:
+    """Wire the query pipeline; run it with `run_query(...)`."""
+    pipeline = Pipeline()
+    pipeline.add_component(
+        "dense_embedder",
+        SentenceTransformersTextEmbedder(
+            model=model,
+            prefix=query_prefix,
+            progress_bar=False,
+            normalize_embeddings=True,
+            local_files_only=is_local_model(model),
+        ),
+    )
+    pipeline.add_component("sparse_embedder", Bm25TextEmbedder())
+    pipeline.add_component(
+        "retriever",
+        HybridRetriever(
+            store=store,
+            fusion=retrieval.fusion,
+            dense_weight=retrieval.dense_weight,
+            sparse_weight=retrieval.sparse_weight,
+            rrf_k=retrieval.rrf_k,
+            candidates=retrieval.candidates,
+            per_document_cap=retrieval.per_document_cap,
+        ),
+    )
+    pipeline.connect("dense_embedder.embedding", "retriever.query_embedding")
+    pipeline.connect("sparse_embedder.sparse_embedding", "retriever.query_sparse_embedding")
+    return pipeline
+
+
+def run_query(
+    pipeline: Pipeline,
+    query: str,
+    *,
+    top_k: int,
+    filters: SearchFilters | None = None,
+    mode: RetrievalMode | None = None,
+) -> list[Document]:
+    """Run the query pipeline and return the ranked chunks."""
+    result = pipeline.run(
+        {
+            "dense_embedder": {"text": query},
+            "sparse_embedder": {"text": query},
+            "retriever": {"filters": filters, "top_k": top_k, "mode": mode},
+        }
+    )
+    documents: list[Document] = result["retriever"]["documents"]
+    return documents

@@ -1,0 +1,148 @@
+"""The registry (SQLite): documents, their page texts and their indexing status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    document_id   TEXT PRIMARY KEY,
+    sha256        TEXT NOT NULL UNIQUE,
+    source_path   TEXT NOT NULL,
+    source_name   TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    metadata      TEXT NOT NULL,
+    index_key     TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed')),
+    page_count    INTEGER NOT NULL DEFAULT 0,
+    chunk_count   INTEGER NOT NULL DEFAULT 0,
+    ingested_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source_path ON documents (source_path);
+CREATE TABLE IF NOT EXISTS pages (
+    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+    page        INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    PRIMARY KEY (document_id, page)
+);
+"""
+
+
+@dataclass
+class DocumentRecord:
+    """One row of the documents table."""
+
+    document_id: str
+    sha256: str
+    source_path: str
+    source_name: str
+    title: str
+    metadata: dict[str, Any]
+    index_key: str
+    status: str
+    page_count: int
+    chunk_count: int
+    ingested_at: str
+
+
+class Registry:
+    """Access to the registry database; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA foreign_keys=ON")
+            self._connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._connection.close()
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._connection.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> DocumentRecord:
+        values = dict(row)
+        values["metadata"] = json.loads(values["metadata"])
+        return DocumentRecord(**values)
+
+    def get(self, document_id: str) -> DocumentRecord | None:
+        """The document with this id."""
+        rows = self._rows("SELECT * FROM documents WHERE document_id = ?", (document_id,))
+        return self._record(rows[0]) if rows else None
+
+    def find_by_path(self, source_path: str) -> list[DocumentRecord]:
+        """Documents last ingested from this path."""
+        rows = self._rows("SELECT * FROM documents WHERE source_path = ?", (source_path,))
+        return [self._record(row) for row in rows]
+
+    def list_documents(self, status: str | None = None) -> list[DocumentRecord]:
+        """All documents (optionally of one status), by title."""
+        if status is None:
+            rows = self._rows("SELECT * FROM documents ORDER BY title, document_id")
+        else:
+            rows = self._rows(
+                "SELECT * FROM documents WHERE status = ? ORDER BY title, document_id", (status,)
+            )
+        return [self._record(row) for row in rows]
+
+    def mark_pending(self, record: DocumentRecord) -> None:
+        """Record that a document is being (re)written to the store."""
+        values = {**record.__dict__, "metadata": json.dumps(record.metadata, ensure_ascii=False)}
+        values["status"] = "pending"
+        values["ingested_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        columns = ", ".join(values)
+        placeholders = ", ".join(f":{name}" for name in values)
+        with self._lock:
+            self._connection.execute(
+                f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({placeholders})", values
+            )
+
+    def mark_indexed(
+        self, document_id: str, pages: list[tuple[int, str]], chunk_count: int
+    ) -> None:
+        """Store the page texts and mark the document as completely indexed."""
+        with self._lock, self._connection:
+            self._connection.execute("BEGIN")
+            self._connection.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
+            self._connection.executemany(
+                "INSERT INTO pages (document_id, page, text) VALUES (?, ?, ?)",
+                [(document_id, number, text) for number, text in pages],
+            )
+            self._connection.execute(
+                "UPDATE documents SET status = 'indexed', page_count = ?, chunk_count = ? "
+                "WHERE document_id = ?",
+                (len(pages), chunk_count, document_id),
+            )
+
+    def delete(self, document_id: str) -> None:
+        """Remove a document and its pages."""
+        with self._lock:
+            self._connection.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+
+    def page_text(self, document_id: str, page: int) -> str | None:
+        """The stored text of one page (citations are offsets into it)."""
+        rows = self._rows(
+            "SELECT text FROM pages WHERE document_id = ? AND page = ?", (document_id, page)
+        )
+        return str(rows[0]["text"]) if rows else None
+
+    def totals(self) -> dict[str, int]:
+        """Indexed documents, pages and chunks."""
+        row = self._rows(
+            "SELECT COUNT(*) AS documents, COALESCE(SUM(page_count), 0) AS pages, "
+            "COALESCE(SUM(chunk_count), 0) AS chunks FROM documents WHERE status = 'indexed'"
+        )[0]
+        return {key: int(row[key]) for key in ("documents", "pages", "chunks")}

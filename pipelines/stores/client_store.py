@@ -1,0 +1,158 @@
+"""Chunk store on a Qdrant server or cluster through qdrant-client.
+
+The same schema and filters as the Edge store. `QdrantClientChunkStore.local(path)` uses
+qdrant-client's local mode, the stand-in for a server in the congruence tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from pipelines.errors import StoreError
+from pipelines.filters import Condition, FieldMatch
+from pipelines.stores.base import (
+    DENSE_VECTOR,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SPARSE_VECTOR,
+    ChunkRecord,
+    ScoredChunk,
+)
+
+
+def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
+    """Translate neutral conditions into a qdrant-client filter."""
+    if not conditions:
+        return None
+    must: list[qm.Condition] = []
+    for condition in conditions:
+        if isinstance(condition, FieldMatch):
+            match = qm.MatchAny(any=list(condition.values))
+            must.append(qm.FieldCondition(key=condition.key, match=match))
+        else:
+            must.append(
+                qm.FieldCondition(
+                    key=condition.key, range=qm.Range(gte=condition.gte, lte=condition.lte)
+                )
+            )
+    return qm.Filter(must=must)
+
+
+class QdrantClientChunkStore:
+    """One collection on a Qdrant server (URL and API key) or in qdrant-client's local mode."""
+
+    def __init__(self, client: QdrantClient, collection: str) -> None:
+        self.client = client
+        self.collection = collection
+
+    @classmethod
+    def remote(cls, url: str, api_key: str | None, collection: str) -> QdrantClientChunkStore:
+        """Connect to a Qdrant server or cluster."""
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=30), collection)
+
+    @classmethod
+    def local(cls, path: Path, collection: str) -> QdrantClientChunkStore:
+        """qdrant-client's pure-Python local mode (tests and small experiments only)."""
+        return cls(QdrantClient(path=str(path)), collection)
+
+    def _exists(self) -> bool:
+        try:
+            return self.client.collection_exists(self.collection)
+        except Exception as exc:
+            raise StoreError(f"Cannot reach the Qdrant server: {exc}") from exc
+
+    def ensure_collection(self, dense_dim: int) -> None:
+        """Create the collection and its payload indexes if they do not exist."""
+        if self._exists():
+            return
+        self.client.create_collection(
+            self.collection,
+            vectors_config={
+                DENSE_VECTOR: qm.VectorParams(size=dense_dim, distance=qm.Distance.COSINE)
+            },
+            sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        for name in KEYWORD_FIELDS:
+            self.client.create_payload_index(self.collection, name, qm.PayloadSchemaType.KEYWORD)
+        for name in INTEGER_FIELDS:
+            self.client.create_payload_index(self.collection, name, qm.PayloadSchemaType.INTEGER)
+
+    def upsert(self, chunks: list[ChunkRecord]) -> None:
+        """Insert or replace chunks."""
+        points = [
+            qm.PointStruct(
+                id=chunk.chunk_id,
+                vector={
+                    DENSE_VECTOR: chunk.dense,
+                    SPARSE_VECTOR: qm.SparseVector(
+                        indices=chunk.sparse_indices, values=chunk.sparse_values
+                    ),
+                },
+                payload=chunk.payload,
+            )
+            for chunk in chunks
+        ]
+        self.client.upsert(self.collection, points=points, wait=True)
+
+    def delete_document(self, document_id: str) -> None:
+        """Remove every chunk of one document."""
+        if not self._exists():
+            return
+        selector = qm.FilterSelector(
+            filter=to_client_filter([FieldMatch("document_id", (document_id,))])
+        )
+        self.client.delete(self.collection, points_selector=selector, wait=True)
+
+    def count(self, conditions: list[Condition] | None = None) -> int:
+        """Exact number of chunks matching all conditions."""
+        if not self._exists():
+            return 0
+        result = self.client.count(
+            self.collection, count_filter=to_client_filter(conditions or []), exact=True
+        )
+        return result.count
+
+    def query_dense(
+        self, vector: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Nearest chunks by cosine similarity."""
+        return self._query(vector, DENSE_VECTOR, conditions, limit)
+
+    def query_sparse(
+        self, indices: list[int], values: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Best chunks by BM25."""
+        sparse = qm.SparseVector(indices=indices, values=values)
+        return self._query(sparse, SPARSE_VECTOR, conditions, limit)
+
+    def _query(
+        self,
+        query: list[float] | qm.SparseVector,
+        using: str,
+        conditions: list[Condition],
+        limit: int,
+    ) -> list[ScoredChunk]:
+        if not self._exists():
+            return []
+        response = self.client.query_points(
+            self.collection,
+            query=query,
+            using=using,
+            query_filter=to_client_filter(conditions),
+            limit=limit,
+            with_payload=True,
+        )
+        return [
+            ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
+            for point in response.points
+        ]
+
+    def optimize(self) -> None:
+        """The server builds its indexes itself."""
+
+    def close(self) -> None:
+        """Close the client."""
+        self.client.close()

@@ -1,0 +1,159 @@
+"""Chunk store on Qdrant Edge: Qdrant's engine in-process, on disk, no server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import qdrant_edge as edge
+
+from pipelines.errors import StoreError, StoreLockedError
+from pipelines.filters import Condition, FieldMatch
+from pipelines.stores.base import (
+    DENSE_VECTOR,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SPARSE_VECTOR,
+    ChunkRecord,
+    ScoredChunk,
+)
+
+
+def to_edge_filter(conditions: list[Condition]) -> edge.Filter | None:
+    """Translate neutral conditions into an Edge filter."""
+    if not conditions:
+        return None
+    must: list[edge.FieldCondition] = []
+    for condition in conditions:
+        if isinstance(condition, FieldMatch):
+            match = edge.MatchAny(list(condition.values))
+            must.append(edge.FieldCondition(key=condition.key, match=match))
+        else:
+            gte = float(condition.gte) if condition.gte is not None else None
+            lte = float(condition.lte) if condition.lte is not None else None
+            must.append(
+                edge.FieldCondition(key=condition.key, range=edge.RangeFloat(gte=gte, lte=lte))
+            )
+    return edge.Filter(must=must)
+
+
+class EdgeChunkStore:
+    """A single Edge shard in `path`; only one process may open it at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._shard: edge.EdgeShard | None = None
+        self._lock = threading.Lock()
+        if (path / "edge_config.json").exists():
+            self._shard = self._open(lambda: edge.EdgeShard.load(str(path)))
+
+    def _open(self, opener: Callable[[], edge.EdgeShard]) -> edge.EdgeShard:
+        try:
+            return opener()
+        except Exception as exc:  # the binding raises plain Exception
+            if "WouldBlock" in str(exc):
+                raise StoreLockedError(
+                    f"The embedded store in {self.path} is open in another process (a running "
+                    "`blok serve`?). Stop it, or send the work to the running service."
+                ) from exc
+            raise StoreError(f"Cannot open the embedded store in {self.path}: {exc}") from exc
+
+    def ensure_collection(self, dense_dim: int) -> None:
+        """Create the shard with its vectors and payload indexes if it does not exist."""
+        with self._lock:
+            if self._shard is not None:
+                return
+            config = edge.EdgeConfig(
+                vectors={DENSE_VECTOR: edge.EdgeVectorParams(dense_dim, edge.Distance.Cosine)},
+                sparse_vectors={
+                    SPARSE_VECTOR: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)
+                },
+            )
+            self.path.mkdir(parents=True, exist_ok=True)
+            shard = self._open(lambda: edge.EdgeShard.create(str(self.path), config))
+            for name in KEYWORD_FIELDS:
+                shard.update(
+                    edge.UpdateOperation.create_field_index(name, edge.PayloadSchemaType.Keyword)
+                )
+            for name in INTEGER_FIELDS:
+                shard.update(
+                    edge.UpdateOperation.create_field_index(name, edge.PayloadSchemaType.Integer)
+                )
+            self._shard = shard
+
+    def upsert(self, chunks: list[ChunkRecord]) -> None:
+        """Insert or replace chunks."""
+        points = [
+            edge.Point(
+                id=chunk.chunk_id,
+                vector={
+                    DENSE_VECTOR: chunk.dense,
+                    SPARSE_VECTOR: edge.SparseVector(chunk.sparse_indices, chunk.sparse_values),
+                },
+                payload=chunk.payload,
+            )
+            for chunk in chunks
+        ]
+        self._update(edge.UpdateOperation.upsert_points(points))
+
+    def delete_document(self, document_id: str) -> None:
+        """Remove every chunk of one document."""
+        if self._shard is None:
+            return
+        condition = to_edge_filter([FieldMatch("document_id", (document_id,))])
+        assert condition is not None
+        self._update(edge.UpdateOperation.delete_points_by_filter(condition))
+
+    def _update(self, operation: edge.UpdateOperation) -> None:
+        if self._shard is None:
+            raise StoreError("The collection does not exist yet; call ensure_collection first.")
+        with self._lock:
+            self._shard.update(operation)
+
+    def count(self, conditions: list[Condition] | None = None) -> int:
+        """Exact number of chunks matching all conditions."""
+        if self._shard is None:
+            return 0
+        request = edge.CountRequest(exact=True, filter=to_edge_filter(conditions or []))
+        return self._shard.count(request)
+
+    def query_dense(
+        self, vector: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Nearest chunks by cosine similarity."""
+        return self._query(edge.Query.Nearest(vector, using=DENSE_VECTOR), conditions, limit)
+
+    def query_sparse(
+        self, indices: list[int], values: list[float], conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        """Best chunks by BM25."""
+        sparse = edge.SparseVector(indices, values)
+        return self._query(edge.Query.Nearest(sparse, using=SPARSE_VECTOR), conditions, limit)
+
+    def _query(
+        self, query: edge.Query, conditions: list[Condition], limit: int
+    ) -> list[ScoredChunk]:
+        if self._shard is None:
+            return []
+        request = edge.QueryRequest(
+            limit=limit, query=query, filter=to_edge_filter(conditions), with_payload=True
+        )
+        return [
+            ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
+            for point in self._shard.query(request)
+        ]
+
+    def optimize(self) -> None:
+        """Build the HNSW index and merge segments; call after a batch of writes."""
+        if self._shard is not None:
+            with self._lock:
+                self._shard.optimize()
+
+    def close(self) -> None:
+        """Flush and release the shard (and its WAL lock)."""
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None

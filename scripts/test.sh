@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up with the test tools and runs the linter and the test suite (real model, real store).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BLOK_DATA_DIR="${BLOK_DATA_DIR:-.test-cache/data}" bash scripts/setup.sh dev
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"
