@@ -14,12 +14,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from ingest.report import IngestReport  # noqa: E402
-from ingest.runner import run_ingest  # noqa: E402
-from pipelines.settings import Settings  # noqa: E402
-from search_service.app import create_app  # noqa: E402
+from ingest.report import IngestReport
+from ingest.runner import run_ingest
+from pipelines.settings import Settings
+from search_service.app import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CORPUS = PROJECT_ROOT / "corpora" / "demo"

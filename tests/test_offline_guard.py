@@ -7,9 +7,11 @@ from conftest import NetworkBlockedError
 
 
 def test_non_loopback_connections_are_refused() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        with pytest.raises(NetworkBlockedError):
-            sock.connect(("192.0.2.1", 80))
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock,
+        pytest.raises(NetworkBlockedError),
+    ):
+        sock.connect(("192.0.2.1", 80))
 
 
 def test_loopback_connections_are_allowed() -> None:

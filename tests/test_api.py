@@ -1,0 +1,87 @@
+"""The HTTP API: search, health, readiness, OpenAPI, and one error shape for every failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def assert_error_shape(body: dict[str, Any], code: str) -> None:
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    text = str(body)
+    assert "Traceback" not in text and "/work" not in text and "site-packages" not in text
+
+
+def test_search_returns_cited_passages(demo_client: TestClient) -> None:
+    response = demo_client.post(
+        "/v1/search",
+        json={"query": "Was hat VR 3 2019 zur Sozialraumorientierung vereinbart?", "top_k": 3},
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 3
+    expected = {
+        "chunk_id", "document_id", "title", "source_name", "kind", "ring", "date", "page",
+        "section", "text", "start_offset", "end_offset", "score",
+    }  # fmt: skip
+    assert set(results[0]) == expected
+    assert results[0]["ring"] == "vr3"
+    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+
+
+def test_health_ready_and_docs(demo_client: TestClient) -> None:
+    assert demo_client.get("/health").json() == {"status": "ok"}
+    ready = demo_client.get("/ready").json()
+    assert ready["status"] == "ready" and ready["documents"] >= 9 and ready["chunks"] > 0
+    assert "/v1/search" in demo_client.get("/openapi.json").json()["paths"]
+    assert demo_client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({}, 422),
+        ({"query": ""}, 422),
+        ({"query": "   "}, 422),
+        ({"query": 5}, 422),
+        ({"query": "x", "top_k": 0}, 422),
+        ({"query": "x", "top_k": "viele"}, 422),
+        ({"query": "x", "top_k": 5000}, 400),
+        ({"query": "x", "filters": {"farbe": "rot"}}, 422),
+        ({"query": "x", "filters": {"kind": "roman"}}, 422),
+        ({"query": "x", "filters": {"ring": "Ring A"}}, 422),
+        ({"query": "x", "filters": {"year_from": 2023, "year_to": 2019}}, 422),
+        ({"query": "x", "unbekannt": 1}, 422),
+        ({"query": "x" * 2001}, 422),
+    ],
+)
+def test_bad_search_requests_get_a_4xx_in_the_error_shape(
+    demo_client: TestClient, body: dict[str, Any], status: int
+) -> None:
+    response = demo_client.post("/v1/search", json=body)
+    assert response.status_code == status
+    assert_error_shape(response.json(), "invalid_request")
+
+
+def test_invalid_json_and_unknown_routes_use_the_error_shape(demo_client: TestClient) -> None:
+    response = demo_client.post(
+        "/v1/search", content=b"{kein json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert_error_shape(response.json(), "invalid_request")
+    missing = demo_client.get("/v1/gibt-es-nicht")
+    assert missing.status_code == 404
+    assert_error_shape(missing.json(), "not_found")
+    wrong_method = demo_client.get("/v1/search")
+    assert wrong_method.status_code == 405
+    assert_error_shape(wrong_method.json(), "invalid_request")
+
+
+def test_validation_details_name_the_field(demo_client: TestClient) -> None:
+    body = demo_client.post("/v1/search", json={"query": "x", "filters": {"kind": "roman"}}).json()
+    assert any(detail["field"] == "filters.kind.0" for detail in body["error"]["details"])

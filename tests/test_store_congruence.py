@@ -1,0 +1,113 @@
+"""Congruence: the same files and queries rank alike on Qdrant Edge and on qdrant-client.
+
+qdrant-client's local mode stands in for a Qdrant server here; it speaks the same API as the
+server, so the server back end's schema, filters and scoring are checked against Edge.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CORPUS, make_settings
+
+from evaluation.datasets import load_demo_set
+from ingest.runner import run_ingest
+from pipelines.filters import SearchFilters
+from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
+from search_service.engine import SearchEngine, build_search_engine
+from search_service.schemas import SearchRequest
+
+FILES = (
+    "vr1-protokoll-2022-ukraine",
+    "vr5-protokoll-2023-buergergeld",
+    "praxisbeispiel-emsland-arbeitgeber-gefluechtete",
+    "tagungsbericht-tag-der-kommunalen-jobcenter-2022",
+)
+FILTERS = [
+    None,
+    SearchFilters(kind=["protokoll"]),
+    SearchFilters(ring=["vr1"], year_from=2022),
+    SearchFilters(year_to=2022, topic=["Arbeitgeberservice"]),
+]
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SearchEngine]]:
+    root = tmp_path_factory.mktemp("congruence")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name in FILES:
+        for source in DEMO_CORPUS.glob(f"{name}.*"):
+            shutil.copy(source, corpus / source.name)
+    edge_settings = make_settings(root / "edge")
+    client_settings = make_settings(root / "client")
+    run_ingest(edge_settings, [corpus])
+    client_store_path = root / "client" / "qdrant-local"
+    run_ingest(
+        client_settings, [corpus], store=QdrantClientChunkStore.local(client_store_path, "c")
+    )
+    built = {
+        "edge": build_search_engine(edge_settings, EdgeChunkStore(edge_settings.edge_store_dir)),
+        "client": build_search_engine(
+            client_settings, QdrantClientChunkStore.local(client_store_path, "c")
+        ),
+    }
+    yield built
+    for engine in built.values():
+        engine.close()
+
+
+def queries() -> list[str]:
+    return [q.query for q in load_demo_set().questions][:12]
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_both_back_ends_rank_alike(engines: dict[str, SearchEngine], mode: str) -> None:
+    compared = 0
+    for query in queries():
+        for filters in FILTERS:
+            request = SearchRequest(query=query, top_k=10, filters=filters)
+            edge = engines["edge"].search(request, mode=mode).results  # type: ignore[arg-type]
+            client = engines["client"].search(request, mode=mode).results  # type: ignore[arg-type]
+            assert [hit.chunk_id for hit in edge] == [hit.chunk_id for hit in client], query
+            for edge_hit, client_hit in zip(edge, client, strict=True):
+                assert edge_hit.score == pytest.approx(client_hit.score, abs=1e-4)
+            compared += len(edge)
+    assert compared > 50
+
+
+def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
+    for filters in FILTERS:
+        conditions = (filters or SearchFilters()).conditions()
+        assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
+    assert engines["edge"].store.count() > 0
+
+
+def test_deleting_a_document_leaves_no_chunk(tmp_path: Path) -> None:
+    for store in (
+        EdgeChunkStore(tmp_path / "edge"),
+        QdrantClientChunkStore.local(tmp_path / "c", "c"),
+    ):
+        from pipelines.filters import FieldMatch
+        from pipelines.stores.base import ChunkRecord
+
+        store.ensure_collection(3)
+        store.upsert(
+            [
+                ChunkRecord(
+                    f"00000000-0000-0000-0000-00000000000{i}",
+                    [1.0, 0.0, float(i)],
+                    [1],
+                    [1.0],
+                    {"document_id": "a" if i < 3 else "b"},
+                )
+                for i in range(5)
+            ]
+        )
+        store.delete_document("a")
+        assert store.count([FieldMatch("document_id", ("a",))]) == 0
+        assert store.count() == 2
+        store.close()
