@@ -15,7 +15,7 @@ ABBREVIATIONS = frozenset(
     abb abs abschn abt allg anl anm art aufl ausschl bd betr bsp bspw bzgl bzw ca chr dgl dr
     ebd eigtl einschl entspr evtl ff fr gem ggf grds hr hrsg inkl insb insbes jh jg kap lfd
     lit max mind mio mrd nr o.ä od orig pkt prof rd rn rz sog str tab tel u.a vgl verf vj zb
-    zit ziff zzgl jan feb febr mrz apr jun jul aug sep sept okt nov dez mo di mi do sa so
+    zit ziff zzgl jan feb febr mrz apr jun jul aug sep sept okt nov dez
     """.split()
 )
 SENTENCE_END = re.compile(r"[.!?…]+[\"'”“«»)\]]*(?=\s)")

@@ -1,0 +1,183 @@
+"""Speed benchmark: `python -m evaluation.benchmark [--synthetic-chunks N]`.
+
+1. Ingests the demo corpus into a fresh data directory with the real default model and reports
+   ingestion throughput (chunks/s, including conversion, embedding and writing).
+2. Runs every demo gold question through the search engine (query embedding + hybrid retrieval)
+   and reports latency p50/p95.
+3. Builds a synthetic Edge store of N chunks (default 100,000): German BM25 vectors of text made of
+   demo-corpus words and random unit dense vectors (embedding 100,000 real chunks would take hours
+   on two cores), then reports write throughput, HNSW build time and search latency p50/p95 with
+   real query embeddings, with and without filters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.datasets import DEMO_CORPUS, load_demo_set
+from ingest.runner import run_ingest
+from pipelines.components.embedders.bm25_embedders import build_bm25
+from pipelines.filters import SearchFilters
+from pipelines.settings import Settings
+from pipelines.stores import EdgeChunkStore
+from pipelines.stores.base import ChunkRecord
+from search_service.engine import build_search_engine
+from search_service.schemas import SearchRequest
+
+KINDS = ("protokoll", "evaluationsbericht", "tagungsmaterial", "praxisbeispiel", "sonstiges")
+
+
+def percentiles(samples: list[float]) -> str:
+    """p50 and p95 in milliseconds."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def timed(function: Callable[[], object], repeat: int = 1) -> list[float]:
+    """Wall times of `repeat` calls."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_demo(settings: Settings, queries: list[str]) -> None:
+    """Ingestion throughput and search latency on the demo corpus."""
+    report = run_ingest(settings, [DEMO_CORPUS])
+    totals = report.summary()
+    print(
+        f"demo ingest: {totals['files']} files, {totals['pages']} pages, {totals['chunks']} chunks "
+        f"in {report.seconds:.1f} s = {totals['chunks'] / report.seconds:.1f} chunks/s "
+        "(model load included)"
+    )
+    engine = build_search_engine(settings)
+    try:
+        engine.search(SearchRequest(query="Aufwärmen"))
+        samples = [
+            t for q in queries for t in timed(lambda q=q: engine.search(SearchRequest(query=q)))
+        ]
+        print(f"demo search ({len(samples)} queries, top 10, hybrid): {percentiles(samples)}")
+    finally:
+        engine.close()
+
+
+def synthetic_records(count: int, vocabulary: list[str], dim: int, seed: int) -> list[ChunkRecord]:
+    """Chunks of random demo words with BM25 vectors and random unit dense vectors."""
+    rng = random.Random(seed)
+    vectors = np.random.default_rng(seed).standard_normal((count, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    bm25 = build_bm25()
+    records = []
+    for index in range(count):
+        text = " ".join(rng.choices(vocabulary, k=rng.randint(60, 200)))
+        sparse = bm25.embed_document(text)
+        year = rng.randint(2012, 2025)
+        payload = {
+            "document_id": f"syn{index // 20:06d}",
+            "kind": rng.choice(KINDS),
+            "ring": f"vr{rng.randint(1, 10)}",
+            "year": year,
+            "date": f"{year}-01-01",
+            "topic_keys": [],
+            "title": f"Synthetisches Dokument {index // 20}",
+            "source_name": f"syn{index // 20:06d}.txt",
+            "page_start": 1 + index % 20,
+            "text": text,
+        }
+        chunk_id = str(uuid.UUID(int=index + 1))
+        records.append(
+            ChunkRecord(
+                chunk_id,
+                vectors[index].tolist(),
+                list(sparse.indices),
+                list(sparse.values),
+                payload,
+            )
+        )
+    return records
+
+
+def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
+    """Write, index and query a synthetic store of `count` chunks."""
+    vocabulary = [
+        w for p in DEMO_CORPUS.glob("*.md") for w in p.read_text("utf-8").split() if w.isalpha()
+    ]
+    store = EdgeChunkStore(settings.edge_store_dir)
+    store.ensure_collection(384)
+    started = time.perf_counter()
+    for start in range(0, count, 5000):
+        store.upsert(synthetic_records(min(5000, count - start), vocabulary, 384, seed=start))
+    write_seconds = time.perf_counter() - started
+    print(
+        f"synthetic write: {count} chunks in {write_seconds:.1f} s = "
+        f"{count / write_seconds:.0f} chunks/s (BM25 + upsert, no dense model)"
+    )
+    optimize_seconds = sum(timed(store.optimize))
+    print(f"synthetic HNSW build (optimize): {optimize_seconds:.1f} s")
+    store.close()
+    engine = build_search_engine(settings)
+    try:
+        engine.search(SearchRequest(query="Aufwärmen"))
+        for label, filters in (
+            ("no filter", None),
+            (
+                "kind+ring+years",
+                SearchFilters(kind=["protokoll"], ring=["vr3"], year_from=2018, year_to=2022),
+            ),
+        ):
+            samples = [
+                t
+                for q in queries
+                for t in timed(
+                    lambda q=q, f=filters: engine.search(SearchRequest(query=q, filters=f))
+                )
+            ]
+            print(
+                f"synthetic search {count} chunks, {label} ({len(samples)} queries): "
+                f"{percentiles(samples)}"
+            )
+    finally:
+        engine.close()
+
+
+def main() -> None:
+    """Run both parts and print the figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--synthetic-chunks", type=int, default=100_000)
+    parser.add_argument("--models-dir", type=Path, default=Path("data/models"))
+    args = parser.parse_args()
+    queries = [q.query for q in load_demo_set().questions]
+    with tempfile.TemporaryDirectory() as root:
+        embedding = {"models_dir": args.models_dir}
+        bench_demo(Settings(data_dir=Path(root) / "demo", embedding=embedding), queries)
+        if args.synthetic_chunks:
+            bench_synthetic(
+                Settings(data_dir=Path(root) / "synthetic", embedding=embedding),
+                queries,
+                args.synthetic_chunks,
+            )
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
