@@ -86,6 +86,17 @@ def is_list_item(line: str) -> bool:
     return bool(BULLET.match(line))
 
 
+def _ends_sentence(line: str) -> bool:
+    """True for an empty line or one whose last word ends a sentence ("15." and "Nr." do not)."""
+    words = line.split()
+    if not words:
+        return True
+    last = words[-1]
+    if last[-1] in ":!?":
+        return True
+    return last.endswith(".") and not _is_abbreviation(last)
+
+
 def heading_level(line: str, previous_line: str | None) -> int | None:
     """Guess whether a line of a PDF or text page is a heading; return its level or None.
 
@@ -98,7 +109,7 @@ def heading_level(line: str, previous_line: str | None) -> int | None:
         return None
     if not (stripped[0].isupper() or stripped[0].isdigit()):
         return None
-    if previous_line is not None and previous_line.strip()[-1:] not in ("", ".", ":", "!", "?"):
+    if previous_line is not None and not _ends_sentence(previous_line):
         return None
     if TOP_HEADING.match(stripped):
         return 1

@@ -57,7 +57,7 @@ class RetrievalSettings(BaseModel):
         "reciprocal rank fusion.",
     )
     dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense side.")
-    sparse_weight: float = Field(default=0.3, ge=0.0, description="Weight of the BM25 side.")
+    sparse_weight: float = Field(default=0.5, ge=0.0, description="Weight of the BM25 side.")
     rrf_k: int = Field(default=60, ge=1, description="Rank constant of reciprocal rank fusion.")
     candidates: int = Field(
         default=50, ge=1, le=1000, description="Candidates fetched from each side before fusion."

@@ -57,6 +57,8 @@ def test_spans_index_the_original_text() -> None:
         ("Arbeitsmarkt", "ein Satz, der noch nicht zu Ende ist", None),
         ("• Aufzählungspunkt", None, None),
         ("1. Januar wurde das Gesetz", "", None),
+        ("Mai 2019", "Protokoll der Sitzung am 14. und 15.", None),
+        ("Ergebnisse", "Siehe Anlage Nr.", None),
     ],
 )
 def test_heading_guesses(line: str, previous: str | None, level: int | None) -> None:

@@ -33,7 +33,7 @@ class HybridRetriever:
         store: ChunkStore,
         fusion: str = "minmax",
         dense_weight: float = 1.0,
-        sparse_weight: float = 0.3,
+        sparse_weight: float = 0.5,
         rrf_k: int = 60,
         candidates: int = 50,
         per_document_cap: int = 3,
