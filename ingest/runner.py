@@ -21,14 +21,16 @@ from haystack import Pipeline
 from ingest.discovery import discover_files
 from ingest.metadata_sources import load_metadata
 from ingest.report import IngestReport, ReportEntry
-from pipelines.embedding_model import resolve_embedding_model
-from pipelines.errors import BlokError, ErrorCode
+from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
+from pipelines.errors import BlokError, ErrorCode, ModelUnavailableError, StoreError
 from pipelines.indexing import build_indexing_pipeline
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
 INDEX_FORMAT_VERSION = "1"
+# Failures that concern the whole run, not one file.
+BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
 
 
@@ -77,7 +79,7 @@ class IngestRunner:
                 batch_size=self.settings.embedding.batch_size,
                 max_words=self.settings.chunking.max_words,
             )
-            self._pipeline.warm_up()
+            warm_up_pipeline(self._pipeline, model)
         return self._pipeline
 
     def recover_interrupted(self) -> int:
@@ -109,6 +111,8 @@ class IngestRunner:
             return self._ingest(path)
         except Exception as exc:  # a bug or a library failure must not end the batch
             domain_error = find_domain_error(exc)
+            if isinstance(domain_error, BATCH_ERRORS):
+                raise domain_error from exc  # no file can be indexed: stop with the reason
             if domain_error is not None:
                 code, reason = domain_error.code.value, domain_error.message
             else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from haystack import Pipeline
+
 from pipelines.errors import ModelUnavailableError
 from pipelines.settings import BUILTIN_MODEL_NAME
 
@@ -33,3 +35,19 @@ def resolve_embedding_model(model: str, models_dir: Path) -> str:
 def is_local_model(model: str) -> bool:
     """True when `model` is a folder on disk (then nothing may be fetched from a hub)."""
     return Path(model).is_dir()
+
+
+def warm_up_pipeline(pipeline: Pipeline, model: str) -> None:
+    """Load the pipeline's models; a model that cannot be loaded becomes a clear error.
+
+    Raises:
+        ModelUnavailableError: the model is neither a loadable folder nor reachable by name.
+    """
+    try:
+        pipeline.warm_up()
+    except Exception as exc:
+        raise ModelUnavailableError(
+            f"Cannot load the embedding model {model!r}: {type(exc).__name__}: {exc}. Set "
+            "BLOK_EMBEDDING__MODEL to a sentence-transformers folder, to a model name (needs "
+            "internet on first use) or back to the default `multilingual-e5-small`."
+        ) from exc

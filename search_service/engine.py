@@ -5,7 +5,7 @@ from __future__ import annotations
 from haystack import Pipeline
 
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.embedding_model import resolve_embedding_model
+from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import InvalidRequestError
 from pipelines.query import build_query_pipeline, run_query
 from pipelines.registry import Registry
@@ -54,7 +54,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
         )
-        pipeline.warm_up()
+        warm_up_pipeline(pipeline, model)
     except BaseException:
         store.close()
         registry.close()

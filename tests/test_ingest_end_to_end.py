@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from ingest.cli import main
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
+from pipelines.errors import ModelUnavailableError
 from pipelines.filters import FieldMatch
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -117,3 +118,21 @@ def test_cli_ingest_prints_a_summary_and_search_prints_json(
     response = json.loads(capsys.readouterr().out)
     assert len(response["results"]) == 2
     assert response["results"][0]["source_name"] == source.name
+
+
+def test_an_unavailable_model_stops_the_run_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ein Satz über das Jobcenter.", encoding="utf-8")
+    settings = Settings(
+        data_dir=tmp_path / "data", embedding={"model": "gibt-es-nicht/kein-modell"}
+    )
+    with pytest.raises(ModelUnavailableError) as error:
+        run_ingest(settings, [corpus])
+    assert "gibt-es-nicht/kein-modell" in error.value.message
+    assert "BLOK_EMBEDDING__MODEL" in error.value.message
+    monkeypatch.setenv("BLOK_EMBEDDING__MODEL", "gibt-es-nicht/kein-modell")
+    assert main(["--data-dir", str(tmp_path / "data2"), "search", "x"]) == 1
+    assert "error: Cannot load the embedding model" in capsys.readouterr().err
