@@ -28,10 +28,11 @@ from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from ingest.runner import run_ingest
 from pipelines.components.embedders.bm25_embedders import build_bm25
 from pipelines.filters import SearchFilters
-from pipelines.settings import Settings
+from pipelines.metadata import DocumentKind
+from pipelines.settings import EmbeddingSettings, Settings
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
-from search_service.engine import build_search_engine
+from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
 
 KINDS = ("protokoll", "evaluationsbericht", "tagungsmaterial", "praxisbeispiel", "sonstiges")
@@ -54,6 +55,13 @@ def timed(function: Callable[[], object], repeat: int = 1) -> list[float]:
     return times
 
 
+def search_once(
+    engine: SearchEngine, query: str, filters: SearchFilters | None = None
+) -> Callable[[], object]:
+    """A call that runs one search."""
+    return lambda: engine.search(SearchRequest(query=query, filters=filters))
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -71,9 +79,7 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
     engine = build_search_engine(settings)
     try:
         engine.search(SearchRequest(query="Aufwärmen"))
-        samples = [
-            t for q in queries for t in timed(lambda q=q: engine.search(SearchRequest(query=q)))
-        ]
+        samples = [t for q in queries for t in timed(search_once(engine, q))]
         print(f"demo search ({len(samples)} queries, top 10, hybrid): {percentiles(samples)}")
     finally:
         engine.close()
@@ -140,16 +146,12 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
             ("no filter", None),
             (
                 "kind+ring+years",
-                SearchFilters(kind=["protokoll"], ring=["vr3"], year_from=2018, year_to=2022),
+                SearchFilters(
+                    kind=[DocumentKind.PROTOKOLL], ring=["vr3"], year_from=2018, year_to=2022
+                ),
             ),
         ):
-            samples = [
-                t
-                for q in queries
-                for t in timed(
-                    lambda q=q, f=filters: engine.search(SearchRequest(query=q, filters=f))
-                )
-            ]
+            samples = [t for q in queries for t in timed(search_once(engine, q, filters))]
             print(
                 f"synthetic search {count} chunks, {label} ({len(samples)} queries): "
                 f"{percentiles(samples)}"
@@ -168,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
-        embedding = {"models_dir": args.models_dir}
+        embedding = EmbeddingSettings(models_dir=args.models_dir)
         bench_demo(Settings(data_dir=Path(root) / "demo", embedding=embedding), queries)
         if args.synthetic_chunks:
             bench_synthetic(

@@ -190,7 +190,9 @@ def _char_class(chars: list[str]) -> Regex:
 
 def _normalizer(norm: dict[int, str]) -> normalizers.Normalizer:
     """NFKC plus the map's deviations from it (control chars dropped, odd spaces -> ' ')."""
-    dropped, spaced, steps = [], [], []
+    dropped: list[str] = []
+    spaced: list[str] = []
+    steps: list[normalizers.Normalizer] = []
     for cp, dst in sorted(norm.items()):
         src = chr(cp)
         if unicodedata.normalize("NFKC", src) == dst:

@@ -101,9 +101,9 @@ class QdrantClientChunkStore:
         """Remove every chunk of one document."""
         if not self._exists():
             return
-        selector = qm.FilterSelector(
-            filter=to_client_filter([FieldMatch("document_id", (document_id,))])
-        )
+        condition = to_client_filter([FieldMatch("document_id", (document_id,))])
+        assert condition is not None
+        selector = qm.FilterSelector(filter=condition)
         self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def count(self, conditions: list[Condition] | None = None) -> int:

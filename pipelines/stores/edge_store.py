@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import qdrant_edge as edge
 
@@ -24,7 +25,7 @@ def to_edge_filter(conditions: list[Condition]) -> edge.Filter | None:
     """Translate neutral conditions into an Edge filter."""
     if not conditions:
         return None
-    must: list[edge.FieldCondition] = []
+    must: list[Any] = []  # the binding wants its own union of condition types
     for condition in conditions:
         if isinstance(condition, FieldMatch):
             match = edge.MatchAny(list(condition.values))

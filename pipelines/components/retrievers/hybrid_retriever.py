@@ -14,7 +14,7 @@ from pipelines.stores.base import ChunkStore, ScoredChunk
 RetrievalMode = Literal["hybrid", "dense", "sparse"]
 
 
-def chunk_document(chunk: ScoredChunk, side_scores: dict[str, float]) -> Document:
+def chunk_document(chunk: ScoredChunk, side_scores: dict[str, float | None]) -> Document:
     """A store hit as a Haystack Document (payload in meta, text as content)."""
     meta = {key: value for key, value in chunk.payload.items() if key != "text"}
     meta["retrieval_scores"] = side_scores
@@ -78,7 +78,9 @@ class HybridRetriever:
             )
         else:
             fused = dense or sparse
-        side_scores = {chunk.chunk_id: {"dense": None, "sparse": None} for chunk in fused}
+        side_scores: dict[str, dict[str, float | None]] = {
+            chunk.chunk_id: {"dense": None, "sparse": None} for chunk in fused
+        }
         for side, ranking in (("dense", dense), ("sparse", sparse)):
             for chunk in ranking:
                 if chunk.chunk_id in side_scores:
