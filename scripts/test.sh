@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up with the test tools and runs the linter and the test suite (real model, real store).
+# Sets up with the test tools; runs ruff, mypy (strict) and the test suite (real model and store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BLOK_DATA_DIR="${BLOK_DATA_DIR:-.test-cache/data}" bash scripts/setup.sh dev
