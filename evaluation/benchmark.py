@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
-from ingest.runner import run_ingest
+from ingest.runner import IngestRunner
 from pipelines.components.embedders.bm25_embedders import build_bm25
 from pipelines.filters import SearchFilters
 from pipelines.metadata import DocumentKind
+from pipelines.registry import Registry
 from pipelines.settings import EmbeddingSettings, Settings
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
@@ -69,12 +70,19 @@ def peak_rss_mb() -> float:
 
 def bench_demo(settings: Settings, queries: list[str]) -> None:
     """Ingestion throughput and search latency on the demo corpus."""
-    report = run_ingest(settings, [DEMO_CORPUS])
+    registry = Registry(settings.registry_path)
+    store = EdgeChunkStore(settings.edge_store_dir)
+    runner = IngestRunner(settings, store, registry)
+    load_seconds = sum(timed(runner.pipeline))
+    report = runner.run([DEMO_CORPUS])
+    store.close()
+    registry.close()
     totals = report.summary()
     print(
         f"demo ingest: {totals['files']} files, {totals['pages']} pages, {totals['chunks']} chunks "
-        f"in {report.seconds:.1f} s = {totals['chunks'] / report.seconds:.1f} chunks/s "
-        "(model load included)"
+        f"in {report.seconds:.1f} s = {totals['chunks'] / report.seconds:.1f} chunks/s, "
+        f"{totals['pages'] * 60 / report.seconds:.0f} pages/min (model load before: "
+        f"{load_seconds:.1f} s)"
     )
     engine = build_search_engine(settings)
     try:
@@ -85,14 +93,14 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
         engine.close()
 
 
-def synthetic_records(count: int, vocabulary: list[str], dim: int, seed: int) -> list[ChunkRecord]:
-    """Chunks of random demo words with BM25 vectors and random unit dense vectors."""
-    rng = random.Random(seed)
-    vectors = np.random.default_rng(seed).standard_normal((count, dim)).astype(np.float32)
+def synthetic_records(count: int, vocabulary: list[str], dim: int, first: int) -> list[ChunkRecord]:
+    """Chunks `first` … `first + count - 1`: random demo words, BM25 and random unit vectors."""
+    rng = random.Random(first)
+    vectors = np.random.default_rng(first).standard_normal((count, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     bm25 = build_bm25()
     records = []
-    for index in range(count):
+    for row, index in enumerate(range(first, first + count)):
         text = " ".join(rng.choices(vocabulary, k=rng.randint(60, 200)))
         sparse = bm25.embed_document(text)
         year = rng.randint(2012, 2025)
@@ -112,7 +120,7 @@ def synthetic_records(count: int, vocabulary: list[str], dim: int, seed: int) ->
         records.append(
             ChunkRecord(
                 chunk_id,
-                vectors[index].tolist(),
+                vectors[row].tolist(),
                 list(sparse.indices),
                 list(sparse.values),
                 payload,
@@ -130,16 +138,20 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
     store.ensure_collection(384)
     started = time.perf_counter()
     for start in range(0, count, 5000):
-        store.upsert(synthetic_records(min(5000, count - start), vocabulary, 384, seed=start))
+        store.upsert(synthetic_records(min(5000, count - start), vocabulary, 384, first=start))
     write_seconds = time.perf_counter() - started
     print(
         f"synthetic write: {count} chunks in {write_seconds:.1f} s = "
         f"{count / write_seconds:.0f} chunks/s (BM25 + upsert, no dense model)"
     )
+    before = store.describe()
     optimize_seconds = sum(timed(store.optimize))
-    print(f"synthetic HNSW build (optimize): {optimize_seconds:.1f} s")
+    print(f"synthetic optimize (HNSW build): {optimize_seconds:.1f} s; before: {before}")
+    print(f"  after: {store.describe()}")
     store.close()
     engine = build_search_engine(settings)
+    if engine.store.count() != count:
+        raise RuntimeError(f"expected {count} chunks in the store, found {engine.store.count()}")
     try:
         engine.search(SearchRequest(query="Aufwärmen"))
         for label, filters in (

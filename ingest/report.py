@@ -20,6 +20,7 @@ class ReportEntry:
     code: str | None = None
     reason: str | None = None
     skipped_pages: list[dict[str, Any]] = field(default_factory=list)
+    path: str | None = None
 
 
 @dataclass

@@ -97,6 +97,7 @@ class IngestRunner:
         self.recover_interrupted()
         for path in discover_files(paths):
             entry = self.ingest_file(path)
+            entry.path = str(path)
             report.entries.append(entry)
             if progress:
                 progress(path, entry)

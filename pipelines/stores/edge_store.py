@@ -151,6 +151,16 @@ class EdgeChunkStore:
             with self._lock:
                 self._shard.optimize()
 
+    def describe(self) -> str:
+        """Segments, points and indexed vectors, for benchmarks and diagnostics."""
+        if self._shard is None:
+            return "no collection"
+        info = self._shard.info()
+        return (
+            f"{info.segments_count} segments, {info.points_count} points, "
+            f"{info.indexed_vectors_count} indexed vectors"
+        )
+
     def close(self) -> None:
         """Flush and release the shard (and its WAL lock)."""
         with self._lock:
