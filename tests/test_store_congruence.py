@@ -15,8 +15,9 @@ from conftest import DEMO_CORPUS, make_settings
 
 from evaluation.datasets import load_demo_set
 from ingest.runner import run_ingest
-from pipelines.filters import SearchFilters
+from pipelines.filters import FieldMatch, SearchFilters
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
+from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
 
@@ -91,9 +92,6 @@ def test_deleting_a_document_leaves_no_chunk(tmp_path: Path) -> None:
         EdgeChunkStore(tmp_path / "edge"),
         QdrantClientChunkStore.local(tmp_path / "c", "c"),
     ):
-        from pipelines.filters import FieldMatch
-        from pipelines.stores.base import ChunkRecord
-
         store.ensure_collection(3)
         store.upsert(
             [

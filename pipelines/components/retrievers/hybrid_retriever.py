@@ -78,12 +78,18 @@ class HybridRetriever:
             )
         else:
             fused = dense or sparse
-        side_scores: dict[str, dict[str, float | None]] = {
-            chunk.chunk_id: {"dense": None, "sparse": None} for chunk in fused
-        }
-        for side, ranking in (("dense", dense), ("sparse", sparse)):
-            for chunk in ranking:
-                if chunk.chunk_id in side_scores:
-                    side_scores[chunk.chunk_id][side] = chunk.score
+        dense_scores = {chunk.chunk_id: chunk.score for chunk in dense}
+        sparse_scores = {chunk.chunk_id: chunk.score for chunk in sparse}
         capped = cap_per_document(fused, self.per_document_cap)[:top_k]
-        return {"documents": [chunk_document(c, side_scores[c.chunk_id]) for c in capped]}
+        return {
+            "documents": [
+                chunk_document(
+                    chunk,
+                    {
+                        "dense": dense_scores.get(chunk.chunk_id),
+                        "sparse": sparse_scores.get(chunk.chunk_id),
+                    },
+                )
+                for chunk in capped
+            ]
+        }
