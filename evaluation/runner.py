@@ -1,7 +1,10 @@
 """`blok eval`: ingest each gold set's corpus into its own data directory, then measure.
 
 Reports document-level Recall@1/5/10, MRR and nDCG@10 for dense-only, sparse-only and hybrid
-retrieval. Unanswerable questions (no relevant document) are left out of these figures.
+retrieval (unanswerable questions are left out of these), and for the answers of the ask pipeline
+on a sample of answerable questions plus every unanswerable one: the share of candidate quotes
+that passed the server's verbatim check, the share of answers citing a relevant document, and
+abstention precision and recall (an abstention is right when the question has no answer).
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evaluation.datasets import GoldSet, load_demo_set, load_jsonl_set
+from evaluation.datasets import GoldQuestion, GoldSet, load_demo_set, load_jsonl_set
 from evaluation.metrics import distinct, summarize
 from ingest.runner import run_ingest
+from pipelines.answering import run_ask
 from pipelines.settings import Settings
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
 
 MODES = ("dense", "sparse", "hybrid")
 RANKING_DEPTH = 10
+ANSWER_SAMPLE = 200  # answerable questions asked per set (every k-th), plus all unanswerable
 
 
 def eval_settings(settings: Settings, name: str) -> Settings:
@@ -55,11 +60,58 @@ def evaluate_gold_set(
     return figures
 
 
+def answer_sample(gold: GoldSet, size: int = ANSWER_SAMPLE) -> list[GoldQuestion]:
+    """Every k-th answerable question (at most `size`) and every unanswerable one."""
+    answerable = [q for q in gold.questions if q.relevant]
+    step = max(1, len(answerable) // size)
+    return answerable[::step][:size] + [q for q in gold.questions if not q.relevant]
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide."""
+    return part / whole if whole else None
+
+
+def evaluate_answers(engine: SearchEngine, gold: GoldSet) -> dict[str, float | None]:
+    """Citation check rate, relevant citations and abstention quality of the ask pipeline."""
+    verified = rejected = answered = citing_relevant = 0
+    right_abstentions = wrong_abstentions = missed_abstentions = 0
+    questions = answer_sample(gold)
+    for question in questions:
+        outcome = run_ask(
+            engine.ask_pipeline, question.query, top_k=engine.settings.answer.passages
+        )
+        verified += len(outcome["citations"])
+        rejected += outcome["rejected_citations"]
+        cited = {str(doc.meta["source_name"]) for doc in outcome["citations"]}
+        if question.relevant and outcome["abstained"]:
+            wrong_abstentions += 1
+        elif question.relevant:
+            answered += 1
+            citing_relevant += bool(question.relevant & cited)
+        elif outcome["abstained"]:
+            right_abstentions += 1
+        else:
+            missed_abstentions += 1
+    return {
+        "questions": float(len(questions)),
+        "citation_check_rate": ratio(verified, verified + rejected),
+        "answers_citing_relevant": ratio(citing_relevant, answered),
+        "abstention_precision": ratio(right_abstentions, right_abstentions + wrong_abstentions),
+        "abstention_recall": ratio(right_abstentions, right_abstentions + missed_abstentions),
+    }
+
+
 def run_evaluation(
-    settings: Settings, names: list[str], limit: int | None = None, as_json: bool = False
+    settings: Settings,
+    names: list[str],
+    limit: int | None = None,
+    as_json: bool = False,
+    answers: bool = True,
 ) -> str:
-    """Evaluate each named set; returns a table (or JSON)."""
+    """Evaluate each named set; returns tables (or JSON)."""
     results: dict[str, Any] = {}
+    answer_results: dict[str, Any] = {}
     for name in names:
         gold = load_gold_set(settings, name)
         local = eval_settings(settings, gold.name)
@@ -67,9 +119,34 @@ def run_evaluation(
         engine = build_search_engine(local)
         try:
             results[gold.name] = evaluate_gold_set(engine, gold, limit)
+            if answers:
+                answer_results[gold.name] = evaluate_answers(engine, gold)
         finally:
             engine.close()
-    return json.dumps(results, indent=2) if as_json else render_table(results)
+    if as_json:
+        return json.dumps({"retrieval": results, "answers": answer_results}, indent=2)
+    tables = [render_table(results)]
+    if answer_results:
+        tables.append(render_answer_table(answer_results))
+    return "\n\n".join(tables)
+
+
+def render_answer_table(results: dict[str, dict[str, float | None]]) -> str:
+    """A Markdown table of answer figures per data set ("–" where undefined)."""
+    columns = (
+        "citation_check_rate",
+        "answers_citing_relevant",
+        "abstention_precision",
+        "abstention_recall",
+    )
+    lines = [
+        "| data set | questions asked | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    for name, figures in results.items():
+        cells = " | ".join("–" if figures[c] is None else f"{figures[c]:.3f}" for c in columns)
+        lines.append(f"| {name} | {int(figures['questions'] or 0)} | {cells} |")
+    return "\n".join(lines)
 
 
 def render_table(results: dict[str, dict[str, dict[str, float]]]) -> str:

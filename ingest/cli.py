@@ -1,4 +1,4 @@
-"""The `blok` command: ingest, search, serve, eval, model."""
+"""The `blok` command: ingest, search, ask, serve, eval, model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipelines.errors import BlokError
+from pipelines.filters import SearchFilters
 from pipelines.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FILES_SKIPPED = 0, 1, 2, 3
@@ -32,13 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query")
     search.add_argument("--top-k", type=int, default=None)
-    search.add_argument("--kind", action="append", default=[], help="document kind (repeatable)")
-    search.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
-    search.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
-    search.add_argument("--job-centre", action="append", default=[], help="job centre")
-    search.add_argument("--year-from", type=int)
-    search.add_argument("--year-to", type=int)
+    add_filter_arguments(search)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
+
+    ask = commands.add_parser("ask", help="a short answer with verified citations")
+    ask.add_argument("query")
+    ask.add_argument("--top-k", type=int, default=None, help="passages to draw on")
+    add_filter_arguments(ask)
+    ask.add_argument("--json", action="store_true", help="print the API's JSON response")
 
     serve = commands.add_parser("serve", help="run the API")
     serve.add_argument("--host", default=None)
@@ -53,9 +55,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--limit", type=int, default=None, help="evaluate only N questions")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument(
+        "--no-answers", action="store_true", help="measure retrieval only, not the answers"
+    )
 
     commands.add_parser("model", help="provision the default embedding model (no download)")
     return parser
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The metadata filters shared by `search` and `ask`."""
+    parser.add_argument("--kind", action="append", default=[], help="document kind (repeatable)")
+    parser.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
+    parser.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
+    parser.add_argument("--job-centre", action="append", default=[], help="job centre")
+    parser.add_argument("--year-from", type=int)
+    parser.add_argument("--year-to", type=int)
+
+
+def filters_from(args: argparse.Namespace) -> SearchFilters:
+    """The filters given on the command line."""
+    return SearchFilters(
+        kind=args.kind,
+        ring=args.ring,
+        topic=args.topic,
+        job_centre=args.job_centre,
+        year_from=args.year_from,
+        year_to=args.year_to,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "ingest": command_ingest,
         "search": command_search,
+        "ask": command_ask,
         "serve": command_serve,
         "eval": command_eval,
         "model": command_model,
@@ -112,19 +140,10 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 def command_search(settings: Settings, args: argparse.Namespace) -> int:
     """`blok search "frage"`."""
-    from pipelines.filters import SearchFilters
     from search_service.engine import build_search_engine
     from search_service.schemas import SearchRequest
 
-    filters = SearchFilters(
-        kind=args.kind,
-        ring=args.ring,
-        topic=args.topic,
-        job_centre=args.job_centre,
-        year_from=args.year_from,
-        year_to=args.year_to,
-    )
-    request = SearchRequest(query=args.query, top_k=args.top_k, filters=filters)
+    request = SearchRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
     engine = build_search_engine(settings)
     try:
         response = engine.search(request)
@@ -145,6 +164,26 @@ def command_search(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok ask "frage"`."""
+    from search_service.engine import build_search_engine
+    from search_service.schemas import AskRequest
+
+    request = AskRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
+    engine = build_search_engine(settings)
+    try:
+        response = engine.ask(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return EXIT_OK
+    print(response.answer)
+    for citation in response.citations:
+        print(f"[{citation.n}] {citation.title} ({citation.source_name}, S. {citation.page})")
+    return EXIT_OK
+
+
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     """`blok serve --host H --port P`."""
     import uvicorn
@@ -161,7 +200,10 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     """`blok eval [DATASET...]`."""
     from evaluation.runner import run_evaluation
 
-    print(run_evaluation(settings, args.datasets, limit=args.limit, as_json=args.json))
+    report = run_evaluation(
+        settings, args.datasets, limit=args.limit, as_json=args.json, answers=not args.no_answers
+    )
+    print(report)
     return EXIT_OK
 
 

@@ -28,7 +28,7 @@ from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
-INDEX_FORMAT_VERSION = "1"
+INDEX_FORMAT_VERSION = "2"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]

@@ -1,8 +1,8 @@
-"""The query pipeline: question → dense + sparse query vectors → hybrid retrieval under filters.
+"""The query pipeline: question → glossary expansion → dense + sparse vectors → hybrid retrieval.
 
 ```
-query ─┬─► SentenceTransformersTextEmbedder ─┐
-       └─► Bm25TextEmbedder ──────────────────┴─► HybridRetriever ─► chunks
+query ─► GlossaryQueryExpander ─┬─► SentenceTransformersTextEmbedder ─┐
+                                └─► Bm25TextEmbedder ──────────────────┴─► HybridRetriever ─► chunks
 ```
 """
 
@@ -14,9 +14,11 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
+from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
 from pipelines.embedding_model import is_local_model
 from pipelines.filters import SearchFilters
+from pipelines.glossary import Glossary
 from pipelines.settings import RetrievalSettings
 from pipelines.stores.base import ChunkStore
 
@@ -27,9 +29,14 @@ def build_query_pipeline(
     model: str,
     retrieval: RetrievalSettings,
     query_prefix: str = "query: ",
+    glossary: Glossary | None = None,
 ) -> Pipeline:
-    """Wire the query pipeline; run it with `run_query(...)`."""
+    """Wire the query pipeline; run it with `run_query(...)`.
+
+    Without a glossary the expander passes the query through unchanged.
+    """
     pipeline = Pipeline()
+    pipeline.add_component("query_expander", GlossaryQueryExpander(glossary=glossary))
     pipeline.add_component(
         "dense_embedder",
         SentenceTransformersTextEmbedder(
@@ -53,6 +60,9 @@ def build_query_pipeline(
             per_document_cap=retrieval.per_document_cap,
         ),
     )
+    # DENSE_SIDE_DECISION
+    pipeline.connect("query_expander.query", "dense_embedder.text")
+    pipeline.connect("query_expander.query", "sparse_embedder.text")
     pipeline.connect("dense_embedder.embedding", "retriever.query_embedding")
     pipeline.connect("sparse_embedder.sparse_embedding", "retriever.query_sparse_embedding")
     return pipeline
@@ -69,8 +79,7 @@ def run_query(
     """Run the query pipeline and return the ranked chunks."""
     result = pipeline.run(
         {
-            "dense_embedder": {"text": query},
-            "sparse_embedder": {"text": query},
+            "query_expander": {"query": query},
             "retriever": {"filters": filters, "top_k": top_k, "mode": mode},
         }
     )

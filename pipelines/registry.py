@@ -31,6 +31,13 @@ CREATE TABLE IF NOT EXISTS pages (
     text        TEXT NOT NULL,
     PRIMARY KEY (document_id, page)
 );
+CREATE TABLE IF NOT EXISTS knowledge_gaps (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at  TEXT NOT NULL,
+    query     TEXT NOT NULL,
+    filters   TEXT NOT NULL,
+    top_score REAL NOT NULL
+);
 """
 
 
@@ -138,6 +145,21 @@ class Registry:
             "SELECT text FROM pages WHERE document_id = ? AND page = ?", (document_id, page)
         )
         return str(rows[0]["text"]) if rows else None
+
+    def record_knowledge_gap(self, query: str, filters: dict[str, Any], top_score: float) -> None:
+        """Note a question that found no reliable source (no identity of the asker is kept)."""
+        asked_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self._lock:
+            self._connection.execute(
+                "INSERT INTO knowledge_gaps (asked_at, query, filters, top_score) "
+                "VALUES (?, ?, ?, ?)",
+                (asked_at, query, json.dumps(filters, ensure_ascii=False), top_score),
+            )
+
+    def knowledge_gaps(self) -> list[dict[str, Any]]:
+        """Recorded gaps, newest first."""
+        rows = self._rows("SELECT * FROM knowledge_gaps ORDER BY id DESC")
+        return [{**dict(row), "filters": json.loads(row["filters"])} for row in rows]
 
     def totals(self) -> dict[str, int]:
         """Indexed documents, pages and chunks."""

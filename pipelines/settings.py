@@ -75,6 +75,57 @@ class ChunkingSettings(BaseModel):
     max_words: int = Field(default=250, ge=20, le=400, description="Most words in one chunk.")
 
 
+class AnswerSettings(BaseModel):
+    """Extractive answers with verified citations; the threshold is chosen on data."""
+
+    passages: int = Field(
+        default=5, ge=1, le=20, description="Retrieved passages the answer sentences come from."
+    )
+    max_sentences: int = Field(default=3, ge=1, le=10, description="Most quoted sentences.")
+    max_words: int = Field(default=120, ge=20, le=400, description="Most words in the answer.")
+    sentences_per_document: int = Field(
+        default=2, ge=1, le=10, description="Most quoted sentences from one document."
+    )
+    min_sentence_words: int = Field(
+        default=4, ge=1, le=30, description="Shorter sentences are never quoted."
+    )
+    relevance_margin: float = Field(
+        default=0.03,
+        ge=0.0,
+        le=1.0,
+        description="Quote only sentences within this cosine distance of the best sentence.",
+    )
+    min_relevance: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the best sentence's cosine similarity to the question is lower.",
+    )
+
+
+class GenerationSettings(BaseModel):
+    """Optional generated answers through any OpenAI-compatible chat endpoint (off by default)."""
+
+    base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:8080/v1`; "
+        "unset: answers stay extractive.",
+    )
+    model: str = Field(default="", description="Model name sent to the endpoint.")
+    api_key: str | None = Field(default=None, description="Bearer key for the endpoint, if any.")
+    timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="After this the extractive answer is used."
+    )
+    max_tokens: int = Field(default=400, ge=16, le=4096, description="Longest reply asked for.")
+    min_support: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of a generated sentence's content words that its cited passages must "
+        "contain; less and the sentence is dropped.",
+    )
+
+
 class ServerSettings(BaseModel):
     """HTTP server."""
 
@@ -94,6 +145,8 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 
     @model_validator(mode="after")

@@ -1,40 +1,109 @@
-"""`SearchEngine`: the store, the registry and the query pipeline of one running service."""
+"""`SearchEngine`: the store, the registry and the query and ask pipelines of one service."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from haystack import Pipeline
 
+from pipelines.answering import build_ask_pipeline, run_ask
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
-from pipelines.errors import InvalidRequestError
+from pipelines.errors import InvalidRequestError, NotFoundError
+from pipelines.glossary import load_glossary
 from pipelines.query import build_query_pipeline, run_query
 from pipelines.registry import Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
-from search_service.schemas import SearchRequest, SearchResponse, SearchResult
+from search_service.schemas import (
+    AskRequest,
+    AskResponse,
+    Citation,
+    SearchRequest,
+    SearchResponse,
+    SearchResult,
+)
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An original file kept under `DATA_DIR/sources/`."""
+
+    path: Path
+    name: str
+    media_type: str
 
 
 class SearchEngine:
     """Answers searches; built once per process by `build_search_engine`."""
 
     def __init__(
-        self, settings: Settings, store: ChunkStore, registry: Registry, pipeline: Pipeline
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        registry: Registry,
+        pipeline: Pipeline,
+        ask_pipeline: Pipeline,
     ) -> None:
         self.settings = settings
         self.store = store
         self.registry = registry
         self.pipeline = pipeline
+        self.ask_pipeline = ask_pipeline
+
+    def _top_k(self, requested: int | None, default: int) -> int:
+        top_k = requested or default
+        if top_k > self.settings.retrieval.max_top_k:
+            limit = self.settings.retrieval.max_top_k
+            raise InvalidRequestError(f"top_k must be at most {limit}, got {top_k}")
+        return top_k
 
     def search(self, request: SearchRequest, mode: RetrievalMode | None = None) -> SearchResponse:
         """Run the query pipeline for one request."""
-        limits = self.settings.retrieval
-        top_k = request.top_k or limits.default_top_k
-        if top_k > limits.max_top_k:
-            raise InvalidRequestError(f"top_k must be at most {limits.max_top_k}, got {top_k}")
+        top_k = self._top_k(request.top_k, self.settings.retrieval.default_top_k)
         documents = run_query(
             self.pipeline, request.query, top_k=top_k, filters=request.filters, mode=mode
         )
         return SearchResponse(results=[SearchResult.from_document(doc) for doc in documents])
+
+    def ask(self, request: AskRequest) -> AskResponse:
+        """Answer with verified quotes, or abstain and record the question as a knowledge gap."""
+        top_k = self._top_k(request.top_k, self.settings.answer.passages)
+        outcome = run_ask(self.ask_pipeline, request.query, top_k=top_k, filters=request.filters)
+        if outcome["abstained"]:
+            filters = request.filters.model_dump(exclude_defaults=True) if request.filters else {}
+            self.registry.record_knowledge_gap(request.query, filters, outcome["best_score"])
+        return AskResponse(
+            answer=outcome["answer"],
+            citations=[
+                Citation.from_document(n, doc) for n, doc in enumerate(outcome["citations"], 1)
+            ],
+            abstained=outcome["abstained"],
+            mode=outcome["mode"],
+            passages=[SearchResult.from_document(doc) for doc in outcome["passages"]],
+        )
+
+    def source_file(self, document_id: str) -> SourceFile:
+        """The original file of an indexed document.
+
+        Raises:
+            NotFoundError: no indexed document has this id (or its file is gone).
+        """
+        record = self.registry.get(document_id)
+        if record is not None and record.status == "indexed":
+            suffix = Path(record.source_name).suffix.lower()
+            path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
+            if path.is_file():
+                media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
+                return SourceFile(path, record.source_name, media_type)
+        raise NotFoundError(f"No document with id {document_id!r}.")
 
     def close(self) -> None:
         """Release the store and the registry."""
@@ -48,15 +117,29 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
     registry = Registry(settings.registry_path)
     try:
         model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
+        glossary = load_glossary(settings.data_dir)
         pipeline = build_query_pipeline(
             store=store,
             model=model,
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
+            glossary=glossary,
         )
         warm_up_pipeline(pipeline, model)
+        ask_pipeline = build_ask_pipeline(
+            store=store,
+            model=model,
+            retrieval=settings.retrieval,
+            answer=settings.answer,
+            page_text=registry.page_text,
+            generation=settings.generation,
+            query_prefix=settings.embedding.query_prefix,
+            passage_prefix=settings.embedding.passage_prefix,
+            glossary=glossary,
+        )
+        warm_up_pipeline(ask_pipeline, model)
     except BaseException:
         store.close()
         registry.close()
         raise
-    return SearchEngine(settings, store, registry, pipeline)
+    return SearchEngine(settings, store, registry, pipeline, ask_pipeline)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
 
 from pipelines.errors import StoreError
 from search_service.engine import SearchEngine
 from search_service.schemas import (
+    AskRequest,
+    AskResponse,
     ErrorResponse,
     HealthResponse,
     ReadyResponse,
@@ -37,6 +40,28 @@ router = APIRouter()
 def search_chunks(body: SearchRequest, engine: EngineDep) -> SearchResponse:
     """Hybrid search over the passages, best first, with document, page and section."""
     return engine.search(body)
+
+
+@router.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
+def ask_question(body: AskRequest, engine: EngineDep) -> AskResponse:
+    """A short answer of verbatim quotes with `[n]` citations, or an honest abstention."""
+    return engine.ask(body)
+
+
+@router.get(
+    "/v1/documents/{document_id}/file",
+    response_class=FileResponse,
+    responses={404: {"model": ErrorResponse}},
+)
+def get_document_file(document_id: str, engine: EngineDep) -> FileResponse:
+    """The original file; citation URLs add `#page=N`, which PDF viewers open at that page."""
+    source = engine.source_file(document_id)
+    return FileResponse(
+        source.path,
+        media_type=source.media_type,
+        filename=source.name,
+        content_disposition_type="inline",
+    )
 
 
 @router.get("/health", response_model=HealthResponse)

@@ -71,6 +71,75 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+class AskRequest(BaseModel):
+    """A question in plain German, optional filters, how many passages to draw on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=2000, description="The question.")
+    top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
+    filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("query must contain text")
+        return value.strip()
+
+
+class Citation(BaseModel):
+    """One quote of the answer: `[n]` in the answer text points here."""
+
+    n: int
+    document_id: str
+    title: str
+    source_name: str
+    kind: str
+    ring: str | None
+    date: str | None
+    page: int
+    section: str
+    quote: str = Field(description="Verbatim text of the page between the offsets.")
+    start_offset: int
+    end_offset: int
+    url: str = Field(description="Opens the original document at the cited page.")
+
+    @classmethod
+    def from_document(cls, n: int, document: Document) -> Citation:
+        """Build the n-th citation from a verified sentence."""
+        meta: dict[str, Any] = document.meta
+        page = int(meta["page"])
+        return cls(
+            n=n,
+            document_id=meta["document_id"],
+            title=meta.get("title") or meta.get("source_name", ""),
+            source_name=meta.get("source_name", ""),
+            kind=meta.get("kind", "sonstiges"),
+            ring=meta.get("ring"),
+            date=meta.get("date"),
+            page=page,
+            section=meta.get("section") or "",
+            quote=document.content or "",
+            start_offset=int(meta["start_offset"]),
+            end_offset=int(meta["end_offset"]),
+            url=f"/v1/documents/{meta['document_id']}/file#page={page}",
+        )
+
+
+class AskResponse(BaseModel):
+    """A short answer of verified quotes, or an honest abstention, and the passages behind it."""
+
+    answer: str
+    citations: list[Citation]
+    abstained: bool
+    mode: str = Field(
+        description="What produced the answer: `extractive`, `generated`, or `extractive "
+        "(fallback: reason)` when generation failed or was not supported by the sources."
+    )
+    passages: list[SearchResult]
+
+
 class ErrorDetail(BaseModel):
     """One problem with a request (for validation errors: where and what)."""
 
