@@ -3,7 +3,7 @@
 1. Ingests the demo corpus into a fresh data directory with the real default model and reports
    ingestion throughput (chunks/s, including conversion, embedding and writing).
 2. Runs every demo gold question through the search engine (query embedding + hybrid retrieval)
-   and reports latency p50/p95.
+   and through `ask` (extractive answer with verified citations) and reports latency p50/p95.
 3. Builds a synthetic Edge store of N chunks (default 100,000): German BM25 vectors of text made of
    demo-corpus words and random unit dense vectors (embedding 100,000 real chunks would take hours
    on two cores), then reports write throughput, HNSW build time and search latency p50/p95 with
@@ -29,12 +29,12 @@ from ingest.runner import IngestRunner
 from pipelines.components.embedders.bm25_embedders import build_bm25
 from pipelines.filters import SearchFilters
 from pipelines.metadata import DocumentKind
-from pipelines.registry import Registry
+from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import EmbeddingSettings, Settings
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine
-from search_service.schemas import SearchRequest
+from search_service.schemas import AskRequest, SearchRequest
 
 KINDS = ("protokoll", "evaluationsbericht", "tagungsmaterial", "praxisbeispiel", "sonstiges")
 
@@ -63,6 +63,11 @@ def search_once(
     return lambda: engine.search(SearchRequest(query=query, filters=filters))
 
 
+def ask_once(engine: SearchEngine, query: str) -> Callable[[], object]:
+    """A call that asks one question (extractive answer with verified citations)."""
+    return lambda: engine.ask(AskRequest(query=query))
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -89,8 +94,28 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
         engine.search(SearchRequest(query="Aufwärmen"))
         samples = [t for q in queries for t in timed(search_once(engine, q))]
         print(f"demo search ({len(samples)} queries, top 10, hybrid): {percentiles(samples)}")
+        samples = [t for q in queries for t in timed(ask_once(engine, q))]
+        print(f"demo ask ({len(samples)} questions, extractive): {percentiles(samples)}")
     finally:
         engine.close()
+
+
+def register_pages(registry: Registry, records: list[ChunkRecord]) -> None:
+    """Each synthetic chunk is a whole page of its document, so citations can be verified."""
+    pages: dict[str, list[tuple[int, str]]] = {}
+    for record in records:
+        payload = record.payload
+        pages.setdefault(payload["document_id"], []).append(
+            (payload["page_start"], payload["text"])
+        )
+    for document_id, texts in pages.items():
+        registry.mark_pending(
+            DocumentRecord(
+                document_id, document_id, f"{document_id}.txt", f"{document_id}.txt",
+                f"Synthetisches Dokument {document_id}", {}, "", "pending", 0, 0, "",
+            )
+        )  # fmt: skip
+        registry.mark_indexed(document_id, texts, len(texts))
 
 
 def synthetic_records(count: int, vocabulary: list[str], dim: int, first: int) -> list[ChunkRecord]:
@@ -114,6 +139,8 @@ def synthetic_records(count: int, vocabulary: list[str], dim: int, first: int) -
             "title": f"Synthetisches Dokument {index // 20}",
             "source_name": f"syn{index // 20:06d}.txt",
             "page_start": 1 + index % 20,
+            "start_offset": 0,
+            "end_offset": len(text),
             "text": text,
         }
         chunk_id = str(uuid.UUID(int=index + 1))
@@ -136,13 +163,17 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
     ]
     store = EdgeChunkStore(settings.edge_store_dir)
     store.ensure_collection(384)
+    registry = Registry(settings.registry_path)
     started = time.perf_counter()
     for start in range(0, count, 5000):
-        store.upsert(synthetic_records(min(5000, count - start), vocabulary, 384, first=start))
+        records = synthetic_records(min(5000, count - start), vocabulary, 384, first=start)
+        store.upsert(records)
+        register_pages(registry, records)
+    registry.close()
     write_seconds = time.perf_counter() - started
     print(
         f"synthetic write: {count} chunks in {write_seconds:.1f} s = "
-        f"{count / write_seconds:.0f} chunks/s (BM25 + upsert, no dense model)"
+        f"{count / write_seconds:.0f} chunks/s (BM25 + upsert + registry pages, no dense model)"
     )
     before = store.describe()
     optimize_seconds = sum(timed(store.optimize))
@@ -168,6 +199,8 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
                 f"synthetic search {count} chunks, {label} ({len(samples)} queries): "
                 f"{percentiles(samples)}"
             )
+        samples = [t for q in queries for t in timed(ask_once(engine, q))]
+        print(f"synthetic ask {count} chunks ({len(samples)} questions): {percentiles(samples)}")
     finally:
         engine.close()
 
