@@ -10,26 +10,23 @@ and queries:
 1. Umlauts written as two letters become umlauts ("foerderung" → "förderung", "fuer" → "für", so
    stopwords stay stopwords), as in Snowball's german2 variant: a "u" between vowels
    ("Frauen", "neue", "Steuer") and "qu" ("Quelle") are left alone.
-2. Each word of at least `min_word_length` letters is split by CharSplit (`compound-split`, n-gram
-   probabilities learnt from German text, offline) where the best split scores at least
-   `min_split_score` and both parts have `min_part_length` letters; the parts are split again the
-   same way. The parts follow the word: "eingliederungsleistung eingliederungs leistung"
-   (the stemmer removes the linking "s").
+2. Each word of at least `min_word_length` letters is split where both parts are common German
+   words: the modifier (with a linking "s", "es", "n", "en" or "e" taken off) and the head must
+   each have a Zipf frequency of at least `min_part_zipf` in `wordfreq`'s German list (bundled
+   with the package, offline), and higher than the whole word's, so established words such as
+   "Beispiel" stay whole. The parts are split again the same way and follow the word:
+   "eingliederungsleistung eingliederungs leistung" (the stemmer removes the linking "s").
 
-Splits are cached per word; the probability tables (about 350 MB, 2 s) load once per process.
-The defaults (score ≥ 0.3, parts ≥ 4 letters, words ≥ 8) were chosen on the BM25-only figures of
-`blok eval demo xquad-de omosqa-de-dev`: MRR 0.835/0.939/0.629 without the analyzer, 0.914/0.947/
-0.656 with it; 0.5, 0.8 and 0.0 or parts ≥ 3 were as good or worse on every set.
+Splits are cached per word. `wordfreq` is Apache-2.0; its word lists are CC BY-SA 4.0 (Robyn
+Speer, wordfreq, https://github.com/rspeer/wordfreq), used unchanged through the package.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-import threading
 from functools import lru_cache
-from types import ModuleType
-from typing import Any
+
+from wordfreq import zipf_frequency
 
 WORD = re.compile(r"[^\W\d_]+")
 # A "u" between vowels is a consonant in Snowball's sense ("Frauen", "neue"): keep it out of "ue".
@@ -43,18 +40,12 @@ SUFFIX_HEADS = frozenset(
     "ende enden ender lich liche lichen ische ischen ieren ierung ierungen tion tionen".split()
 )
 
-_tables: ModuleType | None = None
-_tables_lock = threading.Lock()
+LINKING_ELEMENTS = ("", "s", "es", "n", "en", "e")
 
 
-def load_split_tables() -> ModuleType:
-    """CharSplit's German n-gram probabilities, imported once per process."""
-    global _tables
-    with _tables_lock:
-        if _tables is None:
-            # Only the German tables: `compound_split.char_split` would load the Dutch ones too.
-            _tables = importlib.import_module("compound_split.de_ngram_probs")
-    return _tables
+def zipf(word: str) -> float:
+    """Zipf frequency of a lower-case German word (0 when unknown)."""
+    return float(zipf_frequency(word, "de"))
 
 
 def fold_umlauts(word: str) -> str:
@@ -64,24 +55,13 @@ def fold_umlauts(word: str) -> str:
     return folded.replace(PROTECTED_U, "u")
 
 
-def _without_linking_s(part: str) -> str:
-    # CharSplit's own rule: "arbeits" is looked up as "arbeit".
-    if part.endswith(("ts", "gs", "ks", "hls", "ns")) and len(part) > 3:
-        return part[:-1]
-    return part
-
-
-def split_candidates(word: str, tables: Any) -> list[tuple[float, int]]:
-    """CharSplit's (score, position) of every split of a lower-case word, best first."""
-    prefix, infix, suffix = tables.prefix, tables.infix, tables.suffix
-    candidates = []
-    for position in range(3, len(word) - 2):
-        start_probability = prefix.get(_without_linking_s(word[position:]), -1)
-        end_probability = suffix.get(_without_linking_s(word[:position]), -1)
-        inner = min(infix.get(word[position:end], 1) for end in range(len(word), position + 2, -1))
-        candidates.append((start_probability - inner + end_probability, position))
-    candidates.sort(key=lambda candidate: -candidate[0])
-    return candidates
+def without_linking_element(modifier: str, min_length: int) -> list[str]:
+    """The modifier and its forms without a linking element ("arbeits" → "arbeit")."""
+    forms = []
+    for link in LINKING_ELEMENTS:
+        if modifier.endswith(link) and len(modifier) - len(link) >= min_length:
+            forms.append(modifier[: len(modifier) - len(link)] if link else modifier)
+    return forms
 
 
 class GermanLexicalAnalyzer:
@@ -93,23 +73,22 @@ class GermanLexicalAnalyzer:
         split_compounds: bool = True,
         min_word_length: int = 8,
         min_part_length: int = 4,
-        min_split_score: float = 0.3,
+        min_part_zipf: float = 2.5,
         max_depth: int = 3,
         cache_size: int = 200_000,
     ) -> None:
         self.split_compounds = split_compounds
         self.min_word_length = min_word_length
         self.min_part_length = min_part_length
-        self.min_split_score = min_split_score
+        self.min_part_zipf = min_part_zipf
         self.max_depth = max_depth
         self.cache_size = cache_size
-        self._tables: ModuleType | None = None
         self._rewrite_word = lru_cache(maxsize=cache_size)(self._rewrite_word_uncached)
 
     def warm_up(self) -> None:
-        """Load the split probabilities (once per process; later calls return at once)."""
-        if self.split_compounds and self._tables is None:
-            self._tables = load_split_tables()
+        """Load the German word list (once per process; later calls return at once)."""
+        if self.split_compounds:
+            zipf("leistung")
 
     def document_text(self, text: str) -> str:
         """The text to give the BM25 tokenizer for a document."""
@@ -143,23 +122,26 @@ class GermanLexicalAnalyzer:
         return [
             modifier,
             head,
-            *self._parts(_without_linking_s(modifier), depth - 1),
+            *self._parts(without_linking_element(modifier, self.min_part_length)[-1], depth - 1),
             *self._parts(head, depth - 1),
         ]
 
     def _best_split(self, word: str) -> tuple[str, str] | None:
-        # "ss" may stand for "ß" ("Massnahmen"): the tables know the current spelling better.
+        # "ss" may stand for "ß" ("Massnahmen"): the word list knows the current spelling better.
         spellings = [word, word.replace("ss", "ß")] if "ss" in word else [word]
         best: tuple[float, str, str] | None = None
         for spelling in spellings:
-            for score, position in split_candidates(spelling, self._tables):
-                if score < self.min_split_score:
-                    break
+            whole = zipf(spelling)
+            for position in range(self.min_part_length, len(spelling) - self.min_part_length + 1):
                 modifier, head = spelling[:position], spelling[position:]
-                if min(len(modifier), len(head)) >= self.min_part_length and (
-                    head not in SUFFIX_HEADS
-                ):
-                    if best is None or score > best[0]:
+                if head in SUFFIX_HEADS:
+                    continue
+                head_zipf = zipf(head)
+                if head_zipf < self.min_part_zipf:
+                    continue
+                for form in without_linking_element(modifier, self.min_part_length - 1):
+                    score = min(zipf(form), head_zipf)
+                    good = score >= self.min_part_zipf and score > whole
+                    if good and (best is None or score > best[0]):
                         best = (score, modifier, head)
-                    break
         return None if best is None else (best[1], best[2])

@@ -6,7 +6,7 @@ the edited file. Two sections:
 
 - `abkuerzungen`: abbreviation → long form(s). The abbreviation matches as a whole word with exact
   case ("BG", not "bg"; a plural "s" is allowed: "AGHs"); its long forms are added to the query.
-  A long form in the query (any case) adds the abbreviation.
+  Not the other way round: adding "JC" to every query with "Jobcenter" made rankings worse.
 - `begriffe`: groups of terms for the same thing (renamed terms, old and new names). A term of a
   group in the query (whole words, any case, space or hyphen between words) adds the other terms.
 
@@ -130,10 +130,6 @@ def _abbreviations(node: yaml.Node, source: str) -> list[GlossaryEntry]:
         abbreviation = _scalar(key_node, source, "an abbreviation")
         long_forms = _terms(value_node, source, f"the long form of {abbreviation!r}")
         entries.append(GlossaryEntry(abbreviation, tuple(long_forms), case_sensitive=True))
-        entries.extend(
-            GlossaryEntry(long_form, (abbreviation,), case_sensitive=False)
-            for long_form in long_forms
-        )
     return entries
 
 

@@ -165,8 +165,11 @@ def test_default_glossary_maps_renamed_terms_both_ways_any_case() -> None:
 def test_expander_component_appends_expansions() -> None:
     glossary = parse_glossary("abkuerzungen:\n  AGH: Arbeitsgelegenheit\n")
     expander = GlossaryQueryExpander(glossary=glossary)
-    assert expander.run(query="AGHs im Kreis") == {"query": "AGHs im Kreis Arbeitsgelegenheit"}
-    assert GlossaryQueryExpander().run(query="AGH") == {"query": "AGH"}
+    assert expander.run(query="AGHs im Kreis") == {
+        "query": "AGHs im Kreis Arbeitsgelegenheit",
+        "original_query": "AGHs im Kreis",
+    }
+    assert GlossaryQueryExpander().run(query="AGH")["query"] == "AGH"
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,14 @@ from pipelines.glossary import Glossary
 class GlossaryQueryExpander:
     """Expand a query with the office's glossary ("EGV" → "EGV Eingliederungsvereinbarung ...").
 
-    Without a glossary (or with an empty one) the query passes through unchanged.
+    `query` is the expanded query, `original_query` the query as asked. Without a glossary (or
+    with an empty one) both are the query as asked.
     """
 
     def __init__(self, *, glossary: Glossary | None = None) -> None:
         self.glossary = glossary or Glossary()
 
-    @component.output_types(query=str)
+    @component.output_types(query=str, original_query=str)
     def run(self, query: str) -> dict[str, Any]:
         """Return the query followed by the expansions of the glossary terms found in it."""
-        return {"query": self.glossary.expand(query)}
+        return {"query": self.glossary.expand(query), "original_query": query}
