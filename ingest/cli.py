@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top-k", type=int, default=None)
     add_filter_arguments(search)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
+    search.add_argument(
+        "--facets", action="store_true", help="also count documents per kind, ring, year, topic"
+    )
 
     ask = commands.add_parser("ask", help="a short answer with verified citations")
     ask.add_argument("query")
@@ -143,7 +146,9 @@ def command_search(settings: Settings, args: argparse.Namespace) -> int:
     from search_service.engine import build_search_engine
     from search_service.schemas import SearchRequest
 
-    request = SearchRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
+    request = SearchRequest(
+        query=args.query, top_k=args.top_k, filters=filters_from(args), facets=args.facets
+    )
     engine = build_search_engine(settings)
     try:
         response = engine.search(request)
@@ -161,6 +166,11 @@ def command_search(settings: Settings, args: argparse.Namespace) -> int:
             print(f"   Abschnitt: {hit.section}")
         text = " ".join(hit.text.split())
         print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+    if response.facets is not None:
+        print("\nFacetten (Dokumente unter den Kandidaten):")
+        for name, values in response.facets:
+            counts = ", ".join(f"{facet.value} ({facet.count})" for facet in values)
+            print(f"  {name}: {counts or '–'}")
     return EXIT_OK
 
 

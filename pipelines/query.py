@@ -9,6 +9,8 @@ query ─► GlossaryQueryExpander ─┬─ original_query ─► SentenceTrans
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from haystack import Document, Pipeline
 from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersTextEmbedder,
@@ -16,6 +18,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
 from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
+from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
 from pipelines.embedding_model import is_local_model
 from pipelines.filters import SearchFilters
@@ -73,6 +76,14 @@ def build_query_pipeline(
     return pipeline
 
 
+@dataclass(frozen=True)
+class QueryResult:
+    """The ranked chunks of a query and, when asked for, the facet counts of its candidates."""
+
+    documents: list[Document]
+    facets: FacetCounts | None = None
+
+
 def run_query(
     pipeline: Pipeline,
     query: str,
@@ -80,13 +91,14 @@ def run_query(
     top_k: int,
     filters: SearchFilters | None = None,
     mode: RetrievalMode | None = None,
-) -> list[Document]:
-    """Run the query pipeline and return the ranked chunks."""
+    facets: bool = False,
+) -> QueryResult:
+    """Run the query pipeline; with `facets`, count kinds, rings, years and topics too."""
     result = pipeline.run(
         {
             "query_expander": {"query": query},
-            "retriever": {"filters": filters, "top_k": top_k, "mode": mode},
+            "retriever": {"filters": filters, "top_k": top_k, "mode": mode, "facets": facets},
         }
     )
-    documents: list[Document] = result["retriever"]["documents"]
-    return documents
+    output = result["retriever"]
+    return QueryResult(documents=output["documents"], facets=output["facets"])

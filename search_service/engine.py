@@ -20,6 +20,7 @@ from search_service.schemas import (
     AskRequest,
     AskResponse,
     Citation,
+    Facets,
     SearchRequest,
     SearchResponse,
     SearchResult,
@@ -68,10 +69,18 @@ class SearchEngine:
     def search(self, request: SearchRequest, mode: RetrievalMode | None = None) -> SearchResponse:
         """Run the query pipeline for one request."""
         top_k = self._top_k(request.top_k, self.settings.retrieval.default_top_k)
-        documents = run_query(
-            self.pipeline, request.query, top_k=top_k, filters=request.filters, mode=mode
+        result = run_query(
+            self.pipeline,
+            request.query,
+            top_k=top_k,
+            filters=request.filters,
+            mode=mode,
+            facets=request.facets,
         )
-        return SearchResponse(results=[SearchResult.from_document(doc) for doc in documents])
+        return SearchResponse(
+            results=[SearchResult.from_document(doc) for doc in result.documents],
+            facets=Facets.from_counts(result.facets) if result.facets is not None else None,
+        )
 
     def ask(self, request: AskRequest) -> AskResponse:
         """Answer with verified quotes, or abstain and record the question as a knowledge gap."""

@@ -7,6 +7,7 @@ from typing import Any
 from haystack import Document
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.filters import SearchFilters
 
 
@@ -18,6 +19,11 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=2000, description="The question or keywords.")
     top_k: int | None = Field(default=None, ge=1, description="Number of results.")
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
+    facets: bool = Field(
+        default=False,
+        description="Also count the documents per kind, ring, year and topic among the query's "
+        "candidates (under the same filters).",
+    )
 
     @field_validator("query")
     @classmethod
@@ -65,10 +71,42 @@ class SearchResult(BaseModel):
         )
 
 
+class FacetValue(BaseModel):
+    """One value of a facet and how many documents have it."""
+
+    value: str | int
+    count: int
+
+
+class Facets(BaseModel):
+    """Documents per value among the candidates of a query, most frequent first.
+
+    Counted over every document the query's dense and BM25 candidates came from (up to
+    `BLOK_RETRIEVAL__CANDIDATES` chunks each), not just the results shown, so a count is the
+    number of matching documents the search considered under the request's filters.
+    """
+
+    kind: list[FacetValue]
+    ring: list[FacetValue]
+    year: list[FacetValue]
+    topic: list[FacetValue]
+
+    @classmethod
+    def from_counts(cls, counts: FacetCounts) -> Facets:
+        """Build from the retriever's counts."""
+        return cls.model_validate(
+            {
+                name: [{"value": value, "count": count} for value, count in values]
+                for name, values in counts.items()
+            }
+        )
+
+
 class SearchResponse(BaseModel):
-    """Results, best first."""
+    """Results, best first; facet counts when the request asked for them."""
 
     results: list[SearchResult]
+    facets: Facets | None = None
 
 
 class AskRequest(BaseModel):

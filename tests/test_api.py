@@ -34,6 +34,27 @@ def test_search_returns_cited_passages(demo_client: TestClient) -> None:
     assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
 
 
+def test_search_facets_count_documents_under_the_filters(demo_client: TestClient) -> None:
+    body = {"query": "Kennzahlen im Vergleichsring", "filters": {"kind": "protokoll"}}
+    response = demo_client.post("/v1/search", json={**body, "facets": True})
+    assert response.status_code == 200
+    facets = response.json()["facets"]
+    assert facets["kind"] == [{"value": "protokoll", "count": 4}]
+    assert facets["ring"] == [{"value": ring, "count": 1} for ring in ("vr1", "vr3", "vr5", "vr7")]
+    assert [entry["value"] for entry in facets["year"]] == [2019, 2021, 2022, 2023]
+    assert facets["topic"][0] == {"value": "Kennzahlen", "count": 4}
+    assert demo_client.post("/v1/search", json=body).json()["facets"] is None
+
+
+def test_search_facets_follow_the_query_and_year(demo_client: TestClient) -> None:
+    body = {"query": "Geflüchtete Ukraine", "facets": True, "filters": {"year_from": 2023}}
+    response = demo_client.post("/v1/search", json=body).json()
+    facets = response["facets"]
+    assert facets["year"] == [{"value": 2023, "count": sum(e["count"] for e in facets["kind"])}]
+    assert {r["document_id"] for r in response["results"]} and facets["topic"]
+    assert all(result["date"].startswith("2023") for result in response["results"])
+
+
 def test_health_ready_and_docs(demo_client: TestClient) -> None:
     assert demo_client.get("/health").json() == {"status": "ok"}
     ready = demo_client.get("/ready").json()

@@ -1,4 +1,8 @@
-"""`HybridRetriever`: dense and BM25 candidates from the store, fused and capped per document."""
+"""`HybridRetriever`: dense and BM25 candidates from the store, fused and capped per document.
+
+On request it also counts the facets (kind, ring, year, topic) of every document among the fused
+candidates, so the counts follow the query and its filters.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any, Literal
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
+from pipelines.components.retrievers.facets import FacetCounts, count_facets
 from pipelines.components.retrievers.fusion import cap_per_document, fuse
 from pipelines.filters import SearchFilters
 from pipelines.stores.base import ChunkStore, ScoredChunk
@@ -48,7 +53,7 @@ class HybridRetriever:
         self.per_document_cap = per_document_cap
         self.mode = mode
 
-    @component.output_types(documents=list[Document])
+    @component.output_types(documents=list[Document], facets=FacetCounts | None)
     def run(
         self,
         query_embedding: list[float],
@@ -56,8 +61,12 @@ class HybridRetriever:
         filters: SearchFilters | None = None,
         top_k: int = 10,
         mode: RetrievalMode | None = None,
+        facets: bool = False,
     ) -> dict[str, Any]:
-        """Return the `top_k` best chunks; `mode` overrides the configured retrieval mode."""
+        """Return the `top_k` best chunks; `mode` overrides the configured retrieval mode.
+
+        With `facets`, also return the facet counts of all fused candidates (else None).
+        """
         mode = mode or self.mode
         conditions = (filters or SearchFilters()).conditions()
         limit = max(self.candidates, top_k)
@@ -91,5 +100,6 @@ class HybridRetriever:
                     },
                 )
                 for chunk in capped
-            ]
+            ],
+            "facets": count_facets(fused) if facets else None,
         }
