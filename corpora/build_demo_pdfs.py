@@ -12,7 +12,7 @@ Each ``demo_sources/NAME.txt`` becomes ``demo/NAME.pdf``. Source format, line by
 - any other non-empty line is one paragraph; blank lines are ignored
 
 The output is deterministic (``invariant=1``): rerunning gives identical bytes.
-Run with: ``/tmp/venv/bin/python corpora/build_demo_pdfs.py``
+Run with: ``.venv/bin/python corpora/build_demo_pdfs.py``
 """
 
 from __future__ import annotations

@@ -57,10 +57,10 @@ class RetrievalSettings(BaseModel):
         "reciprocal rank fusion.",
     )
     dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense side.")
-    sparse_weight: float = Field(default=0.5, ge=0.0, description="Weight of the BM25 side.")
+    sparse_weight: float = Field(default=0.7, ge=0.0, description="Weight of the BM25 side.")
     rrf_k: int = Field(default=60, ge=1, description="Rank constant of reciprocal rank fusion.")
     candidates: int = Field(
-        default=50, ge=1, le=1000, description="Candidates fetched from each side before fusion."
+        default=100, ge=1, le=1000, description="Candidates fetched from each side before fusion."
     )
     per_document_cap: int = Field(
         default=3, ge=0, description="Most chunks of one document in a result list (0: no cap)."

@@ -38,9 +38,9 @@ class HybridRetriever:
         store: ChunkStore,
         fusion: str = "minmax",
         dense_weight: float = 1.0,
-        sparse_weight: float = 0.5,
+        sparse_weight: float = 0.7,
         rrf_k: int = 60,
-        candidates: int = 50,
+        candidates: int = 100,
         per_document_cap: int = 3,
         mode: RetrievalMode = "hybrid",
     ) -> None:
