@@ -11,6 +11,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,12 @@ def sign_in(client: TestClient, name: str, password: str) -> dict[str, str]:
     response = client.post("/v1/auth/token", json={"name": name, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="session")
+def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The app over a corpus with one document per visibility, with a caller per role."""
+    from access_corpus import open_access_world
+
+    with open_access_world(tmp_path_factory.mktemp("access")) as world:
+        yield world
