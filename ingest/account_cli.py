@@ -142,6 +142,7 @@ def ensure_admin(accounts: AccountStore, name: str) -> int:
     password = generate_password()
     account = accounts.create_account(name, roles=["admin"], rings=[], password=password)
     print(f"created admin account {account.name!r}; password (shown only now): {password}")
+    print(f'sign in: POST /v1/auth/token {{"name": "{account.name}", "password": "…"}}')
     return 0
 
 
