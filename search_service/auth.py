@@ -20,6 +20,8 @@ from pipelines.accounts import Account, AccountStore, IssuedToken
 from pipelines.errors import TooManyRequestsError, UnauthorizedError
 
 WRONG_CREDENTIALS = "Wrong account name or password."
+# Above this many counted keys, expired ones are swept out (bounds memory under guessing).
+SWEEP_THRESHOLD = 10_000
 
 
 class SignInLimiter:
@@ -63,6 +65,9 @@ class SignInLimiter:
         """Count one failed attempt against every key."""
         with self._lock:
             now = self.clock()
+            if len(self._failures) > SWEEP_THRESHOLD:
+                for stale in list(self._failures):
+                    self._recent(stale, now)
             for key in keys:
                 self._failures.setdefault(key, self._recent(key, now)).append(now)
 
