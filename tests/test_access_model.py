@@ -116,5 +116,6 @@ def test_users_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "revoked=" in capsys.readouterr().out
     registry = Registry(tmp_path / "blok.db")
     accounts = AccountStore(registry)
-    assert accounts.verify_password("admin", first.strip().rsplit(" ", 1)[1]) is not None
+    admin_password = first.split("(shown only now): ", 1)[1].split()[0]
+    assert accounts.verify_password("admin", admin_password) is not None
     registry.close()
