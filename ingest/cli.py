@@ -1,4 +1,4 @@
-"""The `blok` command: ingest, search, ask, serve, eval, model."""
+"""The `blok` command: ingest, search, ask, serve, eval, model, users, api-keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ingest.account_cli import add_account_parsers, command_api_keys, command_users
 from pipelines.errors import BlokError
 from pipelines.filters import SearchFilters
 from pipelines.settings import Settings
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("model", help="provision the default embedding model (no download)")
+    add_account_parsers(commands)
     return parser
 
 
@@ -104,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": command_serve,
         "eval": command_eval,
         "model": command_model,
+        "users": command_users,
+        "api-keys": command_api_keys,
     }
     try:
         return handlers[args.command](settings, args)

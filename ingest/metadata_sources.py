@@ -30,8 +30,11 @@ def sidecar_path(path: Path) -> Path | None:
     return None
 
 
-def load_metadata(path: Path) -> DocumentMetadata:
+def load_metadata(path: Path, default_visibility: str = "programme") -> DocumentMetadata:
     """Read and validate the sidecar of `path`; missing fields get defaults.
+
+    A document whose sidecar names no visibility gets `default_visibility`
+    (`BLOK_ACCESS__DEFAULT_VISIBILITY`).
 
     Raises:
         MetadataError: the sidecar is not valid YAML or a field is invalid; the message names
@@ -46,6 +49,8 @@ def load_metadata(path: Path) -> DocumentMetadata:
             raise MetadataError(f"{sidecar.name} is not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
             raise MetadataError(f"{sidecar.name} must be a mapping of fields to values")
+    if raw.get("visibility") in (None, ""):
+        raw = {**raw, "visibility": default_visibility}
     try:
         metadata = DocumentMetadata.model_validate(raw)
     except ValidationError as exc:

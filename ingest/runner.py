@@ -28,7 +28,8 @@ from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
-INDEX_FORMAT_VERSION = "2"
+# 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
+INDEX_FORMAT_VERSION = "3"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
@@ -123,7 +124,7 @@ class IngestRunner:
     def _ingest(self, path: Path) -> ReportEntry:
         sha256 = file_sha256(path)
         document_id = sha256[:16]
-        document_metadata = load_metadata(path)
+        document_metadata = load_metadata(path, self.settings.access.default_visibility)
         metadata = document_metadata.model_dump(mode="json")
         key = index_key(metadata, self.settings)
         existing = self.registry.get(document_id)

@@ -32,7 +32,7 @@ from pipelines.components.preprocessors.passage_sentence_splitter import Passage
 from pipelines.components.validators.citation_verifier import CitationVerifier, PageTextLookup
 from pipelines.components.validators.generated_answer_checker import GeneratedAnswerChecker
 from pipelines.embedding_model import is_local_model
-from pipelines.filters import SearchFilters
+from pipelines.filters import Condition, SearchFilters
 from pipelines.query import build_query_pipeline
 from pipelines.settings import AnswerSettings, GenerationSettings, RetrievalSettings
 from pipelines.stores.base import ChunkStore
@@ -120,9 +120,18 @@ def add_generation(
 
 
 def run_ask(
-    pipeline: Pipeline, query: str, *, top_k: int, filters: SearchFilters | None = None
+    pipeline: Pipeline,
+    query: str,
+    *,
+    top_k: int,
+    filters: SearchFilters | None = None,
+    access_conditions: list[Condition] | None = None,
 ) -> dict[str, Any]:
-    """Run the ask pipeline; returns answer, citations, abstained, passages, best score."""
+    """Run the ask pipeline; returns answer, citations, abstained, passages, best score.
+
+    `access_conditions` limit retrieval (and so every passage, quote and citation) to what the
+    caller may see; None is full access, for trusted in-process callers only.
+    """
     inputs: dict[str, dict[str, Any]] = {
         name: {"text": query}
         for name in ("dense_embedder", "sparse_embedder")
@@ -130,7 +139,11 @@ def run_ask(
     }
     if "query_expander" in pipeline.graph.nodes:
         inputs = {"query_expander": {"query": query}}
-    inputs["retriever"] = {"filters": filters, "top_k": top_k}
+    inputs["retriever"] = {
+        "filters": filters,
+        "access_conditions": access_conditions,
+        "top_k": top_k,
+    }
     generating = "generator" in pipeline.graph.nodes
     if generating:
         inputs["generator"] = {"query": query}

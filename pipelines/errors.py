@@ -7,6 +7,10 @@ wrapped at the boundary (``raise StoreError(...) from exc``)::
     BlokError
     ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
     ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
+    ├── UnauthorizedError        missing, wrong, expired or revoked credentials (HTTP 401)
+    ├── ForbiddenError           signed in, but the role does not allow the action (HTTP 403)
+    ├── TooManyRequestsError     too many failed sign-ins; try again later (HTTP 429)
+    ├── ConflictError            the thing exists already (HTTP 409)
     ├── MetadataError            a sidecar or manifest with an invalid field (rejects one file)
     ├── ConversionError          a file that cannot be turned into text (rejects one file)
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
@@ -25,6 +29,10 @@ class ErrorCode(StrEnum):
 
     INVALID_REQUEST = "invalid_request"
     NOT_FOUND = "not_found"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    CONFLICT = "conflict"
     INVALID_METADATA = "invalid_metadata"
     CONVERSION_FAILED = "conversion_failed"
     UNSUPPORTED_FORMAT = "unsupported_format"
@@ -56,6 +64,34 @@ class NotFoundError(BlokError):
     """The thing asked for does not exist (or the caller may not see it)."""
 
     code = ErrorCode.NOT_FOUND
+
+
+class UnauthorizedError(BlokError):
+    """Credentials are missing where needed, wrong, expired, revoked or of a disabled account."""
+
+    code = ErrorCode.UNAUTHORIZED
+
+
+class ForbiddenError(BlokError):
+    """The caller is known but their role does not allow the action."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class TooManyRequestsError(BlokError):
+    """Too many failed attempts in a short time; `retry_after_seconds` says when to try again."""
+
+    code = ErrorCode.TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ConflictError(BlokError):
+    """The thing to be created exists already."""
+
+    code = ErrorCode.CONFLICT
 
 
 class MetadataError(BlokError):

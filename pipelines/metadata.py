@@ -35,13 +35,23 @@ def normalize_visibility(value: Any) -> str:
     """Check and normalise a visibility: `public`, `programme`, `office` or `ring:vr3[,vr5]`."""
     text = str(value).strip()
     if text.lower().startswith("ring:"):
-        rings = [normalize_ring(part) for part in text[5:].split(",") if part.strip()]
+        rings = dict.fromkeys(normalize_ring(part) for part in text[5:].split(",") if part.strip())
         text = "ring:" + ",".join(rings)
     if not VISIBILITY_PATTERN.match(text):
         raise ValueError(
             f"visibility must be one of public, programme, office, ring:<id>; got {value!r}"
         )
     return text
+
+
+def visibility_tokens(visibility: str) -> list[str]:
+    """The access tokens a normalised visibility grants: `ring:vr3,vr5` → `ring:vr3`, `ring:vr5`.
+
+    Stored as a list on every chunk, so one match "any of the caller's tokens" filters access.
+    """
+    if visibility.startswith("ring:"):
+        return [f"ring:{ring}" for ring in visibility[5:].split(",")]
+    return [visibility]
 
 
 def parse_document_date(value: Any) -> dt.date | None:
@@ -108,5 +118,5 @@ class DocumentMetadata(BaseModel):
             "job_centre_key": self.job_centre.casefold() if self.job_centre else None,
             "topics": self.topics,
             "topic_keys": [topic.casefold() for topic in self.topics],
-            "visibility": self.visibility,
+            "visibility": visibility_tokens(self.visibility),
         }

@@ -21,7 +21,7 @@ from pipelines.components.preprocessors.glossary_query_expander import GlossaryQ
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
 from pipelines.embedding_model import is_local_model
-from pipelines.filters import SearchFilters
+from pipelines.filters import Condition, SearchFilters
 from pipelines.glossary import Glossary
 from pipelines.settings import RetrievalSettings
 from pipelines.stores.base import ChunkStore
@@ -90,15 +90,22 @@ def run_query(
     *,
     top_k: int,
     filters: SearchFilters | None = None,
+    access_conditions: list[Condition] | None = None,
     mode: RetrievalMode | None = None,
     facets: bool = False,
 ) -> QueryResult:
-    """Run the query pipeline; with `facets`, count kinds, rings, years and topics too."""
-    result = pipeline.run(
-        {
-            "query_expander": {"query": query},
-            "retriever": {"filters": filters, "top_k": top_k, "mode": mode, "facets": facets},
-        }
-    )
+    """Run the query pipeline; with `facets`, count kinds, rings, years and topics too.
+
+    `access_conditions` (from `pipelines.access.access_conditions`) limit every store query to
+    what the caller may see; None is full access, for trusted in-process callers only.
+    """
+    retriever_inputs = {
+        "filters": filters,
+        "access_conditions": access_conditions,
+        "top_k": top_k,
+        "mode": mode,
+        "facets": facets,
+    }
+    result = pipeline.run({"query_expander": {"query": query}, "retriever": retriever_inputs})
     output = result["retriever"]
     return QueryResult(documents=output["documents"], facets=output["facets"])

@@ -1,4 +1,8 @@
-"""The registry (SQLite): documents, their page texts and their indexing status."""
+"""The registry (SQLite): documents, their page texts and their indexing status.
+
+Accounts, sign-in tokens and API keys live in the same database (`pipelines.accounts`), through
+`execute` and `rows`.
+"""
 
 from __future__ import annotations
 
@@ -78,6 +82,20 @@ class Registry:
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._connection.execute(sql, params).fetchall()
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dictionaries."""
+        return [dict(row) for row in self._rows(sql, params)]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        with self._lock:
+            return self._connection.execute(sql, params).rowcount
+
+    def execute_script(self, script: str) -> None:
+        """Run several statements (schema definitions)."""
+        with self._lock:
+            self._connection.executescript(script)
 
     @staticmethod
     def _record(row: sqlite3.Row) -> DocumentRecord:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipelines.metadata import normalize_visibility
 
 BUILTIN_MODEL_NAME = "multilingual-e5-small"
 
@@ -131,6 +133,38 @@ class ServerSettings(BaseModel):
 
     host: str = Field(default="127.0.0.1", description="Address `blok serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `blok serve` listens on.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API cross-site (CORS); empty: CORS off.",
+    )
+
+
+class AccessSettings(BaseModel):
+    """Accounts, sign-in and the visibility of documents."""
+
+    default_visibility: str = Field(
+        default="programme",
+        description="Visibility of documents whose metadata names none: `public`, `programme`, "
+        "`office` or `ring:<id>`.",
+    )
+    token_ttl_minutes: int = Field(
+        default=480, ge=1, le=43200, description="Lifetime of a bearer token from sign-in."
+    )
+    failed_signin_limit: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins per account name (and per client address) within the window "
+        "before further attempts get 429.",
+    )
+    failed_signin_window_seconds: int = Field(
+        default=300, ge=1, le=86400, description="Window in which failed sign-ins are counted."
+    )
+
+    @field_validator("default_visibility", mode="before")
+    @classmethod
+    def _visibility(cls, value: object) -> str:
+        return normalize_visibility(value)
 
 
 class Settings(BaseSettings):
@@ -148,6 +182,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @model_validator(mode="after")
     def _check_server_backend(self) -> Settings:

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
 from pipelines.settings import Settings
+from search_service.auth import SignInLimiter
+from search_service.auth_routes import auth_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
 from search_service.routes import router
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def add_security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Headers against sniffing, framing and referrer leaks; API answers are never cached."""
+    response = await call_next(request)
+    response.headers.update(SECURITY_HEADERS)
+    if request.url.path.startswith("/v1/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -31,6 +52,20 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.signin_limiter = SignInLimiter(
+        limit=settings.access.failed_signin_limit,
+        window_seconds=settings.access.failed_signin_window_seconds,
+    )
     install_error_handlers(app)
+    app.middleware("http")(add_security_headers)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            allow_credentials=False,
+        )
     app.include_router(router)
+    app.include_router(auth_router)
     return app

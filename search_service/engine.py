@@ -1,4 +1,9 @@
-"""`SearchEngine`: the store, the registry and the query and ask pipelines of one service."""
+"""`SearchEngine`: the store, the registry, the accounts and the query and ask pipelines.
+
+Every read method takes the caller's `Principal` and applies its access conditions inside the
+store query. The HTTP routes always pass the principal resolved from the request; the default
+`SYSTEM` (full access) is for trusted in-process callers: the CLI on the server, the evaluation.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ from pathlib import Path
 
 from haystack import Pipeline
 
+from pipelines.access import SYSTEM, Principal, access_conditions, may_see
+from pipelines.accounts import AccountStore
 from pipelines.answering import build_ask_pipeline, run_ask
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import InvalidRequestError, NotFoundError
+from pipelines.filters import FieldMatch
 from pipelines.glossary import load_glossary
 from pipelines.query import build_query_pipeline, run_query
-from pipelines.registry import Registry
+from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 from search_service.schemas import (
@@ -58,6 +66,7 @@ class SearchEngine:
         self.registry = registry
         self.pipeline = pipeline
         self.ask_pipeline = ask_pipeline
+        self.accounts = AccountStore(registry)
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -66,14 +75,21 @@ class SearchEngine:
             raise InvalidRequestError(f"top_k must be at most {limit}, got {top_k}")
         return top_k
 
-    def search(self, request: SearchRequest, mode: RetrievalMode | None = None) -> SearchResponse:
-        """Run the query pipeline for one request."""
+    def search(
+        self,
+        request: SearchRequest,
+        mode: RetrievalMode | None = None,
+        *,
+        principal: Principal = SYSTEM,
+    ) -> SearchResponse:
+        """Run the query pipeline for one request, limited to what `principal` may see."""
         top_k = self._top_k(request.top_k, self.settings.retrieval.default_top_k)
         result = run_query(
             self.pipeline,
             request.query,
             top_k=top_k,
             filters=request.filters,
+            access_conditions=access_conditions(principal),
             mode=mode,
             facets=request.facets,
         )
@@ -82,10 +98,19 @@ class SearchEngine:
             facets=Facets.from_counts(result.facets) if result.facets is not None else None,
         )
 
-    def ask(self, request: AskRequest) -> AskResponse:
-        """Answer with verified quotes, or abstain and record the question as a knowledge gap."""
+    def ask(self, request: AskRequest, *, principal: Principal = SYSTEM) -> AskResponse:
+        """Answer with verified quotes, or abstain and record the question as a knowledge gap.
+
+        Passages, quotes and citations come only from documents `principal` may see.
+        """
         top_k = self._top_k(request.top_k, self.settings.answer.passages)
-        outcome = run_ask(self.ask_pipeline, request.query, top_k=top_k, filters=request.filters)
+        outcome = run_ask(
+            self.ask_pipeline,
+            request.query,
+            top_k=top_k,
+            filters=request.filters,
+            access_conditions=access_conditions(principal),
+        )
         if outcome["abstained"]:
             filters = request.filters.model_dump(exclude_defaults=True) if request.filters else {}
             self.registry.record_knowledge_gap(request.query, filters, outcome["best_score"])
@@ -99,20 +124,36 @@ class SearchEngine:
             passages=[SearchResult.from_document(doc) for doc in outcome["passages"]],
         )
 
-    def source_file(self, document_id: str) -> SourceFile:
-        """The original file of an indexed document.
+    def source_file(self, document_id: str, *, principal: Principal = SYSTEM) -> SourceFile:
+        """The original file of an indexed document the principal may see.
 
         Raises:
-            NotFoundError: no indexed document has this id (or its file is gone).
+            NotFoundError: no indexed document has this id, the principal may not see it, or
+                its file is gone; all three answer alike.
         """
         record = self.registry.get(document_id)
-        if record is not None and record.status == "indexed":
+        if record is not None and record.status == "indexed" and self._visible(record, principal):
             suffix = Path(record.source_name).suffix.lower()
             path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
             if path.is_file():
                 media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
                 return SourceFile(path, record.source_name, media_type)
-        raise NotFoundError(f"No document with id {document_id!r}.")
+        raise NotFoundError("No such document.")
+
+    def _visible(self, record: DocumentRecord, principal: Principal) -> bool:
+        """Both the registry record and the store must let the principal see the document."""
+        if not may_see(principal, str(record.metadata.get("visibility", "office"))):
+            return False
+        document = FieldMatch("document_id", (record.document_id,))
+        return self.store.count([document, *access_conditions(principal)]) > 0
+
+    def totals(self, *, principal: Principal = SYSTEM) -> tuple[int, int]:
+        """Indexed documents and chunks the principal may see."""
+        documents = sum(
+            may_see(principal, str(record.metadata.get("visibility", "office")))
+            for record in self.registry.list_documents(status="indexed")
+        )
+        return documents, self.store.count(access_conditions(principal))
 
     def close(self) -> None:
         """Release the store and the registry."""

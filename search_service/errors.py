@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipelines.errors import BlokError, ErrorCode
+from pipelines.errors import BlokError, ErrorCode, TooManyRequestsError
 from search_service.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 STATUS_BY_CODE = {
     ErrorCode.INVALID_REQUEST: 400,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.TOO_MANY_REQUESTS: 429,
+    ErrorCode.CONFLICT: 409,
     ErrorCode.INVALID_METADATA: 422,
     ErrorCode.CONVERSION_FAILED: 422,
     ErrorCode.UNSUPPORTED_FORMAT: 415,
@@ -30,11 +34,24 @@ HTTP_STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.INVALID_REQUEST}
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[ErrorDetail] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The error body with its status."""
     body = ErrorResponse(error=ErrorInfo(code=code, message=message, details=details or []))
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
+
+
+def error_headers(exc: BlokError) -> dict[str, str]:
+    """`WWW-Authenticate` on 401, `Retry-After` on 429."""
+    if exc.code == ErrorCode.UNAUTHORIZED:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyRequestsError):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    return {}
 
 
 async def handle_blok_error(request: Request, exc: Exception) -> JSONResponse:
@@ -42,7 +59,7 @@ async def handle_blok_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BlokError)
     status = STATUS_BY_CODE.get(exc.code, 500)
     details = [ErrorDetail(**detail) for detail in exc.details]
-    return error_response(status, exc.code.value, exc.message, details)
+    return error_response(status, exc.code.value, exc.message, details, error_headers(exc))
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

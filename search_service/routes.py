@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from pipelines.errors import StoreError
-from search_service.engine import SearchEngine
+from search_service.deps import EngineDep, PrincipalDep
 from search_service.schemas import (
     AskRequest,
     AskResponse,
@@ -21,41 +21,39 @@ from search_service.schemas import (
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
     422: {"model": ErrorResponse},
     503: {"model": ErrorResponse},
 }
-
-
-def get_engine(request: Request) -> SearchEngine:
-    """The engine opened at start-up."""
-    engine: SearchEngine = request.app.state.engine
-    return engine
-
-
-EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 router = APIRouter()
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
-def search_chunks(body: SearchRequest, engine: EngineDep) -> SearchResponse:
-    """Hybrid search over the passages, best first, with document, page and section."""
-    return engine.search(body)
+def search_chunks(body: SearchRequest, engine: EngineDep, caller: PrincipalDep) -> SearchResponse:
+    """Hybrid search over the passages the caller may see, best first, with page and section."""
+    return engine.search(body, principal=caller)
 
 
 @router.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
-def ask_question(body: AskRequest, engine: EngineDep) -> AskResponse:
-    """A short answer of verbatim quotes with `[n]` citations, or an honest abstention."""
-    return engine.ask(body)
+def ask_question(body: AskRequest, engine: EngineDep, caller: PrincipalDep) -> AskResponse:
+    """A short answer of verbatim quotes with `[n]` citations, or an honest abstention.
+
+    Only documents the caller may see are retrieved, quoted or cited.
+    """
+    return engine.ask(body, principal=caller)
 
 
 @router.get(
     "/v1/documents/{document_id}/file",
     response_class=FileResponse,
-    responses={404: {"model": ErrorResponse}},
+    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
 )
-def get_document_file(document_id: str, engine: EngineDep) -> FileResponse:
-    """The original file; citation URLs add `#page=N`, which PDF viewers open at that page."""
-    source = engine.source_file(document_id)
+def get_document_file(document_id: str, engine: EngineDep, caller: PrincipalDep) -> FileResponse:
+    """The original file; citation URLs add `#page=N`, which PDF viewers open at that page.
+
+    A document the caller may not see answers exactly like one that does not exist (404).
+    """
+    source = engine.source_file(document_id, principal=caller)
     return FileResponse(
         source.path,
         media_type=source.media_type,
@@ -70,12 +68,11 @@ def get_health() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
-@router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ErrorResponse}})
-def get_ready(engine: EngineDep) -> ReadyResponse:
-    """Readiness: model loaded, store and registry open."""
+@router.get("/ready", response_model=ReadyResponse, responses=ERROR_RESPONSES)
+def get_ready(engine: EngineDep, caller: PrincipalDep) -> ReadyResponse:
+    """Readiness: model loaded, store and registry open; counts of what the caller may see."""
     try:
-        chunks = engine.store.count()
+        documents, chunks = engine.totals(principal=caller)
     except Exception as exc:
         raise StoreError(f"The store does not answer: {exc}") from exc
-    documents = engine.registry.totals()["documents"]
     return ReadyResponse(status="ready", documents=documents, chunks=chunks)

@@ -1,4 +1,8 @@
-"""Shared fixtures: offline guard, the real default model, the demo corpus ingested once."""
+"""Shared fixtures: offline guard, the real default model, the demo corpus ingested once.
+
+The demo client is signed in as an office account (sees every document); tests of what other
+callers see are in `test_access.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,11 +25,14 @@ from ingest.report import IngestReport
 from ingest.runner import run_ingest
 from pipelines.settings import Settings
 from search_service.app import create_app
+from search_service.engine import SearchEngine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CORPUS = PROJECT_ROOT / "corpora" / "demo"
 # Shared with `scripts/test.sh`, which builds the model there once.
 MODELS_DIR = PROJECT_ROOT / ".test-cache" / "data" / "models"
+OFFICE_ACCOUNT = "geschaeftsstelle"
+TEST_PASSWORD = "ein-langes-test-passwort"
 
 
 class NetworkBlockedError(RuntimeError):
@@ -82,6 +90,35 @@ def demo_ingest_report(demo_settings: Settings) -> IngestReport:
 
 @pytest.fixture(scope="session")
 def demo_client(demo_settings: Settings, demo_ingest_report: IngestReport) -> Iterator[TestClient]:
-    """The real app over the ingested demo corpus (it holds the embedded store open)."""
+    """The real app over the ingested demo corpus (it holds the embedded store open).
+
+    Signed in as an office account, so it sees every document.
+    """
     with TestClient(create_app(demo_settings)) as client:
+        engine_of(client).accounts.create_account(
+            OFFICE_ACCOUNT, roles=["office"], rings=[], password=TEST_PASSWORD
+        )
+        client.headers.update(sign_in(client, OFFICE_ACCOUNT, TEST_PASSWORD))
         yield client
+
+
+def engine_of(client: TestClient) -> SearchEngine:
+    """The engine the app opened at start-up."""
+    engine: SearchEngine = client.app.state.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def sign_in(client: TestClient, name: str, password: str) -> dict[str, str]:
+    """Sign in through the API; returns the Authorization header to send."""
+    response = client.post("/v1/auth/token", json={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="session")
+def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The app over a corpus with one document per visibility, with a caller per role."""
+    from access_corpus import open_access_world
+
+    with open_access_world(tmp_path_factory.mktemp("access")) as world:
+        yield world

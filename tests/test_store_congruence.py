@@ -15,6 +15,7 @@ from conftest import DEMO_CORPUS, make_settings
 
 from evaluation.datasets import load_demo_set
 from ingest.runner import run_ingest
+from pipelines.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
 from pipelines.filters import FieldMatch, SearchFilters
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
@@ -85,6 +86,31 @@ def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
         conditions = (filters or SearchFilters()).conditions()
         assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
     assert engines["edge"].store.count() > 0
+
+
+PRINCIPALS = {
+    "anonymous": ANONYMOUS,
+    "reader-vr1": Principal("r", "account", frozenset({Role.READER}), frozenset({"vr1"})),
+    "reader-vr9": Principal("r", "account", frozenset({Role.READER}), frozenset({"vr9"})),
+    "office": SYSTEM,
+}
+
+
+@pytest.mark.parametrize("caller", sorted(PRINCIPALS))
+def test_both_back_ends_apply_access_alike(engines: dict[str, SearchEngine], caller: str) -> None:
+    principal = PRINCIPALS[caller]
+    conditions = access_conditions(principal)
+    assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
+    rings_seen: set[str | None] = set()
+    for query in queries()[:6]:
+        request = SearchRequest(query=query, top_k=10)
+        edge = engines["edge"].search(request, principal=principal).results
+        client = engines["client"].search(request, principal=principal).results
+        assert [hit.chunk_id for hit in edge] == [hit.chunk_id for hit in client], query
+        rings_seen |= {hit.ring for hit in edge}
+    # The public documents have no ring; vr1 and vr5 protocols are ring-internal.
+    expected = {"anonymous": {None}, "reader-vr1": {None, "vr1"}, "reader-vr9": {None}}
+    assert rings_seen == expected.get(caller, {None, "vr1", "vr5"})
 
 
 def test_deleting_a_document_leaves_no_chunk(tmp_path: Path) -> None:

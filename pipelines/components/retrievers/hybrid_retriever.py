@@ -1,7 +1,9 @@
 """`HybridRetriever`: dense and BM25 candidates from the store, fused and capped per document.
 
 On request it also counts the facets (kind, ring, year, topic) of every document among the fused
-candidates, so the counts follow the query and its filters.
+candidates, so the counts follow the query and its filters. The caller's access conditions
+(`pipelines.access.access_conditions`) are added to the request's filters inside both store
+queries, so nothing the caller may not see is ever a candidate.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from haystack.dataclasses import SparseEmbedding
 
 from pipelines.components.retrievers.facets import FacetCounts, count_facets
 from pipelines.components.retrievers.fusion import cap_per_document, fuse
-from pipelines.filters import SearchFilters
+from pipelines.filters import Condition, SearchFilters
 from pipelines.stores.base import ChunkStore, ScoredChunk
 
 RetrievalMode = Literal["hybrid", "dense", "sparse"]
@@ -59,6 +61,7 @@ class HybridRetriever:
         query_embedding: list[float],
         query_sparse_embedding: SparseEmbedding,
         filters: SearchFilters | None = None,
+        access_conditions: list[Condition] | None = None,
         top_k: int = 10,
         mode: RetrievalMode | None = None,
         facets: bool = False,
@@ -66,9 +69,10 @@ class HybridRetriever:
         """Return the `top_k` best chunks; `mode` overrides the configured retrieval mode.
 
         With `facets`, also return the facet counts of all fused candidates (else None).
+        `access_conditions` restrict the candidates to what the caller may see (None: no limit).
         """
         mode = mode or self.mode
-        conditions = (filters or SearchFilters()).conditions()
+        conditions = (filters or SearchFilters()).conditions() + list(access_conditions or [])
         limit = max(self.candidates, top_k)
         dense: list[ScoredChunk] = []
         sparse: list[ScoredChunk] = []

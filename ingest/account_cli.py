@@ -1,0 +1,162 @@
+"""`blok users …` and `blok api-keys …`: accounts and API keys in the registry.
+
+Run on the server by the office; the registry can be changed while `blok serve` runs, and every
+change (disabling, rings, revoking) applies from the service's next request on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from pipelines.accounts import Account, AccountStore, ApiKey, generate_password
+from pipelines.errors import ConflictError
+from pipelines.registry import Registry
+from pipelines.settings import Settings
+
+ROLE_CHOICES = ("reader", "office", "admin")
+
+
+def add_account_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `users` and `api-keys` subcommands."""
+    users = commands.add_parser("users", help="manage accounts").add_subparsers(
+        dest="action", required=True
+    )
+    add = users.add_parser("add", help="add an account (prints a generated password once)")
+    add.add_argument("name")
+    add_role_arguments(add)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    listing = users.add_parser("list", help="list accounts (never passwords)")
+    listing.add_argument("--json", action="store_true")
+    set_rings = users.add_parser("set-rings", help="replace an account's ring memberships")
+    set_rings.add_argument("name")
+    set_rings.add_argument("rings", nargs="*", help="e.g. vr3 vr5; none: no ring")
+    for action, text in (("disable", "disable an account"), ("enable", "enable it again")):
+        users.add_parser(action, help=text).add_argument("name")
+    reset = users.add_parser("reset-password", help="set a new password (ends its sessions)")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true")
+    ensure = users.add_parser(
+        "ensure-admin", help="create an admin with a generated password unless one exists"
+    )
+    ensure.add_argument("--name", default="admin")
+
+    keys = commands.add_parser("api-keys", help="manage API keys").add_subparsers(
+        dest="action", required=True
+    )
+    create = keys.add_parser("create", help="create a key (prints it once)")
+    create.add_argument("name")
+    add_role_arguments(create)
+    keys.add_parser("list", help="list keys (never the keys themselves)").add_argument(
+        "--json", action="store_true"
+    )
+    keys.add_parser("revoke", help="revoke a key").add_argument("key_id")
+
+
+def add_role_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--role` (required, repeatable) and `--ring` (repeatable)."""
+    parser.add_argument("--role", action="append", required=True, choices=ROLE_CHOICES)
+    parser.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
+
+
+def read_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """The password from stdin with `--password-stdin`, else a generated one (flag: generated)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    return generate_password(), True
+
+
+def describe_account(account: Account) -> str:
+    """One line per account."""
+    roles = ",".join(account.roles)
+    rings = ",".join(account.rings) or "-"
+    state = "active" if account.active else "disabled"
+    return f"{account.name}\troles={roles}\trings={rings}\t{state}\tcreated={account.created_at}"
+
+
+def describe_api_key(key: ApiKey) -> str:
+    """One line per key."""
+    state = f"revoked={key.revoked_at}" if key.revoked_at else "active"
+    roles, rings = ",".join(key.roles), ",".join(key.rings) or "-"
+    return f"{key.key_id}\t{key.name}\troles={roles}\trings={rings}\t{state}"
+
+
+def command_users(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok users ACTION …`."""
+    return with_accounts(settings, lambda accounts: run_users_action(accounts, args))
+
+
+def command_api_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok api-keys ACTION …`."""
+    return with_accounts(settings, lambda accounts: run_api_keys_action(accounts, args))
+
+
+def with_accounts(settings: Settings, action: Callable[[AccountStore], int]) -> int:
+    """Open the registry for one action."""
+    registry = Registry(settings.registry_path)
+    try:
+        return action(AccountStore(registry))
+    finally:
+        registry.close()
+
+
+def run_users_action(accounts: AccountStore, args: argparse.Namespace) -> int:
+    """Carry out one `users` action."""
+    if args.action == "add":
+        password, generated = read_password(args)
+        account = accounts.create_account(
+            args.name, roles=args.role, rings=args.ring, password=password
+        )
+        print(f"added {describe_account(account)}")
+        if generated:
+            print(f"password for {account.name} (shown only now): {password}")
+    elif args.action == "list":
+        listed = accounts.accounts()
+        lines = [describe_account(account) for account in listed]
+        as_json = json.dumps([account.__dict__ for account in listed], indent=2)
+        print(as_json if args.json else "\n".join(lines) or "no accounts")
+    elif args.action == "set-rings":
+        print(describe_account(accounts.set_rings(args.name, args.rings)))
+    elif args.action in ("disable", "enable"):
+        print(describe_account(accounts.set_active(args.name, args.action == "enable")))
+    elif args.action == "reset-password":
+        password, generated = read_password(args)
+        account = accounts.set_password(args.name, password)
+        print(f"new password set for {account.name}; its sessions have ended")
+        if generated:
+            print(f"password for {account.name} (shown only now): {password}")
+    elif args.action == "ensure-admin":
+        return ensure_admin(accounts, args.name)
+    return 0
+
+
+def ensure_admin(accounts: AccountStore, name: str) -> int:
+    """Create an admin with a generated password, printed once, unless an active admin exists."""
+    if accounts.has_active_admin():
+        print("an active admin account exists (blok users list shows it)")
+        return 0
+    if accounts.find_account(name) is not None:
+        raise ConflictError(f"an account named {name!r} exists but is no active admin")
+    password = generate_password()
+    account = accounts.create_account(name, roles=["admin"], rings=[], password=password)
+    print(f"created admin account {account.name!r}; password (shown only now): {password}")
+    print(f'sign in: POST /v1/auth/token {{"name": "{account.name}", "password": "…"}}')
+    return 0
+
+
+def run_api_keys_action(accounts: AccountStore, args: argparse.Namespace) -> int:
+    """Carry out one `api-keys` action."""
+    if args.action == "create":
+        key, secret = accounts.create_api_key(args.name, roles=args.role, rings=args.ring)
+        print(f"created {describe_api_key(key)}")
+        print(f"key (shown only now; send as X-API-Key): {secret}")
+    elif args.action == "list":
+        listed = accounts.api_keys()
+        lines = [describe_api_key(key) for key in listed]
+        as_json = json.dumps([key.__dict__ for key in listed], indent=2)
+        print(as_json if args.json else "\n".join(lines) or "no API keys")
+    elif args.action == "revoke":
+        print(f"revoked {describe_api_key(accounts.revoke_api_key(args.key_id))}")
+    return 0

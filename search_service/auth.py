@@ -1,0 +1,143 @@
+"""Who is calling: credentials resolved to a `Principal`, sign-in, and the failed sign-in limiter.
+
+A request carries at most one credential: `Authorization: Bearer <token>` (from
+`POST /v1/auth/token`) or `X-API-Key: <key>` (created by an admin). None: anonymous. A credential
+that is malformed, unknown, expired, revoked or belongs to a disabled account is refused with
+401, never downgraded to anonymous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from pipelines.access import ANONYMOUS, Principal
+from pipelines.accounts import Account, AccountStore, IssuedToken
+from pipelines.errors import TooManyRequestsError, UnauthorizedError
+
+WRONG_CREDENTIALS = "Wrong account name or password."
+# Above this many counted keys, expired ones are swept out (bounds memory under guessing).
+SWEEP_THRESHOLD = 10_000
+
+
+class SignInLimiter:
+    """Counts failed sign-ins per key (account name, client address) in a sliding window."""
+
+    def __init__(
+        self, *, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.get(key, deque())
+        while failures and failures[0] <= now - self.window_seconds:
+            failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
+        return failures
+
+    def check(self, keys: list[str]) -> None:
+        """Refuse when any key has reached the limit within the window.
+
+        Raises:
+            TooManyRequestsError: with the seconds until the oldest counted failure expires.
+        """
+        with self._lock:
+            now = self.clock()
+            for key in keys:
+                failures = self._recent(key, now)
+                if len(failures) >= self.limit:
+                    wait = failures[0] + self.window_seconds - now
+                    raise TooManyRequestsError(
+                        "Too many failed sign-ins. Try again later.",
+                        retry_after_seconds=max(1, math.ceil(wait)),
+                    )
+
+    def record_failure(self, keys: list[str]) -> None:
+        """Count one failed attempt against every key."""
+        with self._lock:
+            now = self.clock()
+            if len(self._failures) > SWEEP_THRESHOLD:
+                for stale in list(self._failures):
+                    self._recent(stale, now)
+            for key in keys:
+                self._failures.setdefault(key, self._recent(key, now)).append(now)
+
+    def reset(self, key: str) -> None:
+        """Forget the failures of one key (after a successful sign-in)."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._failures.clear()
+
+
+def sign_in(
+    accounts: AccountStore,
+    limiter: SignInLimiter,
+    *,
+    name: str,
+    password: str,
+    client_address: str,
+    lifetime: dt.timedelta,
+) -> tuple[Account, IssuedToken]:
+    """Check name and password under the limiter and issue a bearer token.
+
+    Raises:
+        TooManyRequestsError: too many recent failures for this name or address.
+        UnauthorizedError: wrong name or password, or a disabled account (one message for all).
+    """
+    name_key = f"name:{name.casefold()}"
+    keys = [name_key, f"address:{client_address}"]
+    limiter.check(keys)
+    account = accounts.verify_password(name, password)
+    if account is None:
+        limiter.record_failure(keys)
+        raise UnauthorizedError(WRONG_CREDENTIALS)
+    limiter.reset(name_key)
+    return account, accounts.issue_token(account, lifetime)
+
+
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header.
+
+    Raises:
+        UnauthorizedError: the header is not a bearer token.
+    """
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
+def resolve_principal(
+    accounts: AccountStore, authorization: str | None, api_key: str | None
+) -> Principal:
+    """The caller behind the request's credential; anonymous without one.
+
+    Raises:
+        UnauthorizedError: both credentials given, or the one given is not valid now.
+    """
+    if authorization is not None and api_key is not None:
+        raise UnauthorizedError("Send either a bearer token or an API key, not both.")
+    if authorization is not None:
+        principal = accounts.principal_for_token(bearer_token(authorization))
+        if principal is None:
+            raise UnauthorizedError("The token is invalid or has expired; sign in again.")
+        return principal
+    if api_key is not None:
+        principal = accounts.principal_for_api_key(api_key.strip())
+        if principal is None:
+            raise UnauthorizedError("The API key is invalid or has been revoked.")
+        return principal
+    return ANONYMOUS

@@ -1,0 +1,65 @@
+"""Dependencies of the route handlers: the engine, the caller, the sign-in limiter."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from pipelines.access import Principal
+from pipelines.errors import ForbiddenError, UnauthorizedError
+from search_service.auth import SignInLimiter, resolve_principal
+from search_service.engine import SearchEngine
+
+# Declared for the OpenAPI documentation; the headers are read and checked in `get_principal`.
+bearer_scheme = HTTPBearer(auto_error=False, description="Token from `POST /v1/auth/token`.")
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key created by an admin."
+)
+
+
+def get_engine(request: Request) -> SearchEngine:
+    """The engine opened at start-up."""
+    engine: SearchEngine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+
+
+def get_principal(
+    request: Request,
+    engine: EngineDep,
+    _bearer: Annotated[object, Depends(bearer_scheme)] = None,
+    _api_key: Annotated[object, Depends(api_key_scheme)] = None,
+) -> Principal:
+    """The caller, read from the registry on every request (anonymous without credentials)."""
+    headers = request.headers
+    return resolve_principal(
+        engine.accounts, headers.get("authorization"), headers.get("x-api-key")
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_admin(principal: PrincipalDep) -> Principal:
+    """The caller, who must be an admin (anonymous: 401, other roles: 403)."""
+    if principal.kind == "anonymous":
+        raise UnauthorizedError("Sign in first.")
+    if not principal.is_admin:
+        raise ForbiddenError("Only an admin may do this.")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]
+
+
+def get_signin_limiter(request: Request) -> SignInLimiter:
+    """The limiter of failed sign-ins, one per app."""
+    limiter: SignInLimiter = request.app.state.signin_limiter
+    return limiter
+
+
+SignInLimiterDep = Annotated[SignInLimiter, Depends(get_signin_limiter)]
