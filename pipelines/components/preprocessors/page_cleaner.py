@@ -9,6 +9,8 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.page_layout import normalize_list_markers, strip_line_numbers
+
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 PAGE_NUMBER_LINE = re.compile(r"^(?:Seite\s+\d+(?:\s+von\s+\d+)?|[-–]\s*\d+\s*[-–])$")
@@ -23,10 +25,12 @@ def clean_line(line: str) -> str:
 
 
 def clean_page_text(text: str) -> str:
-    """Normalise Unicode, whitespace, page-number lines and words hyphenated at line ends."""
+    """Normalise Unicode, whitespace, line numbers, list markers, page-number lines and words
+    hyphenated at line ends."""
     text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [clean_line(line) for line in text.split("\n")]
+    lines = normalize_list_markers(strip_line_numbers(lines))
     lines = [line for line in lines if not PAGE_NUMBER_LINE.match(line)]
     while lines and (not lines[-1] or BARE_NUMBER.match(lines[-1])):
         lines.pop()
@@ -69,7 +73,8 @@ def drop_running_lines(text: str, shapes: set[str], edge_lines: int = 2) -> str:
 
 @component
 class PageCleaner:
-    """Clean page documents: whitespace, hyphenation, page numbers, running headers and footers.
+    """Clean page documents: whitespace, hyphenation, page numbers, the line numbers of
+    line-numbered documents, list markers (all bullets become "- "), running headers and footers.
 
     Pages that end up empty are dropped.
     """
