@@ -7,6 +7,7 @@ is line-numbered as a whole (most lines start with increasing integers), so a nu
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # "12 Text", "12" alone, and "- 12 • Text" (a Markdown export that put a list dash first).
@@ -37,7 +38,7 @@ def is_line_numbered(lines: list[str]) -> bool:
     numbers = [n for n in map(_line_number, filled) if n is not None]
     if len(numbers) < MIN_NUMBERED_LINES or len(numbers) < NUMBERED_SHARE * len(filled):
         return False
-    steps = list(zip(numbers, numbers[1:], strict=False))
+    steps = list(itertools.pairwise(numbers))
     increasing = sum(later > earlier for earlier, later in steps)
     return increasing >= INCREASING_SHARE * len(steps)
 
