@@ -42,7 +42,8 @@ from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
-INDEX_FORMAT_VERSION = "3"
+# 4: line numbers stripped, list markers normalised, title and date inferred from the text.
+INDEX_FORMAT_VERSION = "4"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
@@ -189,7 +190,8 @@ class IngestRunner:
                 reason = f"duplicate of {primary} (same content; indexed with its metadata)"
                 return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
             if existing.index_key == key:
-                self.registry.add_path(document_id, str(path))
+                if primary != str(path):  # moved: the new path becomes the first one
+                    self.registry.set_source_path(document_id, str(path))
                 return ReportEntry(path.name, "unchanged", document_id, *found)
         record = DocumentRecord(
             document_id=document_id,

@@ -147,6 +147,14 @@ class Registry:
             (document_id, path),
         )
 
+    def set_source_path(self, document_id: str, path: str) -> None:
+        """Make `path` the document's first path (its file moved there)."""
+        self.add_path(document_id, path)
+        self.execute(
+            "UPDATE documents SET source_path = ?, source_name = ? WHERE document_id = ?",
+            (path, Path(path).name, document_id),
+        )
+
     def remove_path(self, document_id: str, path: str) -> list[str]:
         """Forget one path of a document; returns the paths left (the first becomes primary)."""
         self.execute(
