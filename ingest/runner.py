@@ -187,11 +187,13 @@ class IngestRunner:
             primary = existing.source_path
             if primary != str(path) and Path(primary).exists():
                 self.registry.add_path(document_id, str(path))
+                self._keep_source(path, sha256)  # its own suffix, should it become the first
                 reason = f"duplicate of {primary} (same content; indexed with its metadata)"
                 return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
             if existing.index_key == key:
                 if primary != str(path):  # moved: the new path becomes the first one
                     self.registry.set_source_path(document_id, str(path))
+                    self._keep_source(path, sha256)
                 return ReportEntry(path.name, "unchanged", document_id, *found)
         record = DocumentRecord(
             document_id=document_id,

@@ -72,12 +72,14 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(rows) == 3  # d.txt lies outside the pruned folder: kept
 
     (corpus / "b.txt").unlink()
-    report = run_ingest(settings, [corpus], prune=True)
-    assert [(e.status, e.document_id) for e in report.entries if e.status != "unchanged"] == [
-        ("withdrawn", shared)
-    ]
+    capsys.readouterr()
+    ingest = ["--data-dir", str(settings.data_dir), "ingest", str(corpus), "--no-progress"]
+    assert main([*ingest, "--prune"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 files: 0 indexed, 1 unchanged, 0 skipped, 1 withdrawn" in printed
+    assert f"withdrawn {shared} ({corpus / 'b.txt'}): its files are gone" in printed
     assert chunk_count(settings, shared) == 0
-    assert not list((settings.data_dir / "sources").glob(f"{report.entries[-1].document_id}*"))
+    assert not list((settings.data_dir / "sources").glob(f"{shared}*"))
     registry = Registry(settings.registry_path)
     try:
         assert registry.get(shared) is None
@@ -148,3 +150,27 @@ def test_files_over_the_limits_are_reported_and_leave_nothing(tmp_path: Path) ->
     finally:
         store.close()
         registry.close()
+
+
+def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(TEXTS["a.txt"], encoding="utf-8")
+    shutil.copy(corpus / "a.txt", corpus / "b.md")
+    settings = make_settings(tmp_path / "data")
+    first = {e.source: e for e in run_ingest(settings, [corpus]).entries}
+    old_id = str(first["a.txt"].document_id)
+    (corpus / "a.txt").write_text(TEXTS["c.txt"], encoding="utf-8")
+    second = {e.source: e for e in run_ingest(settings, [corpus]).entries}
+    assert second["a.txt"].status == "indexed" and second["a.txt"].document_id != old_id
+    # b.md is now the document's first path; its title came from the file name, so it changes.
+    assert (second["b.md"].status, second["b.md"].document_id) == ("indexed", old_id)
+    registry = Registry(settings.registry_path)
+    try:
+        assert registry.paths(old_id) == [str(corpus / "b.md")]
+        record = registry.get(old_id)
+        assert record is not None and record.source_name == "b.md"
+    finally:
+        registry.close()
+    assert chunk_count(settings, old_id) > 0
+    assert (settings.data_dir / "sources" / f"{record.sha256}.md").is_file()
