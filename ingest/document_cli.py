@@ -94,14 +94,20 @@ def delete_document(settings: Settings, registry: Registry, document_id: str) ->
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """One line per document."""
+    """One line per document under a header, columns aligned."""
     if not rows:
         return "no documents"
+    header = [*LIST_COLUMNS, "pages", "chunks", "paths"]
+    cells = [
+        [str(row[name] if row[name] not in (None, "") else "–") for name in header[:-1]]
+        + ["; ".join(row["paths"])]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header) - 1)]
     lines = []
-    for row in rows:
-        fields = [str(row[name] or "–") for name in LIST_COLUMNS]
-        counts = f"{row['pages']} pages, {row['chunks']} chunks"
-        lines.append("  ".join([*fields, counts, "; ".join(row["paths"])]))
+    for line in [header, *cells]:
+        padded = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        lines.append("  ".join([*padded, line[-1]]))
     return "\n".join(lines)
 
 
