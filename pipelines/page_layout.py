@@ -32,20 +32,24 @@ def _line_number(line: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def is_line_numbered(lines: list[str]) -> bool:
-    """True when most non-empty lines start with a number and the numbers mostly increase."""
+def is_line_numbered(lines: list[str], min_lines: int = MIN_NUMBERED_LINES) -> bool:
+    """True when most non-empty lines (at least `min_lines`) start with a number and the
+    numbers mostly increase."""
     filled = [line for line in lines if line.strip()]
     numbers = [n for n in map(_line_number, filled) if n is not None]
-    if len(numbers) < MIN_NUMBERED_LINES or len(numbers) < NUMBERED_SHARE * len(filled):
+    if len(numbers) < max(min_lines, 1) or len(numbers) < NUMBERED_SHARE * len(filled):
         return False
     steps = list(itertools.pairwise(numbers))
     increasing = sum(later > earlier for earlier, later in steps)
     return increasing >= INCREASING_SHARE * len(steps)
 
 
-def strip_line_numbers(lines: list[str]) -> list[str]:
-    """Remove the leading line number of every line of a line-numbered page; others unchanged."""
-    if not is_line_numbered(lines):
+def strip_line_numbers(lines: list[str], min_lines: int = MIN_NUMBERED_LINES) -> list[str]:
+    """Remove the leading line number of every line of a line-numbered page; others unchanged.
+
+    `min_lines=1` suits a short page of a document whose other pages are line-numbered.
+    """
+    if not is_line_numbered(lines, min_lines):
         return lines
     return [LINE_NUMBER.sub("", line, count=1) if line.strip() else line for line in lines]
 

@@ -80,3 +80,14 @@ def test_chunks_of_a_cleaned_line_numbered_page_cite_it_exactly() -> None:
         assert page.content[chunk.meta["start_offset"] : chunk.meta["end_offset"]] == chunk.content
         assert not re.match(r"[0-9]+ ", chunk.content)
     assert any(chunk.meta["section"].endswith("1. Ausgangslage") for chunk in chunks)
+
+
+def test_a_short_page_of_a_line_numbered_document_loses_its_numbers_too() -> None:
+    meta = {"document_id": "doc1", "title": "T", "source_name": "t.pdf"}
+    short = "21 Die Teams berichten dem Vorstand.\n22 Ende des Berichts."
+    texts = [LINE_NUMBERED, LINE_NUMBERED, short]
+    pages = [Document(content=t, meta={**meta, "page": n}) for n, t in enumerate(texts, start=1)]
+    cleaned = PageCleaner().run(documents=pages)["documents"]
+    assert cleaned[-1].content == "Die Teams berichten dem Vorstand.\nEnde des Berichts."
+    other = [Document(content=short, meta={**meta, "document_id": "doc2", "page": 1})]
+    assert PageCleaner().run(documents=other)["documents"][0].content == short
