@@ -108,10 +108,16 @@ def test_manifest_metadata_and_inferred_fields_reach_registry_and_chunks(
     (corpus / "_manifest.yaml").write_text(
         "defaults:\n  kind: evaluationsbericht\n  ring: vr3\n", encoding="utf-8"
     )
+    (corpus / "kaputt").mkdir()
+    (corpus / "kaputt" / "_manifest.yaml").write_text("defaults:\n  kind: bericht\n")
+    (corpus / "kaputt" / "notiz.txt").write_text(TEXTS["a.txt"], encoding="utf-8")
     settings = make_settings(tmp_path / "data")
     report = run_ingest(settings, [corpus])
-    (entry,) = report.entries
+    entry, rejected = report.entries
     assert entry.status == "indexed", entry.reason
+    assert (rejected.source, rejected.code) == ("notiz.txt", "invalid_metadata")
+    assert "corpus/kaputt/_manifest.yaml (defaults): field 'kind'" in str(rejected.reason)
+    assert "evaluationsbericht" in str(rejected.reason)
     document_id = str(entry.document_id)
     capsys.readouterr()
     assert main(["--data-dir", str(settings.data_dir), "documents", "show", document_id]) == 0
