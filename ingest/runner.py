@@ -181,20 +181,9 @@ class IngestRunner:
         document_metadata = resolved.metadata
         metadata = document_metadata.model_dump(mode="json")
         key = index_key(metadata, self.settings)
-        existing = self.registry.get(document_id)
-        if existing and existing.status == "indexed":
-            found = (existing.page_count, existing.chunk_count)
-            primary = existing.source_path
-            if primary != str(path) and Path(primary).exists():
-                self.registry.add_path(document_id, str(path))
-                self._keep_source(path, sha256)  # its own suffix, should it become the first
-                reason = f"duplicate of {primary} (same content; indexed with its metadata)"
-                return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
-            if existing.index_key == key:
-                if primary != str(path):  # moved: the new path becomes the first one
-                    self.registry.set_source_path(document_id, str(path))
-                    self._keep_source(path, sha256)
-                return ReportEntry(path.name, "unchanged", document_id, *found)
+        known = self._known_content(path, sha256, key)
+        if known is not None:
+            return known
         record = DocumentRecord(
             document_id=document_id,
             sha256=sha256,
@@ -227,6 +216,31 @@ class IngestRunner:
         return ReportEntry(
             path.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
         )
+
+    def _known_content(self, path: Path, sha256: str, key: str) -> ReportEntry | None:
+        """The entry for content that is indexed already, or None when it must be indexed.
+
+        Under another path that still exists it is a duplicate (the path is recorded, the
+        document keeps the metadata of its first path); indexed the same way it is unchanged
+        (a moved file's new path becomes its first).
+        """
+        document_id = sha256[:16]
+        existing = self.registry.get(document_id)
+        if existing is None or existing.status != "indexed":
+            return None
+        found = (existing.page_count, existing.chunk_count)
+        primary = existing.source_path
+        if primary != str(path) and Path(primary).exists():
+            self.registry.add_path(document_id, str(path))
+            self._keep_source(path, sha256)  # its own suffix, should it become the first
+            reason = f"duplicate of {primary} (same content; indexed with its metadata)"
+            return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
+        if existing.index_key != key:
+            return None
+        if primary != str(path):
+            self.registry.set_source_path(document_id, str(path))
+            self._keep_source(path, sha256)
+        return ReportEntry(path.name, "unchanged", document_id, *found)
 
     @staticmethod
     def _index(
