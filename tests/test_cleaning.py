@@ -55,7 +55,8 @@ def test_a_numbered_list_in_an_ordinary_document_keeps_its_numbers() -> None:
         ("(a) Beratung", "a) Beratung"),
         ("b)  Beratung", "b) Beratung"),
         ("(1) Der Kreis ist Träger.", "(1) Der Kreis ist Träger."),
-        ("**3. Budget**", "**3. Budget**"),
+        ("**3. Budget**", "3. Budget"),
+        ("**fett** und normal", "**fett** und normal"),
         ("-10 % gegenüber dem Vorjahr", "-10 % gegenüber dem Vorjahr"),
         ("ohne Marker", "ohne Marker"),
     ],
@@ -91,3 +92,16 @@ def test_a_short_page_of_a_line_numbered_document_loses_its_numbers_too() -> Non
     assert cleaned[-1].content == "Die Teams berichten dem Vorstand.\nEnde des Berichts."
     other = [Document(content=short, meta={**meta, "document_id": "doc2", "page": 1})]
     assert PageCleaner().run(documents=other)["documents"][0].content == short
+
+
+def test_the_first_line_of_a_wrapped_paragraph_is_no_heading() -> None:
+    page = (
+        "Bericht des Jobcenters\n\n"
+        "Die Besetzung der Leitung des Fachbereichs Jobcenter und der Bezirksstellen erfolgt im\n"
+        "Benehmen mit dem Vorstand. Der Vorstand tagt monatlich in der Kreisverwaltung und berät\n"
+        "über alle Fragen der Steuerung.\n\n3. Budget\n\nDas Budget verwaltet der Kreis."
+    )
+    meta = {"document_id": "doc1", "title": "T", "source_name": "t.txt", "page": 1}
+    chunks = GermanSentenceChunker().run(documents=[Document(content=page, meta=meta)])
+    sections = [chunk.meta["section"] for chunk in chunks["documents"]]
+    assert sections == ["Bericht des Jobcenters", "Bericht des Jobcenters > 3. Budget"]

@@ -20,6 +20,8 @@ INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 PAGE_NUMBER_LINE = re.compile(r"^(?:Seite\s+\d+(?:\s+von\s+\d+)?|[-–]\s*\d+\s*[-–])$")
 BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# A whole line in Markdown bold ("**3. Budget**", text exports of PDFs): a heading, unwrapped.
+EMPHASIZED_LINE = re.compile(r"^\*\*([^*]+)\*\*$")
 # "Eingliederungs-\nleistungen" -> "Eingliederungsleistungen", but not "Kreis-\nund Städte".
 LINE_END_HYPHEN = re.compile(r"(?<=[a-zäöüß])-\n(?!(?:und|oder|bzw|sowie|bis|als)\b)(?=[a-zäöüß])")
 
@@ -46,6 +48,7 @@ def clean_page_text(text: str, *, line_numbered_document: bool = False) -> str:
     lines = page_lines(text)
     min_lines = 1 if line_numbered_document else MIN_NUMBERED_LINES
     lines = normalize_list_markers(strip_line_numbers(lines, min_lines))
+    lines = [EMPHASIZED_LINE.sub(r"\1", line) for line in lines]
     lines = [line for line in lines if not PAGE_NUMBER_LINE.match(line)]
     while lines and (not lines[-1] or BARE_NUMBER.match(lines[-1])):
         lines.pop()
