@@ -1,4 +1,4 @@
-"""The `blok` command: ingest, search, ask, serve, eval, model, users, api-keys."""
+"""The `blok` command: ingest, documents, search, ask, serve, eval, model, users, api-keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ingest.account_cli import add_account_parsers, command_api_keys, command_users
+from ingest.document_cli import add_document_parsers, command_documents
 from pipelines.errors import BlokError
 from pipelines.filters import SearchFilters
 from pipelines.settings import Settings
@@ -30,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--report", type=Path, help="write the report as JSON to this file")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ingest.add_argument(
+        "--prune",
+        action="store_true",
+        help="withdraw documents whose files under the given folders are all gone",
+    )
+    add_document_parsers(commands)
 
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query")
@@ -101,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handlers = {
         "ingest": command_ingest,
+        "documents": command_documents,
         "search": command_search,
         "ask": command_ask,
         "serve": command_serve,
@@ -128,7 +136,7 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.discovery import discover_files
     from ingest.runner import run_ingest
 
-    files = discover_files(args.paths)
+    files = discover_files(args.paths)  # for the progress bar; the runner finds them again
     bar = tqdm(total=len(files), unit="file", disable=args.no_progress, file=sys.stderr)
 
     def advance(path: Path, entry: object) -> None:
@@ -136,7 +144,7 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
         bar.update()
 
     try:
-        report = run_ingest(settings, files, advance)
+        report = run_ingest(settings, args.paths, advance, prune=args.prune)
     finally:
         bar.close()
     print(report.render())

@@ -26,15 +26,27 @@ def discover_files(paths: list[Path]) -> list[Path]:
     Raises:
         InvalidRequestError: a path does not exist.
     """
-    found: dict[Path, None] = {}
+    return [file for file, _ in discover_files_with_roots(paths)]
+
+
+def discover_files_with_roots(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """Like `discover_files`, each file with the folder it was found from (its manifest root).
+
+    A file given directly has its own folder as root.
+
+    Raises:
+        InvalidRequestError: a path does not exist.
+    """
+    found: dict[Path, Path] = {}
     for path in paths:
         if not path.exists():
             raise InvalidRequestError(f"{path} does not exist")
         if path.is_dir():
+            root = path.resolve()
             for candidate in sorted(path.rglob("*")):
                 relative_parts = candidate.relative_to(path).parts
                 if is_ingestible(candidate) and not any(p.startswith(".") for p in relative_parts):
-                    found.setdefault(candidate.resolve(), None)
+                    found.setdefault(candidate.resolve(), root)
         else:
-            found.setdefault(path.resolve(), None)
-    return list(found)
+            found.setdefault(path.resolve(), path.resolve().parent)
+    return list(found.items())

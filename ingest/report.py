@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EntryStatus = Literal["indexed", "unchanged", "skipped"]
+# `duplicate`: the same content is indexed under another path (recorded as a second path);
+# `withdrawn`: a document removed by `--prune` because its files are gone.
+EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "withdrawn"]
 
 
 @dataclass
@@ -38,10 +40,12 @@ class IngestReport:
         """Totals of the run."""
         indexed = [entry for entry in self.entries if entry.status == "indexed"]
         return {
-            "files": len(self.entries),
+            "files": len(self.entries) - self.count("withdrawn"),
             "indexed": len(indexed),
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
+            "duplicates": self.count("duplicate"),
+            "withdrawn": self.count("withdrawn"),
             "pages": sum(entry.pages for entry in indexed),
             "chunks": sum(entry.chunks for entry in indexed),
             "seconds": round(self.seconds, 2),
@@ -54,14 +58,21 @@ class IngestReport:
     def render(self) -> str:
         """A human-readable summary with every skipped file and its reason."""
         totals = self.summary()
+        extra = "".join(
+            f", {totals[name]} {name}" for name in ("duplicates", "withdrawn") if totals[name]
+        )
         lines = [
             f"{totals['files']} files: {totals['indexed']} indexed, {totals['unchanged']} "
-            f"unchanged, {totals['skipped']} skipped; {totals['pages']} pages, "
+            f"unchanged, {totals['skipped']} skipped{extra}; {totals['pages']} pages, "
             f"{totals['chunks']} chunks in {totals['seconds']:.1f} s"
         ]
         for entry in self.entries:
             if entry.status == "skipped":
                 lines.append(f"  skipped {entry.source}: [{entry.code}] {entry.reason}")
+            elif entry.status == "duplicate":
+                lines.append(f"  duplicate {entry.source}: {entry.reason}")
+            elif entry.status == "withdrawn":
+                lines.append(f"  withdrawn {entry.document_id} ({entry.path}): {entry.reason}")
             for page in entry.skipped_pages:
                 lines.append(f"  page {page['page']} of {entry.source} left out: {page['reason']}")
         return "\n".join(lines)

@@ -3,6 +3,12 @@
 A file is first marked `pending` in the registry, then its old chunks are replaced, then it is
 marked `indexed` with its page texts. A file that fails leaves no chunks behind; a run that was
 killed leaves `pending` rows, whose chunks the next run removes before it starts.
+
+The same content under a second path is one document with both paths (reported as `duplicate`).
+A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
+processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped between pipeline steps
+(`timeout`). With `prune`, documents whose files under the ingested folders are all gone are
+withdrawn (`ingest.lifecycle`).
 """
 
 from __future__ import annotations
@@ -18,18 +24,26 @@ from typing import Any
 
 from haystack import Pipeline
 
-from ingest.discovery import discover_files
-from ingest.metadata_sources import load_metadata
+from ingest.discovery import discover_files_with_roots
+from ingest.lifecycle import forget_path, prune_missing
+from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
-from pipelines.errors import BlokError, ErrorCode, ModelUnavailableError, StoreError
+from pipelines.errors import (
+    BlokError,
+    ErrorCode,
+    FileTooLargeError,
+    ModelUnavailableError,
+    StoreError,
+)
 from pipelines.indexing import build_indexing_pipeline
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
-INDEX_FORMAT_VERSION = "3"
+# 4: line numbers stripped, list markers normalised, title and date inferred from the text.
+INDEX_FORMAT_VERSION = "4"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
@@ -68,6 +82,7 @@ class IngestRunner:
         self.store = store
         self.registry = registry
         self._pipeline: Pipeline | None = None
+        self._manifests = ManifestReader()
 
     def pipeline(self) -> Pipeline:
         """The indexing pipeline, built and warmed up on first use."""
@@ -91,26 +106,46 @@ class IngestRunner:
             self.registry.delete(record.document_id)
         return len(pending)
 
-    def run(self, paths: list[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest every file under `paths`; one failing file never stops the batch."""
+    def run(
+        self, paths: list[Path], progress: Progress | None = None, *, prune: bool = False
+    ) -> IngestReport:
+        """Ingest every file under `paths`; one failing file never stops the batch.
+
+        With `prune`, afterwards withdraw documents whose files under the given folders are gone.
+        """
         started = time.perf_counter()
         report = IngestReport()
         self.recover_interrupted()
-        for path in discover_files(paths):
-            entry = self.ingest_file(path)
+        for path, root in discover_files_with_roots(paths):
+            entry = self.ingest_file(path, root)
             entry.path = str(path)
             report.entries.append(entry)
             if progress:
                 progress(path, entry)
+        if prune:
+            folders = [path for path in paths if path.is_dir()]
+            sources = self.settings.data_dir / "sources"
+            for record in prune_missing(self.store, self.registry, sources, folders):
+                report.entries.append(
+                    ReportEntry(
+                        record.source_name,
+                        "withdrawn",
+                        record.document_id,
+                        record.page_count,
+                        record.chunk_count,
+                        reason="its files are gone",
+                        path=record.source_path,
+                    )
+                )
         if report.count("indexed"):
             self.store.optimize()
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path) -> ReportEntry:
-        """Index one file, or say why not."""
+    def ingest_file(self, path: Path, root: Path | None = None) -> ReportEntry:
+        """Index one file (found under folder `root`), or say why not."""
         try:
-            return self._ingest(path)
+            return self._ingest(path, root or path.parent)
         except Exception as exc:  # a bug or a library failure must not end the batch
             domain_error = find_domain_error(exc)
             if isinstance(domain_error, BATCH_ERRORS):
@@ -119,19 +154,36 @@ class IngestRunner:
                 code, reason = domain_error.code.value, domain_error.message
             else:
                 code, reason = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"
+            if code == ErrorCode.TIMEOUT.value:
+                limit = self.settings.ingest.max_seconds_per_file
+                reason = f"{path.name} took longer than {limit:g} s, the limit set by "
+                reason += f"BLOK_INGEST__MAX_SECONDS_PER_FILE ({reason_tail(domain_error)})"
             return ReportEntry(path.name, "skipped", code=code, reason=reason)
 
-    def _ingest(self, path: Path) -> ReportEntry:
+    def _check_size(self, path: Path) -> None:
+        limit = self.settings.ingest.max_file_mb
+        size = path.stat().st_size
+        if size > limit * 1_000_000:
+            raise FileTooLargeError(
+                f"{path.name} has {size / 1_000_000:.1f} MB, more than the limit of {limit:g} MB "
+                "set by BLOK_INGEST__MAX_FILE_MB"
+            )
+
+    def _ingest(self, path: Path, root: Path) -> ReportEntry:
+        self._check_size(path)
+        pipeline = self.pipeline()  # loading the model does not count against the file's time
+        deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
         sha256 = file_sha256(path)
         document_id = sha256[:16]
-        document_metadata = load_metadata(path, self.settings.access.default_visibility)
+        resolved = resolve_metadata(
+            path, self.settings.access.default_visibility, root=root, manifests=self._manifests
+        )
+        document_metadata = resolved.metadata
         metadata = document_metadata.model_dump(mode="json")
         key = index_key(metadata, self.settings)
-        existing = self.registry.get(document_id)
-        if existing and existing.status == "indexed" and existing.index_key == key:
-            return ReportEntry(
-                path.name, "unchanged", document_id, existing.page_count, existing.chunk_count
-            )
+        known = self._known_content(path, sha256, key)
+        if known is not None:
+            return known
         record = DocumentRecord(
             document_id=document_id,
             sha256=sha256,
@@ -145,12 +197,19 @@ class IngestRunner:
             chunk_count=0,
             ingested_at="",
         )
+        payload = {**document_metadata.payload_fields(), "infer_fields": resolved.missing}
         with self._cleanup_on_failure(document_id):
             self.registry.mark_pending(record)
-            outputs = self._index(path, record, document_metadata.payload_fields())
-        pages = [(doc.meta["page"], doc.content or "") for doc in outputs["cleaner"]["documents"]]
-        chunks = outputs["writer"]["documents_written"]
-        self.registry.mark_indexed(document_id, pages, chunks)
+            outputs = self._index(pipeline, path, record, payload, deadline)
+            inferred = outputs["extractor"]["inferred"].get(document_id, {})
+            fields = [name for name in resolved.missing if name == "title" or name in inferred]
+            final = {**metadata, **inferred, "inferred": fields}
+            cleaned = outputs["cleaner"]["documents"]
+            pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
+            chunks = outputs["writer"]["documents_written"]
+            self.registry.mark_indexed(
+                document_id, pages, chunks, title=final["title"], metadata=final
+            )
         self._withdraw_replaced_versions(str(path), document_id)
         self._keep_source(path, sha256)
         skipped_pages = outputs["converter"]["skipped_pages"]
@@ -158,16 +217,52 @@ class IngestRunner:
             path.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
         )
 
-    def _index(self, path: Path, record: DocumentRecord, payload: dict[str, Any]) -> dict[str, Any]:
+    def _known_content(self, path: Path, sha256: str, key: str) -> ReportEntry | None:
+        """The entry for content that is indexed already, or None when it must be indexed.
+
+        Under another path that still exists it is a duplicate (the path is recorded, the
+        document keeps the metadata of its first path); indexed the same way it is unchanged
+        (a moved file's new path becomes its first).
+        """
+        document_id = sha256[:16]
+        existing = self.registry.get(document_id)
+        if existing is None or existing.status != "indexed":
+            return None
+        found = (existing.page_count, existing.chunk_count)
+        primary = existing.source_path
+        if primary != str(path) and Path(primary).exists():
+            self.registry.add_path(document_id, str(path))
+            self._keep_source(path, sha256)  # its own suffix, should it become the first
+            reason = f"duplicate of {primary} (same content; indexed with its metadata)"
+            return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
+        if existing.index_key != key:
+            return None
+        if primary != str(path):
+            self.registry.set_source_path(document_id, str(path))
+            self._keep_source(path, sha256)
+        return ReportEntry(path.name, "unchanged", document_id, *found)
+
+    @staticmethod
+    def _index(
+        pipeline: Pipeline,
+        path: Path,
+        record: DocumentRecord,
+        payload: dict[str, Any],
+        deadline: float,
+    ) -> dict[str, Any]:
         file_meta = {
             "document_id": record.document_id,
             "title": record.title,
             "source_name": record.source_name,
             **payload,
         }
-        return self.pipeline().run(
-            {"converter": {"sources": [path], "meta": [file_meta]}},
-            include_outputs_from={"converter", "cleaner"},
+        return pipeline.run(
+            {
+                "converter": {"sources": [path], "meta": [file_meta]},
+                "pages_deadline": {"deadline": deadline},
+                "embedding_deadline": {"deadline": deadline},
+            },
+            include_outputs_from={"converter", "cleaner", "extractor"},
         )
 
     @contextmanager
@@ -180,10 +275,11 @@ class IngestRunner:
             raise
 
     def _withdraw_replaced_versions(self, source_path: str, document_id: str) -> None:
+        """The file at `source_path` now holds other content: its old document loses the path."""
+        sources = self.settings.data_dir / "sources"
         for old in self.registry.find_by_path(source_path):
             if old.document_id != document_id:
-                self.store.delete_document(old.document_id)
-                self.registry.delete(old.document_id)
+                forget_path(self.store, self.registry, sources, old.document_id, source_path)
 
     def _keep_source(self, path: Path, sha256: str) -> None:
         target = self.settings.data_dir / "sources" / f"{sha256}{path.suffix.lower()}"
@@ -192,17 +288,24 @@ class IngestRunner:
             shutil.copyfile(path, target)
 
 
+def reason_tail(error: BlokError | None) -> str:
+    """The message of a domain error, for a reason that adds its own beginning."""
+    return error.message if error is not None else "stopped"
+
+
 def run_ingest(
     settings: Settings,
     paths: list[Path],
     progress: Progress | None = None,
     store: ChunkStore | None = None,
+    *,
+    prune: bool = False,
 ) -> IngestReport:
     """Open the store (unless given) and the registry, ingest, close them again."""
     registry = Registry(settings.registry_path)
     store = store or build_chunk_store(settings)
     try:
-        return IngestRunner(settings, store, registry).run(paths, progress)
+        return IngestRunner(settings, store, registry).run(paths, progress, prune=prune)
     finally:
         store.close()
         registry.close()

@@ -13,6 +13,8 @@ wrapped at the boundary (``raise StoreError(...) from exc``)::
     ├── ConflictError            the thing exists already (HTTP 409)
     ├── MetadataError            a sidecar or manifest with an invalid field (rejects one file)
     ├── ConversionError          a file that cannot be turned into text (rejects one file)
+    ├── FileTooLargeError        a file over the size limit (rejects one file, HTTP 413)
+    ├── ProcessingTimeoutError   a file that took longer than the time limit (rejects one file)
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
     └── StoreError               the vector store cannot be opened or answered wrongly (HTTP 503)
         └── StoreLockedError     the embedded store is held by another process
@@ -37,6 +39,8 @@ class ErrorCode(StrEnum):
     CONVERSION_FAILED = "conversion_failed"
     UNSUPPORTED_FORMAT = "unsupported_format"
     EMPTY_DOCUMENT = "empty_document"
+    TOO_LARGE = "too_large"
+    TIMEOUT = "timeout"
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
@@ -109,6 +113,18 @@ class ConversionError(BlokError):
         super().__init__(message)
         if code is not None:
             self.code = code
+
+
+class FileTooLargeError(BlokError):
+    """A file is larger than `BLOK_INGEST__MAX_FILE_MB`; it is rejected before it is read."""
+
+    code = ErrorCode.TOO_LARGE
+
+
+class ProcessingTimeoutError(BlokError):
+    """Processing one file took longer than `BLOK_INGEST__MAX_SECONDS_PER_FILE`."""
+
+    code = ErrorCode.TIMEOUT
 
 
 class ModelUnavailableError(BlokError):

@@ -1,9 +1,13 @@
 """The indexing pipeline: files → pages → clean pages → chunks → dense + sparse vectors → store.
 
 ```
-PageConverter ─► PageCleaner ─► GermanSentenceChunker ─► SentenceTransformersDocumentEmbedder
-                                                          ─► Bm25DocumentEmbedder ─► ChunkWriter
+PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► DeadlineGuard ─► GermanSentenceChunker
+  ─► SentenceTransformersDocumentEmbedder ─► DeadlineGuard ─► Bm25DocumentEmbedder ─► ChunkWriter
 ```
+
+Run it with `{"converter": {"sources": [..], "meta": [..]}}`; to limit the time of a run, also
+give `{"pages_deadline": {"deadline": t}, "embedding_deadline": {"deadline": t}}` (a
+`time.monotonic()` value).
 """
 
 from __future__ import annotations
@@ -15,8 +19,12 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from pipelines.components.converters.page_converter import PageConverter
 from pipelines.components.embedders.bm25_embedders import Bm25DocumentEmbedder
+from pipelines.components.extractors.document_metadata_extractor import (
+    DocumentMetadataExtractor,
+)
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
+from pipelines.components.validators.deadline_guard import DeadlineGuard
 from pipelines.components.writers.chunk_writer import ChunkWriter
 from pipelines.embedding_model import is_local_model
 from pipelines.stores.base import ChunkStore
@@ -37,6 +45,8 @@ def build_indexing_pipeline(
     pipeline = Pipeline()
     pipeline.add_component("converter", PageConverter())
     pipeline.add_component("cleaner", PageCleaner())
+    pipeline.add_component("extractor", DocumentMetadataExtractor())
+    pipeline.add_component("pages_deadline", DeadlineGuard(step="after reading the pages"))
     pipeline.add_component("chunker", GermanSentenceChunker(max_words=max_words))
     pipeline.add_component(
         "dense_embedder",
@@ -50,13 +60,17 @@ def build_indexing_pipeline(
             local_files_only=is_local_model(model),
         ),
     )
+    pipeline.add_component("embedding_deadline", DeadlineGuard(step="after embedding"))
     pipeline.add_component(
         "sparse_embedder", Bm25DocumentEmbedder(meta_fields_to_embed=EMBEDDED_META_FIELDS)
     )
     pipeline.add_component("writer", ChunkWriter(store=store))
     pipeline.connect("converter.documents", "cleaner.documents")
-    pipeline.connect("cleaner.documents", "chunker.documents")
+    pipeline.connect("cleaner.documents", "extractor.documents")
+    pipeline.connect("extractor.documents", "pages_deadline.documents")
+    pipeline.connect("pages_deadline.documents", "chunker.documents")
     pipeline.connect("chunker.documents", "dense_embedder.documents")
-    pipeline.connect("dense_embedder.documents", "sparse_embedder.documents")
+    pipeline.connect("dense_embedder.documents", "embedding_deadline.documents")
+    pipeline.connect("embedding_deadline.documents", "sparse_embedder.documents")
     pipeline.connect("sparse_embedder.documents", "writer.documents")
     return pipeline

@@ -1,4 +1,7 @@
-"""The registry (SQLite): documents, their page texts and their indexing status.
+"""The registry (SQLite): documents, their paths, their page texts and their indexing status.
+
+One document is one content (SHA-256); every path it was found under is kept in
+`document_paths` (the first one also in `documents.source_path`).
 
 Accounts, sign-in tokens and API keys live in the same database (`pipelines.accounts`), through
 `execute` and `rows`.
@@ -35,6 +38,12 @@ CREATE TABLE IF NOT EXISTS pages (
     text        TEXT NOT NULL,
     PRIMARY KEY (document_id, page)
 );
+CREATE TABLE IF NOT EXISTS document_paths (
+    document_id TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    PRIMARY KEY (document_id, path)
+);
+CREATE INDEX IF NOT EXISTS document_paths_path ON document_paths (path);
 CREATE TABLE IF NOT EXISTS knowledge_gaps (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     asked_at  TEXT NOT NULL,
@@ -109,9 +118,55 @@ class Registry:
         return self._record(rows[0]) if rows else None
 
     def find_by_path(self, source_path: str) -> list[DocumentRecord]:
-        """Documents last ingested from this path."""
-        rows = self._rows("SELECT * FROM documents WHERE source_path = ?", (source_path,))
+        """Documents found under this path."""
+        rows = self._rows(
+            "SELECT * FROM documents WHERE source_path = ? OR document_id IN "
+            "(SELECT document_id FROM document_paths WHERE path = ?)",
+            (source_path, source_path),
+        )
         return [self._record(row) for row in rows]
+
+    def paths(self, document_id: str) -> list[str]:
+        """Every path the document was found under, its first (`source_path`) first."""
+        rows = self._rows(
+            "SELECT source_path AS path FROM documents WHERE document_id = ? UNION "
+            "SELECT path FROM document_paths WHERE document_id = ?",
+            (document_id, document_id),
+        )
+        record = self.get(document_id)
+        found = sorted(str(row["path"]) for row in rows)
+        if record is not None and record.source_path in found:
+            found.remove(record.source_path)
+            found.insert(0, record.source_path)
+        return found
+
+    def add_path(self, document_id: str, path: str) -> None:
+        """Record another path of the same content."""
+        self.execute(
+            "INSERT OR IGNORE INTO document_paths (document_id, path) VALUES (?, ?)",
+            (document_id, path),
+        )
+
+    def set_source_path(self, document_id: str, path: str) -> None:
+        """Make `path` the document's first path (its file moved there)."""
+        self.add_path(document_id, path)
+        self.execute(
+            "UPDATE documents SET source_path = ?, source_name = ? WHERE document_id = ?",
+            (path, Path(path).name, document_id),
+        )
+
+    def remove_path(self, document_id: str, path: str) -> list[str]:
+        """Forget one path of a document; returns the paths left (the first becomes primary)."""
+        self.execute(
+            "DELETE FROM document_paths WHERE document_id = ? AND path = ?", (document_id, path)
+        )
+        left = [other for other in self.paths(document_id) if other != path]
+        if left:
+            self.execute(
+                "UPDATE documents SET source_path = ?, source_name = ? WHERE document_id = ?",
+                (left[0], Path(left[0]).name, document_id),
+            )
+        return left
 
     def list_documents(self, status: str | None = None) -> list[DocumentRecord]:
         """All documents (optionally of one status), by title."""
@@ -134,11 +189,25 @@ class Registry:
             self._connection.execute(
                 f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({placeholders})", values
             )
+            self._connection.execute(
+                "INSERT OR IGNORE INTO document_paths (document_id, path) VALUES (?, ?)",
+                (record.document_id, record.source_path),
+            )
 
     def mark_indexed(
-        self, document_id: str, pages: list[tuple[int, str]], chunk_count: int
+        self,
+        document_id: str,
+        pages: list[tuple[int, str]],
+        chunk_count: int,
+        *,
+        title: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Store the page texts and mark the document as completely indexed."""
+        """Store the page texts and mark the document as completely indexed.
+
+        `title` and `metadata`, when given, replace what `mark_pending` recorded (the indexing
+        pipeline may infer fields from the text).
+        """
         with self._lock, self._connection:
             self._connection.execute("BEGIN")
             self._connection.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
@@ -151,11 +220,23 @@ class Registry:
                 "WHERE document_id = ?",
                 (len(pages), chunk_count, document_id),
             )
+            if title is not None:
+                self._connection.execute(
+                    "UPDATE documents SET title = ? WHERE document_id = ?", (title, document_id)
+                )
+            if metadata is not None:
+                self._connection.execute(
+                    "UPDATE documents SET metadata = ? WHERE document_id = ?",
+                    (json.dumps(metadata, ensure_ascii=False), document_id),
+                )
 
     def delete(self, document_id: str) -> None:
-        """Remove a document and its pages."""
+        """Remove a document, its pages and its paths."""
         with self._lock:
             self._connection.execute("DELETE FROM documents WHERE document_id = ?", (document_id,))
+            self._connection.execute(
+                "DELETE FROM document_paths WHERE document_id = ?", (document_id,)
+            )
 
     def page_text(self, document_id: str, page: int) -> str | None:
         """The stored text of one page (citations are offsets into it)."""

@@ -77,6 +77,23 @@ class ChunkingSettings(BaseModel):
     max_words: int = Field(default=250, ge=20, le=400, description="Most words in one chunk.")
 
 
+class IngestSettings(BaseModel):
+    """Limits per file during ingestion; a file over a limit is reported and left out."""
+
+    max_file_mb: float = Field(
+        default=200.0,
+        gt=0,
+        description="Largest file accepted, in MB; larger files are rejected (`too_large`) "
+        "before they are read.",
+    )
+    max_seconds_per_file: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest processing time of one file; checked between the steps of the "
+        "indexing pipeline; a file over it is rejected (`timeout`) and leaves no chunks.",
+    )
+
+
 class AnswerSettings(BaseModel):
     """Extractive answers with verified citations; the threshold is chosen on data."""
 
@@ -179,6 +196,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

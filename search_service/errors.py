@@ -25,6 +25,8 @@ STATUS_BY_CODE = {
     ErrorCode.CONVERSION_FAILED: 422,
     ErrorCode.UNSUPPORTED_FORMAT: 415,
     ErrorCode.EMPTY_DOCUMENT: 422,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.TIMEOUT: 422,
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.STORE_UNAVAILABLE: 503,
     ErrorCode.STORE_LOCKED: 503,

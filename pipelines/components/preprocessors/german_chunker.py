@@ -10,6 +10,8 @@ from typing import Any
 from haystack import Document, component
 
 from pipelines.german_text import (
+    NUMBERED_HEADING,
+    TOP_HEADING,
     WORD,
     count_words,
     heading_level,
@@ -19,6 +21,10 @@ from pipelines.german_text import (
 
 CHUNK_NAMESPACE = uuid.UUID("6f1c1f0e-2b7a-4c55-9a55-7c1d3b2a9e10")
 PAGE_ONLY_META = ("headings",)
+# A line at least this share of the page's longest line (of at least WRAP_MIN_WIDTH characters)
+# that runs on into the next line is a wrapped line of a paragraph, not a heading.
+WRAP_SHARE = 0.8
+WRAP_MIN_WIDTH = 60
 
 
 def chunk_id_for(document_id: str, chunk_index: int) -> str:
@@ -54,7 +60,9 @@ def page_units(text: str, explicit_headings: list[list[Any]] | None) -> list[Tex
             units.extend(TextUnit(s, e, count_words(text[s:e])) for s, e in spans)
             region.clear()
 
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    wrap_width = max(map(len, lines), default=0)
+    for index, line in enumerate(lines):
         start, end, position = position, position + len(line), position + len(line) + 1
         if not line.strip():
             close_region()
@@ -64,6 +72,9 @@ def page_units(text: str, explicit_headings: list[list[Any]] | None) -> list[Tex
             level = queue.popleft()[0] if queue and line.strip() == queue[0][1] else None
         else:
             level = heading_level(line, previous)
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if level is not None and is_wrapped_line(line, following, wrap_width):
+                level = None
         if level is not None or is_list_item(line):
             close_region()
         if level is not None:
@@ -77,6 +88,18 @@ def page_units(text: str, explicit_headings: list[list[Any]] | None) -> list[Tex
         previous = line
     close_region()
     return units
+
+
+def is_wrapped_line(line: str, following: str, wrap_width: int) -> bool:
+    """True for a line that fills the page's width and runs on into the next line.
+
+    A paragraph of a PDF export breaks its lines at the page width; its first line, short of a
+    sentence end, would otherwise pass for a heading. Numbered headings and "TOP n" stay.
+    """
+    stripped = line.strip()
+    if not following.strip() or NUMBERED_HEADING.match(stripped) or TOP_HEADING.match(stripped):
+        return False
+    return wrap_width >= WRAP_MIN_WIDTH and len(stripped) >= WRAP_SHARE * wrap_width
 
 
 def split_long_unit(text: str, unit: TextUnit, max_words: int) -> list[TextUnit]:

@@ -9,10 +9,19 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.page_layout import (
+    MIN_NUMBERED_LINES,
+    is_line_numbered,
+    normalize_list_markers,
+    strip_line_numbers,
+)
+
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 PAGE_NUMBER_LINE = re.compile(r"^(?:Seite\s+\d+(?:\s+von\s+\d+)?|[-–]\s*\d+\s*[-–])$")
 BARE_NUMBER = re.compile(r"^\d{1,3}$")
+# A whole line in Markdown bold ("**3. Budget**", text exports of PDFs): a heading, unwrapped.
+EMPHASIZED_LINE = re.compile(r"^\*\*([^*]+)\*\*$")
 # "Eingliederungs-\nleistungen" -> "Eingliederungsleistungen", but not "Kreis-\nund Städte".
 LINE_END_HYPHEN = re.compile(r"(?<=[a-zäöüß])-\n(?!(?:und|oder|bzw|sowie|bis|als)\b)(?=[a-zäöüß])")
 
@@ -22,11 +31,24 @@ def clean_line(line: str) -> str:
     return SPACES.sub(" ", line).strip()
 
 
-def clean_page_text(text: str) -> str:
-    """Normalise Unicode, whitespace, page-number lines and words hyphenated at line ends."""
+def page_lines(text: str) -> list[str]:
+    """The lines of a page: Unicode NFC, no invisible characters, spaces collapsed."""
     text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [clean_line(line) for line in text.split("\n")]
+    return [clean_line(line) for line in text.split("\n")]
+
+
+def clean_page_text(text: str, *, line_numbered_document: bool = False) -> str:
+    """Normalise Unicode, whitespace, line numbers, list markers, page-number lines and words
+    hyphenated at line ends.
+
+    Line numbers go when the page is line-numbered; in a `line_numbered_document` also on a page
+    with fewer lines than a page needs to be recognised on its own.
+    """
+    lines = page_lines(text)
+    min_lines = 1 if line_numbered_document else MIN_NUMBERED_LINES
+    lines = normalize_list_markers(strip_line_numbers(lines, min_lines))
+    lines = [EMPHASIZED_LINE.sub(r"\1", line) for line in lines]
     lines = [line for line in lines if not PAGE_NUMBER_LINE.match(line)]
     while lines and (not lines[-1] or BARE_NUMBER.match(lines[-1])):
         lines.pop()
@@ -67,9 +89,19 @@ def drop_running_lines(text: str, shapes: set[str], edge_lines: int = 2) -> str:
     return "\n".join(kept)
 
 
+def line_numbered_documents(pages: list[Document]) -> set[str]:
+    """Ids of documents more than half of whose pages are line-numbered on their own."""
+    votes: dict[str, list[bool]] = {}
+    for page in pages:
+        key = str(page.meta.get("document_id"))
+        votes.setdefault(key, []).append(is_line_numbered(page_lines(page.content or "")))
+    return {key for key, numbered in votes.items() if sum(numbered) * 2 > len(numbered)}
+
+
 @component
 class PageCleaner:
-    """Clean page documents: whitespace, hyphenation, page numbers, running headers and footers.
+    """Clean page documents: whitespace, hyphenation, page numbers, the line numbers of
+    line-numbered documents, list markers (all bullets become "- "), running headers and footers.
 
     Pages that end up empty are dropped.
     """
@@ -77,7 +109,14 @@ class PageCleaner:
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
         """Return cleaned copies of the page documents."""
-        texts = [clean_page_text(page.content or "") for page in documents]
+        numbered = line_numbered_documents(documents)
+        texts = [
+            clean_page_text(
+                page.content or "",
+                line_numbered_document=str(page.meta.get("document_id")) in numbered,
+            )
+            for page in documents
+        ]
         by_document: dict[str, list[str]] = {}
         for page, text in zip(documents, texts, strict=True):
             by_document.setdefault(str(page.meta.get("document_id")), []).append(text)

@@ -1,0 +1,125 @@
+"""`blok documents list|show|delete`: the documents in the registry, and withdrawing one.
+
+`list` and `show` read only the registry (they work while `blok serve` runs); `delete` also opens
+the store, which the embedded store admits from one process at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ingest.lifecycle import withdraw_document
+from pipelines.errors import NotFoundError
+from pipelines.registry import DocumentRecord, Registry
+from pipelines.settings import Settings
+from pipelines.stores import build_chunk_store
+
+LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "status")
+
+
+def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `documents` subcommands."""
+    documents = commands.add_parser("documents", help="list, show or delete documents")
+    actions = documents.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every document, by title").add_argument(
+        "--json", action="store_true"
+    )
+    show = actions.add_parser("show", help="one document: metadata, inferred fields, paths")
+    show.add_argument("document_id")
+    show.add_argument("--json", action="store_true")
+    delete = actions.add_parser(
+        "delete", help="remove a document's chunks, registry rows and kept original"
+    )
+    delete.add_argument("document_id")
+
+
+def describe_document(record: DocumentRecord, paths: list[str]) -> dict[str, Any]:
+    """Everything the registry knows about one document (without page texts)."""
+    metadata = dict(record.metadata)
+    return {
+        "document_id": record.document_id,
+        "title": record.title,
+        "kind": metadata.get("kind"),
+        "ring": metadata.get("ring"),
+        "date": metadata.get("date"),
+        "visibility": metadata.get("visibility"),
+        "status": record.status,
+        "pages": record.page_count,
+        "chunks": record.chunk_count,
+        "paths": paths,
+        "job_centre": metadata.get("job_centre"),
+        "topics": metadata.get("topics", []),
+        "inferred": metadata.get("inferred", []),
+        "sha256": record.sha256,
+        "ingested_at": record.ingested_at,
+    }
+
+
+def command_documents(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok documents …`."""
+    registry = Registry(settings.registry_path)
+    try:
+        if args.action == "delete":
+            return delete_document(settings, registry, args.document_id)
+        if args.action == "list":
+            rows = [
+                describe_document(record, registry.paths(record.document_id))
+                for record in registry.list_documents()
+            ]
+            print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else table(rows))
+            return 0
+        record = registry.get(args.document_id)
+        if record is None:
+            raise NotFoundError(f"no document with id {args.document_id}")
+        shown = describe_document(record, registry.paths(record.document_id))
+        print(json.dumps(shown, ensure_ascii=False, indent=2) if args.json else details(shown))
+        return 0
+    finally:
+        registry.close()
+
+
+def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:
+    """Withdraw one document from the store and the registry."""
+    if registry.get(document_id) is None:
+        raise NotFoundError(f"no document with id {document_id}")
+    store = build_chunk_store(settings)
+    try:
+        record = withdraw_document(store, registry, settings.data_dir / "sources", document_id)
+    finally:
+        store.close()
+    print(f"deleted {record.document_id} ({record.title}): {record.chunk_count} chunks")
+    return 0
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """One line per document under a header, columns aligned."""
+    if not rows:
+        return "no documents"
+    header = [*LIST_COLUMNS, "pages", "chunks", "paths"]
+    cells = [
+        [str(row[name] if row[name] not in (None, "") else "–") for name in header[:-1]]
+        + ["; ".join(row["paths"])]
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header) - 1)]
+    lines = []
+    for line in [header, *cells]:
+        padded = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        lines.append("  ".join([*padded, line[-1]]))
+    return "\n".join(lines)
+
+
+def details(shown: dict[str, Any]) -> str:
+    """One field per line; inferred fields are marked."""
+    inferred = set(shown["inferred"])
+    lines = []
+    for name, value in shown.items():
+        if name in ("paths", "inferred"):
+            continue
+        mark = "  (inferred)" if name in inferred else ""
+        lines.append(f"{name}: {value if value not in (None, []) else '–'}{mark}")
+    lines.append("paths:")
+    lines += [f"  {path}" for path in shown["paths"]]
+    return "\n".join(lines)

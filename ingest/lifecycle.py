@@ -1,0 +1,82 @@
+"""Withdrawing documents: on request, when their files are gone, when a file's content changed.
+
+A withdrawn document is deleted, not kept with a status: its chunks leave the store, its rows
+(document, pages, paths) leave the registry, and its kept original under `DATA_DIR/sources/` is
+removed unless another document still uses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.errors import NotFoundError
+from pipelines.registry import DocumentRecord, Registry
+from pipelines.stores import ChunkStore
+
+
+def kept_sources(sources_dir: Path, sha256: str) -> list[Path]:
+    """The kept original(s) of one content under `DATA_DIR/sources/`."""
+    return sorted(sources_dir.glob(f"{sha256}*")) if sources_dir.is_dir() else []
+
+
+def withdraw_document(
+    store: ChunkStore, registry: Registry, sources_dir: Path, document_id: str
+) -> DocumentRecord:
+    """Delete one document's chunks, registry rows and kept original; returns its old record.
+
+    Raises:
+        NotFoundError: no document has this id.
+    """
+    record = registry.get(document_id)
+    if record is None:
+        raise NotFoundError(f"no document with id {document_id}")
+    store.delete_document(document_id)
+    registry.delete(document_id)
+    if not registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
+        for kept in kept_sources(sources_dir, record.sha256):
+            kept.unlink(missing_ok=True)
+    return record
+
+
+def is_under(path: str, folders: list[Path]) -> bool:
+    """True when `path` lies inside one of `folders`."""
+    candidate = Path(path)
+    return any(candidate.is_relative_to(folder) for folder in folders)
+
+
+def forget_path(
+    store: ChunkStore, registry: Registry, sources_dir: Path, document_id: str, path: str
+) -> bool:
+    """Drop one path of a document; withdraw the document if none of its other paths exists.
+
+    Returns True when the document was withdrawn.
+    """
+    left = registry.remove_path(document_id, path)
+    if any(Path(other).exists() for other in left):
+        return False
+    withdraw_document(store, registry, sources_dir, document_id)
+    return True
+
+
+def prune_missing(
+    store: ChunkStore, registry: Registry, sources_dir: Path, folders: list[Path]
+) -> list[DocumentRecord]:
+    """Withdraw documents whose files under `folders` are all gone; returns the withdrawn.
+
+    Only paths inside `folders` are looked at. A document is withdrawn when every one of its
+    paths lies inside them and none exists any more; a document with a path elsewhere keeps it
+    and only forgets its gone paths inside `folders`.
+    """
+    folders = [folder.resolve() for folder in folders]
+    withdrawn: list[DocumentRecord] = []
+    for record in registry.list_documents(status="indexed"):
+        paths = registry.paths(record.document_id)
+        gone = [p for p in paths if is_under(p, folders) and not Path(p).exists()]
+        if not gone:
+            continue
+        if len(gone) == len(paths):
+            withdrawn.append(withdraw_document(store, registry, sources_dir, record.document_id))
+            continue
+        for path in gone:
+            registry.remove_path(record.document_id, path)
+    return withdrawn
