@@ -2,7 +2,8 @@
 
 A file is first marked `pending` in the registry, then its old chunks are replaced, then it is
 marked `indexed` with its page texts. A file that fails leaves no chunks behind; a run that was
-killed leaves `pending` rows, whose chunks the next run removes before it starts.
+killed leaves `pending` rows, whose chunks the next run removes before it starts. An e-mail is
+ingested as its body plus one document per attachment (`ingest.sources`), each on its own.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from haystack import Pipeline
 
 from ingest.discovery import discover_files
 from ingest.metadata_sources import load_metadata
 from ingest.report import IngestReport, ReportEntry
+from ingest.sources import Source, expand_mail, is_mail
+from pipelines.components.converters.ocr import PageOcr
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import BlokError, ErrorCode, ModelUnavailableError, StoreError
 from pipelines.indexing import build_indexing_pipeline
@@ -29,10 +33,12 @@ from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
-INDEX_FORMAT_VERSION = "3"
+# 4: chunks carry `extraction` (`text` or `ocr`); DOCX, PPTX, HTML and e-mail are read.
+INDEX_FORMAT_VERSION = "4"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
+T = TypeVar("T")
 
 
 def file_sha256(path: Path) -> str:
@@ -44,9 +50,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def page_ocr(settings: Settings) -> PageOcr:
+    """The OCR configuration of the indexing pipeline."""
+    return PageOcr(**settings.ocr.model_dump())
+
+
 def index_key(metadata: dict[str, Any], settings: Settings) -> str:
-    """Changes whenever the same file would be indexed differently."""
-    basis = [INDEX_FORMAT_VERSION, settings.embedding.model, settings.chunking.max_words, metadata]
+    """Changes whenever the same file would be indexed differently.
+
+    OCR settings and whether tesseract is installed count: installing it re-reads scanned pages.
+    """
+    ocr = [settings.ocr.model_dump(), page_ocr(settings).available()]
+    basis = [
+        INDEX_FORMAT_VERSION,
+        settings.embedding.model,
+        settings.chunking.max_words,
+        metadata,
+        ocr,
+    ]
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -79,6 +100,7 @@ class IngestRunner:
                 passage_prefix=self.settings.embedding.passage_prefix,
                 batch_size=self.settings.embedding.batch_size,
                 max_words=self.settings.chunking.max_words,
+                ocr=page_ocr(self.settings),
             )
             warm_up_pipeline(self._pipeline, model)
         return self._pipeline
@@ -97,20 +119,44 @@ class IngestRunner:
         report = IngestReport()
         self.recover_interrupted()
         for path in discover_files(paths):
-            entry = self.ingest_file(path)
-            entry.path = str(path)
-            report.entries.append(entry)
+            entries = self.ingest_path(path)
+            for entry in entries:
+                entry.path = str(path)
+            report.entries += entries
             if progress:
-                progress(path, entry)
+                progress(path, entries[0])
         if report.count("indexed"):
             self.store.optimize()
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path) -> ReportEntry:
-        """Index one file, or say why not."""
+    def ingest_path(self, path: Path) -> list[ReportEntry]:
+        """Index one file (an e-mail: its body and each attachment); one entry per document."""
+        if not is_mail(path):
+            return [self.ingest_file(path)]
+        with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
+            expanded = self._guarded(
+                path.name,
+                lambda: expand_mail(
+                    path,
+                    file_sha256(path)[:16],
+                    self.settings.access.default_visibility,
+                    Path(folder),
+                ),
+            )
+            if isinstance(expanded, ReportEntry):
+                return [expanded]
+            return [self.ingest_file(source) for source in expanded.sources] + expanded.skipped
+
+    def ingest_file(self, source: Path | Source) -> ReportEntry:
+        """Index one file (or one part of a file), or say why not."""
+        if isinstance(source, Path):
+            source = Source(source, source.name, str(source))
+        return self._guarded(source.name, lambda: self._ingest(source))
+
+    def _guarded(self, name: str, work: Callable[[], T]) -> T | ReportEntry:
         try:
-            return self._ingest(path)
+            return work()
         except Exception as exc:  # a bug or a library failure must not end the batch
             domain_error = find_domain_error(exc)
             if isinstance(domain_error, BATCH_ERRORS):
@@ -119,23 +165,26 @@ class IngestRunner:
                 code, reason = domain_error.code.value, domain_error.message
             else:
                 code, reason = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"
-            return ReportEntry(path.name, "skipped", code=code, reason=reason)
+            return ReportEntry(name, "skipped", code=code, reason=reason)
 
-    def _ingest(self, path: Path) -> ReportEntry:
+    def _ingest(self, source: Source) -> ReportEntry:
+        path = source.path
         sha256 = file_sha256(path)
         document_id = sha256[:16]
-        document_metadata = load_metadata(path, self.settings.access.default_visibility)
-        metadata = document_metadata.model_dump(mode="json")
+        document_metadata = source.metadata or load_metadata(
+            path, self.settings.access.default_visibility
+        )
+        metadata = {**document_metadata.model_dump(mode="json"), **source.links}
         key = index_key(metadata, self.settings)
         existing = self.registry.get(document_id)
         if existing and existing.status == "indexed" and existing.index_key == key:
             return ReportEntry(
-                path.name, "unchanged", document_id, existing.page_count, existing.chunk_count
+                source.name, "unchanged", document_id, existing.page_count, existing.chunk_count
             )
         record = DocumentRecord(
             document_id=document_id,
             sha256=sha256,
-            source_path=str(path),
+            source_path=source.source_path,
             source_name=path.name,
             title=metadata["title"],
             metadata=metadata,
@@ -147,15 +196,18 @@ class IngestRunner:
         )
         with self._cleanup_on_failure(document_id):
             self.registry.mark_pending(record)
-            outputs = self._index(path, record, document_metadata.payload_fields())
-        pages = [(doc.meta["page"], doc.content or "") for doc in outputs["cleaner"]["documents"]]
+            payload = {**document_metadata.payload_fields(), **source.links}
+            outputs = self._index(path, record, payload)
+        cleaned = outputs["cleaner"]["documents"]
+        pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
+        methods = {doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned}
         chunks = outputs["writer"]["documents_written"]
-        self.registry.mark_indexed(document_id, pages, chunks)
-        self._withdraw_replaced_versions(str(path), document_id)
+        self.registry.mark_indexed(document_id, pages, chunks, methods)
+        self._withdraw_replaced_versions(source.source_path, document_id)
         self._keep_source(path, sha256)
         skipped_pages = outputs["converter"]["skipped_pages"]
         return ReportEntry(
-            path.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
+            source.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
         )
 
     def _index(self, path: Path, record: DocumentRecord, payload: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     CONVERSION_FAILED = "conversion_failed"
     UNSUPPORTED_FORMAT = "unsupported_format"
     EMPTY_DOCUMENT = "empty_document"
+    ENCRYPTED = "encrypted"
+    OCR_UNAVAILABLE = "ocr_unavailable"
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"

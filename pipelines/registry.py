@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS pages (
     document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
     page        INTEGER NOT NULL,
     text        TEXT NOT NULL,
+    method      TEXT NOT NULL DEFAULT 'text',
     PRIMARY KEY (document_id, page)
 );
 CREATE TABLE IF NOT EXISTS knowledge_gaps (
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS knowledge_gaps (
     top_score REAL NOT NULL
 );
 """
+# Columns added after the first release, created in databases that predate them.
+ADDED_COLUMNS = {"pages": {"method": "TEXT NOT NULL DEFAULT 'text'"}}
 
 
 @dataclass
@@ -74,6 +77,14 @@ class Registry:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA foreign_keys=ON")
             self._connection.executescript(SCHEMA)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row[1] for row in self._connection.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns.items():
+                if name not in present:
+                    self._connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     def close(self) -> None:
         """Close the database."""
@@ -136,15 +147,23 @@ class Registry:
             )
 
     def mark_indexed(
-        self, document_id: str, pages: list[tuple[int, str]], chunk_count: int
+        self,
+        document_id: str,
+        pages: list[tuple[int, str]],
+        chunk_count: int,
+        methods: dict[int, str] | None = None,
     ) -> None:
-        """Store the page texts and mark the document as completely indexed."""
+        """Store the page texts and mark the document as completely indexed.
+
+        `methods` says how each page's text was obtained (`text` or `ocr`; default `text`).
+        """
+        methods = methods or {}
         with self._lock, self._connection:
             self._connection.execute("BEGIN")
             self._connection.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
             self._connection.executemany(
-                "INSERT INTO pages (document_id, page, text) VALUES (?, ?, ?)",
-                [(document_id, number, text) for number, text in pages],
+                "INSERT INTO pages (document_id, page, text, method) VALUES (?, ?, ?, ?)",
+                [(document_id, n, text, methods.get(n, "text")) for n, text in pages],
             )
             self._connection.execute(
                 "UPDATE documents SET status = 'indexed', page_count = ?, chunk_count = ? "
