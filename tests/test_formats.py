@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from pipelines.components.converters.page_converter import PageConverter
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
 from pipelines.errors import ConversionError, ErrorCode
+from pipelines.registry import Registry
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,
@@ -81,6 +83,28 @@ def test_without_tesseract_scanned_pages_are_skipped_with_the_reason(tmp_path: P
         convert(scan, ocr_enabled=False)
     assert error.value.code is ErrorCode.OCR_UNAVAILABLE
     assert "switched off" in error.value.message
+
+
+@needs_tesseract
+def test_a_failing_recognition_leaves_the_page_out_with_its_reason(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(fixtures.scanned_page_pdf())
+    with pytest.raises(ConversionError) as error:
+        convert(scan, ocr_language="xyz")  # no such tesseract language
+    assert error.value.code is ErrorCode.OCR_UNAVAILABLE
+    assert "text recognition of page 1 failed" in error.value.message
+
+
+def test_an_older_registry_gets_the_method_column(tmp_path: Path) -> None:
+    path = tmp_path / "blok.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE pages (document_id TEXT, page INTEGER, text TEXT)")
+        old.execute("INSERT INTO pages VALUES ('d1', 1, 'Alter Text.')")
+    registry = Registry(path)
+    try:
+        assert registry.rows("SELECT method FROM pages") == [{"method": "text"}]
+    finally:
+        registry.close()
 
 
 def test_an_encrypted_pdf_is_rejected_as_encrypted(tmp_path: Path) -> None:

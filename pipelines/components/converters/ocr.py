@@ -25,6 +25,7 @@ class PageOcr:
     dpi: int = 200
     min_text_chars: int = 20
     tesseract_command: str = "tesseract"
+    timeout_seconds: int = 300
 
     def available(self) -> bool:
         """True when OCR is enabled and the tesseract program can be found."""
@@ -58,12 +59,16 @@ class PageOcr:
                 document.close()
         except pypdfium2.PdfiumError as exc:
             raise ConversionError(f"{path.name}: page {page_index + 1} cannot be rendered") from exc
+        # pytesseract reads the program from a module variable; set it for every call.
         pytesseract.pytesseract.tesseract_cmd = self.tesseract_command
         try:
             text: str = pytesseract.image_to_string(
-                image, lang=self.language, config=f"--dpi {self.dpi}"
+                image,
+                lang=self.language,
+                config=f"--dpi {self.dpi}",
+                timeout=self.timeout_seconds,
             )
-        except (pytesseract.TesseractError, OSError) as exc:
+        except (pytesseract.TesseractError, OSError, RuntimeError) as exc:
             raise ConversionError(
                 f"{path.name}: text recognition of page {page_index + 1} failed: {exc}",
                 code=ErrorCode.OCR_UNAVAILABLE,

@@ -55,10 +55,18 @@ def read_pdf_pages(path: Path, ocr: PageOcr | None = None) -> list[RawPage]:
         if not ocr.needs_ocr(text):
             pages.append(RawPage(number, text))
         elif ocr_ready:
-            pages.append(RawPage(number, ocr.read_page(path, number - 1), method="ocr"))
+            pages.append(_recognised_page(path, number, ocr))
         else:
             pages.append(RawPage(number, "", method="ocr", skip_reason=ocr.unavailable_reason()))
     return pages
+
+
+def _recognised_page(path: Path, number: int, ocr: PageOcr) -> RawPage:
+    """One page through OCR; a failure leaves the page out with its reason."""
+    try:
+        return RawPage(number, ocr.read_page(path, number - 1), method="ocr")
+    except ConversionError as exc:
+        return RawPage(number, "", method="ocr", skip_reason=exc.message)
 
 
 def _pdf_text_layers(path: Path) -> list[str]:
