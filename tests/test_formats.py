@@ -17,6 +17,7 @@ from pypdf import PdfReader, PdfWriter
 from pipelines.components.converters.file_types import detect_format
 from pipelines.components.converters.mail_reader import parse_mail
 from pipelines.components.converters.page_converter import PageConverter
+from pipelines.components.converters.unstructured_readers import prepare_unstructured
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
 from pipelines.errors import ConversionError, ErrorCode
@@ -247,3 +248,13 @@ def test_a_file_named_eml_without_headers_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConversionError) as error:
         detect_format(Path("nachricht.eml"), b"Nur Text ohne Kopfzeilen.")
     assert "no e-mail headers" in error.value.message
+
+
+def test_unstructured_is_configured_to_run_offline() -> None:
+    prepare_unstructured()
+    from unstructured.nlp import tokenize
+    from unstructured.utils import _telemetry_opt_out
+
+    assert _telemetry_opt_out()  # no analytics ping
+    assert tokenize._get_nlp().lang == "de"  # no English model download
+    assert tokenize.sent_tokenize("Das ist gut. Z. B. hier.")

@@ -24,12 +24,10 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _shape_blocks(shapes: Iterable[Any], title_shape: Any) -> list[str]:
+def _shape_blocks(shapes: Iterable[Any], title_id: int | None) -> list[str]:
     blocks: list[str] = []
     for shape in shapes:
-        if shape is title_shape or (
-            title_shape is not None and shape.shape_id == title_shape.shape_id
-        ):
+        if shape.shape_id == title_id:
             continue
         if isinstance(shape, GroupShape):
             blocks += _shape_blocks(shape.shapes, None)
@@ -60,6 +58,7 @@ def read_pptx_pages(path: Path) -> list[RawPage]:
     for number, slide in enumerate(presentation.slides, start=1):
         title_shape = slide.shapes.title
         title = _one_line(title_shape.text_frame.text) if title_shape is not None else ""
-        blocks = ([title] if title else []) + _shape_blocks(slide.shapes, title_shape)
+        title_id = title_shape.shape_id if title_shape is not None else None
+        blocks = ([title] if title else []) + _shape_blocks(slide.shapes, title_id)
         pages.append(RawPage(number, "\n\n".join(blocks), [(0, title)] if title else []))
     return pages
