@@ -258,3 +258,13 @@ def test_unstructured_is_configured_to_run_offline() -> None:
     assert _telemetry_opt_out()  # no analytics ping
     assert tokenize._get_nlp().lang == "de"  # no English model download
     assert tokenize.sent_tokenize("Das ist gut. Z. B. hier.")
+
+
+def test_a_mail_without_body_text_is_its_subject(tmp_path: Path) -> None:
+    path = tmp_path / "nur-anhang.eml"
+    path.write_text(
+        "From: a@example.org\nTo: b@example.org\nSubject: Präsentation der Fachtagung\n\n\n",
+        encoding="utf-8",
+    )
+    (page,) = convert(path)["pages"]
+    assert page.content == "Präsentation der Fachtagung"

@@ -110,5 +110,10 @@ def _attachment(part: EmailMessage, index: int) -> MailAttachment:
 
 
 def read_eml_pages(path: Path) -> list[RawPage]:
-    """The mail's body as one page (attachments are ingested as documents of their own)."""
-    return [RawPage(1, parse_mail(path).body)]
+    """The mail's body as one page (attachments are ingested as documents of their own).
+
+    A mail without body text (only attachments) is its subject, so that its attachments still
+    have a parent document.
+    """
+    mail = parse_mail(path)
+    return [RawPage(1, mail.body if mail.body.strip() else mail.subject)]
