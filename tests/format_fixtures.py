@@ -114,10 +114,10 @@ def mixed_pdf(path: Path) -> Path:
     return path
 
 
-def write_docx(path: Path) -> Path:
+def write_docx(path: Path, title: str = "Protokoll der Sitzung") -> Path:
     """Headings, paragraphs, a bulleted list and a table."""
     document = WordDocument()
-    document.add_heading("Protokoll der Sitzung", level=1)
+    document.add_heading(title, level=1)
     document.add_heading("TOP 1 Begrüßung", level=2)
     document.add_paragraph(DOCX_SENTENCE + " Es gibt keine Einwände.")
     document.add_paragraph("Arbeitgeber früh einbinden", style="List Bullet")
@@ -165,7 +165,7 @@ def write_eml(path: Path, folder: Path) -> Path:
         subtype="pdf",
         filename="ergebnisse.pdf",
     )
-    docx = write_docx(folder / "protokoll-anlage.docx")
+    docx = write_docx(folder / "protokoll-anlage.docx", "Anlage zum Protokoll")
     message.add_attachment(
         docx.read_bytes(),
         maintype="application",
