@@ -6,6 +6,7 @@ import io
 import shutil
 import sqlite3
 import zipfile
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +269,14 @@ def test_a_mail_without_body_text_is_its_subject(tmp_path: Path) -> None:
     )
     (page,) = convert(path)["pages"]
     assert page.content == "Präsentation der Fachtagung"
+
+
+def test_attachment_names_stay_inside_the_folder_and_get_an_extension(tmp_path: Path) -> None:
+    message = EmailMessage()
+    message["From"], message["Subject"] = "a@example.org", "Anhänge"
+    message.set_content("Siehe Anhang.")
+    message.add_attachment(b"Text", maintype="text", subtype="plain", filename="../../boese.txt")
+    message.add_attachment(b"Notiz", maintype="text", subtype="plain")
+    path = tmp_path / "anhaenge.eml"
+    path.write_bytes(bytes(message))
+    assert [a.name for a in parse_mail(path).attachments] == ["boese.txt", "anhang-2.txt"]

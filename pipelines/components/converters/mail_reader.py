@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import mimetypes
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -100,7 +101,10 @@ def _attachments(message: EmailMessage) -> list[EmailMessage]:
 
 
 def _attachment(part: EmailMessage, index: int) -> MailAttachment:
-    name = Path(part.get_filename() or f"anhang-{index + 1}").name
+    # Only the last path component: a name like "../../x.pdf" must not leave the folder.
+    name = Path(part.get_filename() or "").name or f"anhang-{index + 1}"
+    if not Path(name).suffix:
+        name += mimetypes.guess_extension(part.get_content_type()) or ""
     if part.get_content_maintype() in ("multipart", "message"):
         return MailAttachment(name, part.get_content_type(), None)
     payload = part.get_payload(decode=True)
