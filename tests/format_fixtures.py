@@ -35,6 +35,7 @@ SLIDES = [
     ("Ergebnisse", ["Die Integrationsquote stieg um drei Prozentpunkte.", "Weniger Abbrüche"]),
     ("Ausblick", ["Übergänge in Ausbildung werden künftig früher begleitet."]),
 ]
+SLIDE_NOTES = "Hier auf die Kooperation mit der Agentur für Arbeit hinweisen."
 HTML_SENTENCE = "Das Jobcenter bindet Arbeitgeber früh in die Qualifizierung von Geflüchteten ein."
 HTML_PAGE = f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>Gute Praxis Emsland</title></head>
@@ -141,6 +142,8 @@ def write_pptx(path: Path) -> Path:
         slide = presentation.slides.add_slide(presentation.slide_layouts[1])
         slide.shapes.title.text = title
         slide.placeholders[1].text = "\n".join(lines)
+    notes = presentation.slides[-1].notes_slide.notes_text_frame
+    notes.text = SLIDE_NOTES
     presentation.save(str(path))
     return path
 

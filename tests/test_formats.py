@@ -144,6 +144,7 @@ def test_pptx_slides_are_pages_with_their_title_as_section(tmp_path: Path) -> No
         assert on_slide and all(chunk.meta["section"] == title for chunk in on_slide)
         assert lines[0] in (pages[number - 1].content or "")
     assert "- Weniger Abbrüche" in (pages[1].content or "")
+    assert (pages[2].content or "").endswith(fixtures.SLIDE_NOTES)  # speaker notes come last
 
 
 def test_html_main_text_is_kept_and_navigation_and_footer_are_dropped(tmp_path: Path) -> None:

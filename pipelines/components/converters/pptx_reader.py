@@ -3,7 +3,7 @@
 `unstructured`'s PPTX partitioner classifies body text with English heuristics (without its
 spaCy model it calls most bullet points titles), so slides are read directly: the title
 placeholder is the heading, each paragraph of another shape a line (bullets of a multi-line
-body as `- ` items), tables one line per row with cells separated by ` | `.
+body as `- ` items), tables one line per row with cells separated by ` | `, speaker notes last.
 """
 
 from __future__ import annotations
@@ -60,5 +60,9 @@ def read_pptx_pages(path: Path) -> list[RawPage]:
         title = _one_line(title_shape.text_frame.text) if title_shape is not None else ""
         title_id = title_shape.shape_id if title_shape is not None else None
         blocks = ([title] if title else []) + _shape_blocks(slide.shapes, title_id)
+        notes_frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
+        notes = [_one_line(p.text) for p in notes_frame.paragraphs] if notes_frame else []
+        if any(notes):
+            blocks.append("\n".join(line for line in notes if line))
         pages.append(RawPage(number, "\n\n".join(blocks), [(0, title)] if title else []))
     return pages
