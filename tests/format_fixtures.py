@@ -30,6 +30,7 @@ SCANNED_LINES = [
     "Größere Jobcenter öffnen ihre Türen für Arbeitgeber.",
 ]
 DOCX_SENTENCE = "Die Geschäftsführerin begrüßt die Teilnehmenden und erläutert die Tagesordnung."
+DOCX_RUNNING_HEADER = "Jobcenter Emsland – nur für den Dienstgebrauch"
 SLIDES = [
     ("Einführung", ["Das Jobcenter Emsland stellt sein Konzept für Geflüchtete vor."]),
     ("Ergebnisse", ["Die Integrationsquote stieg um drei Prozentpunkte.", "Weniger Abbrüche"]),
@@ -118,6 +119,7 @@ def mixed_pdf(path: Path) -> Path:
 def write_docx(path: Path, title: str = "Protokoll der Sitzung") -> Path:
     """Headings, paragraphs, a bulleted list and a table."""
     document = WordDocument()
+    document.sections[0].header.paragraphs[0].text = DOCX_RUNNING_HEADER
     document.add_heading(title, level=1)
     document.add_heading("TOP 1 Begrüßung", level=2)
     document.add_paragraph(DOCX_SENTENCE + " Es gibt keine Einwände.")

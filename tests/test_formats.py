@@ -126,6 +126,7 @@ def test_docx_headings_become_the_section_path(tmp_path: Path) -> None:
     assert page.meta["page"] == 1 and page.meta["file_format"] == "docx"
     assert "- Arbeitgeber früh einbinden\n- Geflüchtete beim Spracherwerb begleiten" in text
     assert "Kennzahl | Wert\nK2 Integrationsquote | 24,5 %" in text
+    assert fixtures.DOCX_RUNNING_HEADER not in text
     chunks = chunks_of([page])
 
     def section_of(fragment: str) -> list[str]:
@@ -155,6 +156,17 @@ def test_html_main_text_is_kept_and_navigation_and_footer_are_dropped(tmp_path: 
     assert "Startseite" not in text and "Impressum" not in text
     sections = {chunk.meta["section"] for chunk in chunks_of([page])}
     assert sections == {"Gute Praxis Emsland", "Gute Praxis Emsland > Ergebnisse"}
+
+
+def test_html_header_and_footer_are_dropped_without_a_main_element(tmp_path: Path) -> None:
+    path = tmp_path / "seite.html"
+    path.write_text(
+        "<html><body><header><p>Kopfzeile mit Suche</p></header><h1>Übersicht</h1>"
+        "<p>Grüße aus Münster an die Geschäftsstelle.</p><footer>Fußzeile</footer></body></html>",
+        encoding="utf-8",
+    )
+    (page,) = convert(path)["pages"]
+    assert page.content == "Übersicht\n\nGrüße aus Münster an die Geschäftsstelle."
 
 
 def test_a_mail_yields_its_body_subject_date_and_attachments(tmp_path: Path) -> None:

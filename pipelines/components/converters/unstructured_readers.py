@@ -20,6 +20,8 @@ from pipelines.components.converters.page_readers import RawPage
 from pipelines.errors import ConversionError
 
 LANGUAGES = ["deu"]
+# Running page headers and footers of a Word document: not content.
+RUNNING_CATEGORIES = ("Header", "Footer", "PageNumber")
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,6 +100,8 @@ def elements_to_pages(elements: Iterable[Any]) -> list[RawPage]:
             if category == "PageBreak":
                 continue
         text = " ".join(str(element.text).split())
+        if category in RUNNING_CATEGORIES:
+            continue
         if category == "Table" and getattr(element.metadata, "text_as_html", None):
             blocks.append("\n".join(table_lines(element.metadata.text_as_html)) or text)
         elif not text:
@@ -116,9 +120,11 @@ def elements_to_pages(elements: Iterable[Any]) -> list[RawPage]:
     return pages
 
 
-def _read_with(path: Path, partition: Callable[..., list[Any]], what: str) -> list[RawPage]:
+def _read_with(
+    path: Path, partition: Callable[..., list[Any]], what: str, **options: Any
+) -> list[RawPage]:
     try:
-        elements = partition(filename=str(path), languages=LANGUAGES)
+        elements = partition(filename=str(path), languages=LANGUAGES, **options)
     except Exception as exc:  # the library raises many kinds of errors on a broken file
         raise ConversionError(f"{path.name} is not a readable {what}: {exc}") from exc
     return elements_to_pages(elements)
@@ -133,8 +139,8 @@ def read_docx_pages(path: Path) -> list[RawPage]:
 
 
 def read_html_pages(path: Path) -> list[RawPage]:
-    """An HTML page as one page; navigation, header and footer are dropped by unstructured."""
+    """An HTML page as one page; `nav`, `header` and `footer` content is dropped."""
     prepare_unstructured()
     from unstructured.partition.html import partition_html
 
-    return _read_with(path, partition_html, "HTML page")
+    return _read_with(path, partition_html, "HTML page", skip_headers_and_footers=True)
