@@ -12,6 +12,8 @@ from typing import Any
 
 import format_fixtures as fixtures
 import pytest
+from docx import Document as WordDocument
+from docx.oxml import OxmlElement
 from haystack import Document
 from pypdf import PdfReader, PdfWriter
 
@@ -293,3 +295,20 @@ def test_attachment_names_stay_inside_the_folder_and_get_an_extension(tmp_path: 
     path = tmp_path / "anhaenge.eml"
     path.write_bytes(bytes(message))
     assert [a.name for a in parse_mail(path).attachments] == ["boese.txt", "anhang-2.txt"]
+
+
+def test_docx_pages_recorded_by_word_become_pages(tmp_path: Path) -> None:
+    document = WordDocument()
+    document.add_heading("Erster Teil", level=1)
+    document.add_paragraph("Text auf der ersten Seite über Arbeitgeber.")
+    run = document.add_paragraph().add_run()
+    run._r.append(OxmlElement("w:lastRenderedPageBreak"))  # as Word writes it when saving
+    run.add_text("Text auf der zweiten Seite über Geflüchtete.")
+    path = tmp_path / "zwei-seiten.docx"
+    document.save(str(path))
+    pages = convert(path)["pages"]
+    assert [(page.meta["page"], page.content) for page in pages] == [
+        (1, "Erster Teil\n\nText auf der ersten Seite über Arbeitgeber."),
+        (2, "Text auf der zweiten Seite über Geflüchtete."),
+    ]
+    assert chunks_of(pages)[-1].meta["section"] == "Erster Teil"
