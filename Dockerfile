@@ -11,6 +11,11 @@ COPY search_service search_service
 COPY evaluation evaluation
 COPY corpora corpora
 
+# Tesseract with German for the OCR of scanned PDF pages.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu \
+    && rm -rf /var/lib/apt/lists/*
+
 # CPU PyTorch first, so that nothing pulls a CUDA build; then the project with pinned versions.
 RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
     && pip install --no-cache-dir -c constraints.txt . \

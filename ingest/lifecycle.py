@@ -38,6 +38,14 @@ def withdraw_document(
     return record
 
 
+def source_exists(path: str) -> bool:
+    """True when a recorded path still exists; an attachment (`mail.eml#name`) lives in its mail."""
+    if Path(path).exists():
+        return True
+    container, hash_mark, _ = path.rpartition("#")
+    return bool(hash_mark) and Path(container).is_file()
+
+
 def is_under(path: str, folders: list[Path]) -> bool:
     """True when `path` lies inside one of `folders`."""
     candidate = Path(path)
@@ -52,7 +60,7 @@ def forget_path(
     Returns True when the document was withdrawn.
     """
     left = registry.remove_path(document_id, path)
-    if any(Path(other).exists() for other in left):
+    if any(source_exists(other) for other in left):
         return False
     withdraw_document(store, registry, sources_dir, document_id)
     return True
@@ -71,7 +79,7 @@ def prune_missing(
     withdrawn: list[DocumentRecord] = []
     for record in registry.list_documents(status="indexed"):
         paths = registry.paths(record.document_id)
-        gone = [p for p in paths if is_under(p, folders) and not Path(p).exists()]
+        gone = [p for p in paths if is_under(p, folders) and not source_exists(p)]
         if not gone:
             continue
         if len(gone) == len(paths):

@@ -2,7 +2,8 @@
 
 A file is first marked `pending` in the registry, then its old chunks are replaced, then it is
 marked `indexed` with its page texts. A file that fails leaves no chunks behind; a run that was
-killed leaves `pending` rows, whose chunks the next run removes before it starts.
+killed leaves `pending` rows, whose chunks the next run removes before it starts. An e-mail is
+ingested as its body plus one document per attachment (`ingest.sources`), each on its own.
 
 The same content under a second path is one document with both paths (reported as `duplicate`).
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
@@ -16,18 +17,21 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from haystack import Pipeline
 
 from ingest.discovery import discover_files_with_roots
-from ingest.lifecycle import forget_path, prune_missing
+from ingest.lifecycle import forget_path, prune_missing, source_exists
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
+from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
+from pipelines.components.converters.ocr import PageOcr
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import (
     BlokError,
@@ -42,11 +46,13 @@ from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
-# 4: line numbers stripped, list markers normalised, title and date inferred from the text.
+# 4: line numbers stripped, list markers normalised, title and date inferred from the text;
+#    chunks carry `extraction` (`text` or `ocr`); DOCX, PPTX, HTML and e-mail are read.
 INDEX_FORMAT_VERSION = "4"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
+T = TypeVar("T")
 
 
 def file_sha256(path: Path) -> str:
@@ -58,9 +64,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def page_ocr(settings: Settings) -> PageOcr:
+    """The OCR configuration of the indexing pipeline."""
+    return PageOcr(**settings.ocr.model_dump())
+
+
 def index_key(metadata: dict[str, Any], settings: Settings) -> str:
-    """Changes whenever the same file would be indexed differently."""
-    basis = [INDEX_FORMAT_VERSION, settings.embedding.model, settings.chunking.max_words, metadata]
+    """Changes whenever the same file would be indexed differently.
+
+    OCR settings and whether tesseract is installed count: installing it re-reads scanned pages.
+    """
+    ocr = [settings.ocr.model_dump(), page_ocr(settings).available()]
+    basis = [
+        INDEX_FORMAT_VERSION,
+        settings.embedding.model,
+        settings.chunking.max_words,
+        metadata,
+        ocr,
+    ]
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -94,6 +115,7 @@ class IngestRunner:
                 passage_prefix=self.settings.embedding.passage_prefix,
                 batch_size=self.settings.embedding.batch_size,
                 max_words=self.settings.chunking.max_words,
+                ocr=page_ocr(self.settings),
             )
             warm_up_pipeline(self._pipeline, model)
         return self._pipeline
@@ -117,11 +139,12 @@ class IngestRunner:
         report = IngestReport()
         self.recover_interrupted()
         for path, root in discover_files_with_roots(paths):
-            entry = self.ingest_file(path, root)
-            entry.path = str(path)
-            report.entries.append(entry)
+            entries = self.ingest_path(path, root)
+            for entry in entries:
+                entry.path = str(path)
+            report.entries += entries
             if progress:
-                progress(path, entry)
+                progress(path, entries[0])
         if prune:
             folders = [path for path in paths if path.is_dir()]
             sources = self.settings.data_dir / "sources"
@@ -142,10 +165,40 @@ class IngestRunner:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path, root: Path | None = None) -> ReportEntry:
-        """Index one file (found under folder `root`), or say why not."""
+    def ingest_path(self, path: Path, root: Path | None = None) -> list[ReportEntry]:
+        """Index one file found under folder `root` (an e-mail: its body and each attachment)."""
+        root = root or path.parent
+        if not is_mail(path):
+            return [self.ingest_file(path, root)]
+        with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
+
+            def expand() -> ExpandedFile:
+                self._check_size(path)
+                metadata = resolve_metadata(
+                    path,
+                    self.settings.access.default_visibility,
+                    root=root,
+                    manifests=self._manifests,
+                ).metadata
+                return expand_mail(path, file_sha256(path)[:16], metadata, Path(folder))
+
+            expanded = self._guarded(path.name, expand)
+            if isinstance(expanded, ReportEntry):
+                return [expanded]
+            entries = [self.ingest_file(source, root) for source in expanded.sources]
+            return entries + expanded.skipped
+
+    def ingest_file(self, source: Path | Source, root: Path | None = None) -> ReportEntry:
+        """Index one file (or one part of a file) found under folder `root`, or say why not."""
+        if isinstance(source, Path):
+            source = Source(source, source.name, str(source))
+        part = source
+        return self._guarded(part.name, lambda: self._ingest(part, root or part.path.parent))
+
+    def _guarded(self, name: str, work: Callable[[], T]) -> T | ReportEntry:
+        """Run `work`; a failure of this file becomes its report entry."""
         try:
-            return self._ingest(path, root or path.parent)
+            return work()
         except Exception as exc:  # a bug or a library failure must not end the batch
             domain_error = find_domain_error(exc)
             if isinstance(domain_error, BATCH_ERRORS):
@@ -156,9 +209,9 @@ class IngestRunner:
                 code, reason = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"
             if code == ErrorCode.TIMEOUT.value:
                 limit = self.settings.ingest.max_seconds_per_file
-                reason = f"{path.name} took longer than {limit:g} s, the limit set by "
+                reason = f"{name} took longer than {limit:g} s, the limit set by "
                 reason += f"BLOK_INGEST__MAX_SECONDS_PER_FILE ({reason_tail(domain_error)})"
-            return ReportEntry(path.name, "skipped", code=code, reason=reason)
+            return ReportEntry(name, "skipped", code=code, reason=reason)
 
     def _check_size(self, path: Path) -> None:
         limit = self.settings.ingest.max_file_mb
@@ -169,25 +222,29 @@ class IngestRunner:
                 "set by BLOK_INGEST__MAX_FILE_MB"
             )
 
-    def _ingest(self, path: Path, root: Path) -> ReportEntry:
+    def _ingest(self, source: Source, root: Path) -> ReportEntry:
+        path = source.path
         self._check_size(path)
         pipeline = self.pipeline()  # loading the model does not count against the file's time
         deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
         sha256 = file_sha256(path)
         document_id = sha256[:16]
-        resolved = resolve_metadata(
-            path, self.settings.access.default_visibility, root=root, manifests=self._manifests
-        )
-        document_metadata = resolved.metadata
-        metadata = document_metadata.model_dump(mode="json")
+        if source.metadata is not None:  # a part of a file: its metadata comes with it
+            document_metadata, missing = source.metadata, []
+        else:
+            resolved = resolve_metadata(
+                path, self.settings.access.default_visibility, root=root, manifests=self._manifests
+            )
+            document_metadata, missing = resolved.metadata, resolved.missing
+        metadata = {**document_metadata.model_dump(mode="json"), **source.links}
         key = index_key(metadata, self.settings)
-        known = self._known_content(path, sha256, key)
+        known = self._known_content(source, sha256, key)
         if known is not None:
             return known
         record = DocumentRecord(
             document_id=document_id,
             sha256=sha256,
-            source_path=str(path),
+            source_path=source.source_path,
             source_name=path.name,
             title=metadata["title"],
             metadata=metadata,
@@ -197,50 +254,56 @@ class IngestRunner:
             chunk_count=0,
             ingested_at="",
         )
-        payload = {**document_metadata.payload_fields(), "infer_fields": resolved.missing}
+        payload = {
+            **document_metadata.payload_fields(),
+            **source.links,
+            "infer_fields": missing,
+        }
         with self._cleanup_on_failure(document_id):
             self.registry.mark_pending(record)
             outputs = self._index(pipeline, path, record, payload, deadline)
             inferred = outputs["extractor"]["inferred"].get(document_id, {})
-            fields = [name for name in resolved.missing if name == "title" or name in inferred]
+            fields = [name for name in missing if name == "title" or name in inferred]
             final = {**metadata, **inferred, "inferred": fields}
             cleaned = outputs["cleaner"]["documents"]
             pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
+            methods = {doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned}
             chunks = outputs["writer"]["documents_written"]
             self.registry.mark_indexed(
-                document_id, pages, chunks, title=final["title"], metadata=final
+                document_id, pages, chunks, title=final["title"], metadata=final, methods=methods
             )
-        self._withdraw_replaced_versions(str(path), document_id)
+        self._withdraw_replaced_versions(source.source_path, document_id)
         self._keep_source(path, sha256)
         skipped_pages = outputs["converter"]["skipped_pages"]
         return ReportEntry(
-            path.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
+            source.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
         )
 
-    def _known_content(self, path: Path, sha256: str, key: str) -> ReportEntry | None:
+    def _known_content(self, source: Source, sha256: str, key: str) -> ReportEntry | None:
         """The entry for content that is indexed already, or None when it must be indexed.
 
         Under another path that still exists it is a duplicate (the path is recorded, the
         document keeps the metadata of its first path); indexed the same way it is unchanged
         (a moved file's new path becomes its first).
         """
+        path, source_path = source.path, source.source_path
         document_id = sha256[:16]
         existing = self.registry.get(document_id)
         if existing is None or existing.status != "indexed":
             return None
         found = (existing.page_count, existing.chunk_count)
         primary = existing.source_path
-        if primary != str(path) and Path(primary).exists():
-            self.registry.add_path(document_id, str(path))
+        if primary != source_path and source_exists(primary):
+            self.registry.add_path(document_id, source_path)
             self._keep_source(path, sha256)  # its own suffix, should it become the first
             reason = f"duplicate of {primary} (same content; indexed with its metadata)"
-            return ReportEntry(path.name, "duplicate", document_id, *found, reason=reason)
+            return ReportEntry(source.name, "duplicate", document_id, *found, reason=reason)
         if existing.index_key != key:
             return None
-        if primary != str(path):
-            self.registry.set_source_path(document_id, str(path))
+        if primary != source_path:
+            self.registry.set_source_path(document_id, source_path)
             self._keep_source(path, sha256)
-        return ReportEntry(path.name, "unchanged", document_id, *found)
+        return ReportEntry(source.name, "unchanged", document_id, *found)
 
     @staticmethod
     def _index(

@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     EMPTY_DOCUMENT = "empty_document"
     TOO_LARGE = "too_large"
     TIMEOUT = "timeout"
+    ENCRYPTED = "encrypted"
+    OCR_UNAVAILABLE = "ocr_unavailable"
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"

@@ -17,6 +17,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
 )
 
+from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_converter import PageConverter
 from pipelines.components.embedders.bm25_embedders import Bm25DocumentEmbedder
 from pipelines.components.extractors.document_metadata_extractor import (
@@ -40,10 +41,19 @@ def build_indexing_pipeline(
     passage_prefix: str = "passage: ",
     batch_size: int = 16,
     max_words: int = 250,
+    ocr: PageOcr | None = None,
 ) -> Pipeline:
     """Wire the indexing pipeline; run it with `{"converter": {"sources": [..], "meta": [..]}}`."""
     pipeline = Pipeline()
-    pipeline.add_component("converter", PageConverter())
+    ocr = ocr or PageOcr()
+    converter = PageConverter(
+        ocr_enabled=ocr.enabled,
+        ocr_language=ocr.language,
+        ocr_dpi=ocr.dpi,
+        ocr_min_text_chars=ocr.min_text_chars,
+        tesseract_command=ocr.tesseract_command,
+    )
+    pipeline.add_component("converter", converter)
     pipeline.add_component("cleaner", PageCleaner())
     pipeline.add_component("extractor", DocumentMetadataExtractor())
     pipeline.add_component("pages_deadline", DeadlineGuard(step="after reading the pages"))

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS pages (
     document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
     page        INTEGER NOT NULL,
     text        TEXT NOT NULL,
+    method      TEXT NOT NULL DEFAULT 'text',
     PRIMARY KEY (document_id, page)
 );
 CREATE TABLE IF NOT EXISTS document_paths (
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS knowledge_gaps (
     top_score REAL NOT NULL
 );
 """
+# Columns added after the first release, created in databases that predate them.
+ADDED_COLUMNS = {"pages": {"method": "TEXT NOT NULL DEFAULT 'text'"}}
 
 
 @dataclass
@@ -83,6 +86,14 @@ class Registry:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA foreign_keys=ON")
             self._connection.executescript(SCHEMA)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row[1] for row in self._connection.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns.items():
+                if name not in present:
+                    self._connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     def close(self) -> None:
         """Close the database."""
@@ -202,18 +213,21 @@ class Registry:
         *,
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
+        methods: dict[int, str] | None = None,
     ) -> None:
         """Store the page texts and mark the document as completely indexed.
 
         `title` and `metadata`, when given, replace what `mark_pending` recorded (the indexing
-        pipeline may infer fields from the text).
+        pipeline may infer fields from the text). `methods` says how each page's text was
+        obtained (`text` or `ocr`; default `text`).
         """
+        methods = methods or {}
         with self._lock, self._connection:
             self._connection.execute("BEGIN")
             self._connection.execute("DELETE FROM pages WHERE document_id = ?", (document_id,))
             self._connection.executemany(
-                "INSERT INTO pages (document_id, page, text) VALUES (?, ?, ?)",
-                [(document_id, number, text) for number, text in pages],
+                "INSERT INTO pages (document_id, page, text, method) VALUES (?, ?, ?, ?)",
+                [(document_id, n, text, methods.get(n, "text")) for n, text in pages],
             )
             self._connection.execute(
                 "UPDATE documents SET status = 'indexed', page_count = ?, chunk_count = ? "

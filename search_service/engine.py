@@ -38,7 +38,10 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
-}
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".eml": "message/rfc822",
+}  # HTML is served as a download (octet-stream), never rendered by the browser
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ STATUS_BY_CODE = {
     ErrorCode.EMPTY_DOCUMENT: 422,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.TIMEOUT: 422,
+    ErrorCode.ENCRYPTED: 422,
+    ErrorCode.OCR_UNAVAILABLE: 422,
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.STORE_UNAVAILABLE: 503,
     ErrorCode.STORE_LOCKED: 503,

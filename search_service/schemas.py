@@ -49,6 +49,12 @@ class SearchResult(BaseModel):
     start_offset: int
     end_offset: int
     score: float
+    extraction: str = Field(
+        default="text", description="How the page's text was obtained: `text` or `ocr`."
+    )
+    parent_document_id: str | None = Field(
+        default=None, description="For an e-mail attachment: the mail's document."
+    )
 
     @classmethod
     def from_document(cls, document: Document) -> SearchResult:
@@ -68,6 +74,8 @@ class SearchResult(BaseModel):
             start_offset=int(meta.get("start_offset", 0)),
             end_offset=int(meta.get("end_offset", 0)),
             score=round(float(document.score or 0.0), 6),
+            extraction=meta.get("extraction", "text"),
+            parent_document_id=meta.get("parent_document_id"),
         )
 
 

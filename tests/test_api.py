@@ -27,10 +27,12 @@ def test_search_returns_cited_passages(demo_client: TestClient) -> None:
     assert len(results) == 3
     expected = {
         "chunk_id", "document_id", "title", "source_name", "kind", "ring", "date", "page",
-        "section", "text", "start_offset", "end_offset", "score",
+        "section", "text", "start_offset", "end_offset", "score", "extraction",
+        "parent_document_id",
     }  # fmt: skip
     assert set(results[0]) == expected
     assert results[0]["ring"] == "vr3"
+    assert results[0]["extraction"] == "text" and results[0]["parent_document_id"] is None
     assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
 
 

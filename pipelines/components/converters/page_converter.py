@@ -2,31 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from haystack import Document, component
 
 from pipelines.components.converters.file_types import detect_format
+from pipelines.components.converters.mail_reader import read_eml_pages
+from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_readers import (
     RawPage,
     read_markdown_pages,
     read_pdf_pages,
     read_text_pages,
 )
+from pipelines.components.converters.pptx_reader import read_pptx_pages
+from pipelines.components.converters.unstructured_readers import (
+    read_docx_pages,
+    read_html_pages,
+)
 from pipelines.errors import ConversionError, ErrorCode
 
-READERS = {"pdf": read_pdf_pages, "markdown": read_markdown_pages, "text": read_text_pages}
+READERS: dict[str, Callable[[Path], list[RawPage]]] = {
+    "markdown": read_markdown_pages,
+    "text": read_text_pages,
+    "docx": read_docx_pages,
+    "pptx": read_pptx_pages,
+    "html": read_html_pages,
+    "eml": read_eml_pages,
+}
+
+# Formats whose headings are marked (a mail body has none): no line of theirs is guessed.
+MARKED_HEADINGS = ("markdown", "docx", "pptx", "html", "eml")
 
 
 @component
 class PageConverter:
-    """Convert PDF, Markdown and plain text files into page documents.
+    """Convert PDF, DOCX, PPTX, HTML, e-mail, Markdown and plain text files into page documents.
 
-    Each output Document holds one page's text; its meta is the file's meta plus `page`,
-    `file_format` and, for Markdown, `headings` ([level, text] pairs in order). Pages without text
-    are left out and counted in `skipped_pages`.
+    Each output Document holds one page's text (a PDF page, a slide; other formats are one page
+    unless they mark page breaks); its meta is the file's meta plus `page`, `file_format`,
+    `extraction` (`text` or `ocr`) and, where the format marks headings, `headings` ([level,
+    text] pairs in order). PDF pages without a usable text layer are recognised with tesseract
+    when it is enabled and installed. Pages without text are left out and listed in
+    `skipped_pages` with the reason.
     """
+
+    def __init__(
+        self,
+        *,
+        ocr_enabled: bool = True,
+        ocr_language: str = "deu",
+        ocr_dpi: int = 200,
+        ocr_min_text_chars: int = 20,
+        tesseract_command: str = "tesseract",
+    ) -> None:
+        self.ocr_enabled = ocr_enabled
+        self.ocr_language = ocr_language
+        self.ocr_dpi = ocr_dpi
+        self.ocr_min_text_chars = ocr_min_text_chars
+        self.tesseract_command = tesseract_command
+        self.ocr = PageOcr(
+            enabled=ocr_enabled,
+            language=ocr_language,
+            dpi=ocr_dpi,
+            min_text_chars=ocr_min_text_chars,
+            tesseract_command=tesseract_command,
+        )
 
     @component.output_types(documents=list[Document], skipped_pages=list[dict[str, Any]])
     def run(self, sources: list[Path], meta: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,29 +83,55 @@ class PageConverter:
         for source, file_meta in zip(sources, meta, strict=True):
             path = Path(source)
             with path.open("rb") as handle:
-                head = handle.read(2048)
+                head = handle.read(4096)
             if not head.strip():
                 raise ConversionError(f"{path.name} is empty", code=ErrorCode.EMPTY_DOCUMENT)
             file_format = detect_format(path, head)
-            pages = READERS[file_format](path)
+            pages = self.read_pages(path, file_format)
             kept = [page for page in pages if page.text.strip()]
+            left_out = [page for page in pages if not page.text.strip()]
             skipped += [
-                {"source": path.name, "page": page.number, "reason": "no text layer"}
-                for page in pages
-                if not page.text.strip()
+                {"source": path.name, "page": page.number, "reason": self._reason(page)}
+                for page in left_out
             ]
             if not kept:
-                raise ConversionError(
-                    f"{path.name} contains no text"
-                    + (" (scanned PDF without a text layer?)" if file_format == "pdf" else ""),
-                    code=ErrorCode.EMPTY_DOCUMENT,
-                )
+                raise self._no_text_error(path, file_format, left_out)
             documents += [self._page_document(page, file_format, file_meta) for page in kept]
         return {"documents": documents, "skipped_pages": skipped}
 
+    def read_pages(self, path: Path, file_format: str) -> list[RawPage]:
+        """The pages of one file of a known format."""
+        if file_format == "pdf":
+            return read_pdf_pages(path, self.ocr)
+        return READERS[file_format](path)
+
+    @staticmethod
+    def _reason(page: RawPage) -> str:
+        if page.skip_reason:
+            return page.skip_reason
+        return "no text found by OCR" if page.method == "ocr" else "no text"
+
+    @staticmethod
+    def _no_text_error(path: Path, file_format: str, pages: list[RawPage]) -> ConversionError:
+        if any(page.skip_reason for page in pages):
+            reason = next(page.skip_reason for page in pages if page.skip_reason)
+            return ConversionError(
+                f"{path.name} has no page with text: {reason}", code=ErrorCode.OCR_UNAVAILABLE
+            )
+        return ConversionError(
+            f"{path.name} contains no text"
+            + (" (scanned PDF without a text layer?)" if file_format == "pdf" else ""),
+            code=ErrorCode.EMPTY_DOCUMENT,
+        )
+
     @staticmethod
     def _page_document(page: RawPage, file_format: str, file_meta: dict[str, Any]) -> Document:
-        meta = {**file_meta, "page": page.number, "file_format": file_format}
-        if page.headings:
+        meta = {
+            **file_meta,
+            "page": page.number,
+            "file_format": file_format,
+            "extraction": page.method,
+        }
+        if page.headings or file_format in MARKED_HEADINGS:
             meta["headings"] = [list(heading) for heading in page.headings]
         return Document(content=page.text, meta=meta)

@@ -1,4 +1,8 @@
-"""Read one file into its page texts. Markdown is turned into plain text with its headings noted."""
+"""Read PDF, Markdown and text files into page texts; Markdown headings are noted.
+
+PDF pages without a usable text layer are recognised with OCR (`PageOcr`); each page records
+how its text was obtained (`text` or `ocr`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from pipelines.components.converters.ocr import PageOcr
 from pipelines.errors import ConversionError, ErrorCode
 
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -23,27 +28,61 @@ MARKDOWN_INLINE = (
 
 @dataclass
 class RawPage:
-    """The text of one page (1-based number) and, for Markdown, its headings (level, text)."""
+    """The text of one page (1-based number), its headings (level, text) where the format marks
+    them, how the text was obtained (`text` or `ocr`) and, for a page left out, why."""
 
     number: int
     text: str
     headings: list[tuple[int, str]] = field(default_factory=list)
+    method: str = "text"
+    skip_reason: str | None = None
 
 
-def read_pdf_pages(path: Path) -> list[RawPage]:
-    """Text of every page through pypdf; pages without a text layer come back empty."""
+def read_pdf_pages(path: Path, ocr: PageOcr | None = None) -> list[RawPage]:
+    """Text of every page through pypdf; pages with too little text go through OCR.
+
+    Without OCR such pages come back empty with their `skip_reason`.
+
+    Raises:
+        ConversionError: the file is not a readable PDF (`conversion_failed`) or needs a
+            password (`encrypted`).
+    """
+    ocr = ocr or PageOcr()
+    texts = _pdf_text_layers(path)
+    ocr_ready = ocr.available()
+    pages = []
+    for number, text in enumerate(texts, start=1):
+        if not ocr.needs_ocr(text):
+            pages.append(RawPage(number, text))
+        elif ocr_ready:
+            pages.append(_recognised_page(path, number, ocr))
+        else:
+            pages.append(RawPage(number, "", method="ocr", skip_reason=ocr.unavailable_reason()))
+    return pages
+
+
+def _recognised_page(path: Path, number: int, ocr: PageOcr) -> RawPage:
+    """One page through OCR; a failure leaves the page out with its reason."""
+    try:
+        return RawPage(number, ocr.read_page(path, number - 1), method="ocr")
+    except ConversionError as exc:
+        return RawPage(number, "", method="ocr", skip_reason=exc.message)
+
+
+def _pdf_text_layers(path: Path) -> list[str]:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise ConversionError(
-                f"{path.name} is encrypted with a password", code=ErrorCode.CONVERSION_FAILED
+                f"{path.name} is encrypted with a password", code=ErrorCode.ENCRYPTED
             )
-        return [
-            RawPage(number, page.extract_text() or "")
-            for number, page in enumerate(reader.pages, start=1)
-        ]
+        return [page.extract_text() or "" for page in reader.pages]
     except ConversionError:
         raise
+    except (DependencyError, FileNotDecryptedError) as exc:
+        raise ConversionError(
+            f"{path.name} is encrypted and cannot be read: {exc}", code=ErrorCode.ENCRYPTED
+        ) from exc
     except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
         raise ConversionError(f"{path.name} is not a readable PDF: {exc}") from exc
 
