@@ -153,6 +153,37 @@ def test_a_document_being_written_is_not_found(
     assert world.versions_found() == {"Fassung 7", "Fassung 8"}
 
 
+def test_a_query_overlapping_the_swap_is_repeated(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The swap commits and the old chunks go between a query's exclusion and its store read."""
+    search = world.fast_search()
+    mark_indexed = world.registry.mark_indexed
+    query_dense = world.store.query_dense
+    store_reads: list[int] = []
+    found: list[set[str]] = []
+
+    def search_across_the_swap(document_id: str, *args: Any, **kwargs: Any) -> None:
+        def swap_then_read(*query: Any) -> Any:
+            if not store_reads:  # the hidden set of this attempt still names the new version
+                mark_indexed(document_id, *args, **kwargs)
+                for old_id in kwargs["replaces"]:
+                    world.store.delete_document(old_id)
+            store_reads.append(1)
+            return query_dense(*query)
+
+        monkeypatch.setattr(world.store, "query_dense", swap_then_read)
+        found.append(search())
+        monkeypatch.setattr(world.store, "query_dense", query_dense)
+
+    monkeypatch.setattr(world.registry, "mark_indexed", search_across_the_swap)
+    world.write(1)
+    world.ingest()
+    assert found == [{"Fassung 1"}]  # neither version on the first attempt; the repeat finds one
+    assert len(store_reads) == 2
+    assert [r.status for r in world.registry.list_documents()] == ["indexed"]
+
+
 def test_recovery_finishes_a_half_done_replacement(world: World) -> None:
     old = world.registry.list_documents()[0]
     world.write(1, "zweite.txt")
