@@ -290,6 +290,7 @@ class IngestRunner:
             pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
             methods = {doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned}
             chunks = outputs["writer"]["documents_written"]
+            self._keep_source(path, sha256)  # before the commit: an indexed document has its file
             self.registry.mark_indexed(
                 document_id,
                 pages,
@@ -302,7 +303,6 @@ class IngestRunner:
         for old_id in replaced:
             withdraw_document(self.store, self.registry, self._sources, old_id)
         self._withdraw_replaced_versions(source.source_path, document_id)
-        self._keep_source(path, sha256)
         skipped_pages = outputs["converter"]["skipped_pages"]
         return ReportEntry(
             source.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages

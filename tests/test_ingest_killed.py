@@ -134,6 +134,7 @@ def test_a_killed_ingest_completes_when_run_again(tmp_path: Path) -> None:
         for record in records:
             by_document = store.count([FieldMatch("document_id", (record.document_id,))])
             assert by_document == record.chunk_count > 0, record.source_name
+            assert (data_dir / "sources" / f"{record.sha256}.txt").is_file()  # kept original
         total = sum(record.chunk_count for record in records)
         assert store.count() == total
     finally:
