@@ -66,6 +66,23 @@ def forget_path(
     return True
 
 
+def replaced_versions(registry: Registry, source_path: str, document_id: str) -> tuple[str, ...]:
+    """Indexed documents that new content `document_id` at `source_path` replaces.
+
+    Those are the other documents found under this path none of whose other paths exists; an
+    old content still found elsewhere keeps being served and only loses this path.
+    """
+    return tuple(
+        old.document_id
+        for old in registry.find_by_path(source_path)
+        if old.document_id != document_id
+        and old.status == "indexed"
+        and not any(
+            source_exists(path) for path in registry.paths(old.document_id) if path != source_path
+        )
+    )
+
+
 def prune_missing(
     store: ChunkStore, registry: Registry, sources_dir: Path, folders: list[Path]
 ) -> list[DocumentRecord]:

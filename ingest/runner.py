@@ -1,8 +1,11 @@
 """Run ingestion: discover files, skip unchanged ones, index the rest one file at a time.
 
-A file is first marked `pending` in the registry, then its old chunks are replaced, then it is
-marked `indexed` with its page texts. A file that fails leaves no chunks behind; a run that was
-killed leaves `pending` rows, whose chunks the next run removes before it starts. An e-mail is
+A file is first marked `pending` in the registry (queries leave it out), then its chunks are
+written, then it is marked `indexed` with its page texts. A changed file replaces its old version
+atomically: one registry transaction marks the new version `indexed` and the old one `replaced`
+(both hidden and shown switch at once, `pipelines.serving`); then the old chunks and row go. A
+file that fails leaves no chunks behind; a run that was killed leaves `pending` or `replaced`
+rows, which the next run finishes before it starts. An e-mail is
 ingested as its body plus one document per attachment (`ingest.sources`), each on its own.
 
 The same content under a second path is one document with both paths (reported as `duplicate`).
@@ -27,7 +30,13 @@ from typing import Any, TypeVar
 from haystack import Pipeline
 
 from ingest.discovery import discover_files_with_roots
-from ingest.lifecycle import forget_path, prune_missing, source_exists
+from ingest.lifecycle import (
+    forget_path,
+    prune_missing,
+    replaced_versions,
+    source_exists,
+    withdraw_document,
+)
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
@@ -121,12 +130,23 @@ class IngestRunner:
         return self._pipeline
 
     def recover_interrupted(self) -> int:
-        """Remove chunks and rows of documents a killed run left `pending`."""
+        """Finish what a killed run left: remove `pending` documents and `replaced` versions.
+
+        A `replaced` row's successor is indexed (the same transaction said so); only its chunks,
+        row and kept original are left to remove. Returns the number of rows cleaned up.
+        """
+        replaced = self.registry.list_documents(status="replaced")
+        for record in replaced:
+            withdraw_document(self.store, self.registry, self._sources, record.document_id)
         pending = self.registry.list_documents(status="pending")
         for record in pending:
             self.store.delete_document(record.document_id)
             self.registry.delete(record.document_id)
-        return len(pending)
+        return len(replaced) + len(pending)
+
+    @property
+    def _sources(self) -> Path:
+        return self.settings.data_dir / "sources"
 
     def run(
         self, paths: list[Path], progress: Progress | None = None, *, prune: bool = False
@@ -259,6 +279,7 @@ class IngestRunner:
             **source.links,
             "infer_fields": missing,
         }
+        replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
             self.registry.mark_pending(record)
             outputs = self._index(pipeline, path, record, payload, deadline)
@@ -269,11 +290,19 @@ class IngestRunner:
             pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
             methods = {doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned}
             chunks = outputs["writer"]["documents_written"]
+            self._keep_source(path, sha256)  # before the commit: an indexed document has its file
             self.registry.mark_indexed(
-                document_id, pages, chunks, title=final["title"], metadata=final, methods=methods
+                document_id,
+                pages,
+                chunks,
+                title=final["title"],
+                metadata=final,
+                methods=methods,
+                replaces=replaced,
             )
+        for old_id in replaced:
+            withdraw_document(self.store, self.registry, self._sources, old_id)
         self._withdraw_replaced_versions(source.source_path, document_id)
-        self._keep_source(path, sha256)
         skipped_pages = outputs["converter"]["skipped_pages"]
         return ReportEntry(
             source.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
@@ -338,11 +367,10 @@ class IngestRunner:
             raise
 
     def _withdraw_replaced_versions(self, source_path: str, document_id: str) -> None:
-        """The file at `source_path` now holds other content: its old document loses the path."""
-        sources = self.settings.data_dir / "sources"
+        """The file at `source_path` now holds other content: its old documents lose the path."""
         for old in self.registry.find_by_path(source_path):
             if old.document_id != document_id:
-                forget_path(self.store, self.registry, sources, old.document_id, source_path)
+                forget_path(self.store, self.registry, self._sources, old.document_id, source_path)
 
     def _keep_source(self, path: Path, sha256: str) -> None:
         target = self.settings.data_dir / "sources" / f"{sha256}{path.suffix.lower()}"

@@ -1,7 +1,8 @@
 """Metadata filters of a search, independent of the store back end.
 
-`SearchFilters` is what callers send; `FieldMatch` and `FieldRange` are the neutral conditions the
-store adapters translate into their own filter models, so Edge and qdrant-client filter alike.
+`SearchFilters` is what callers send; `FieldMatch`, `FieldRange` and `FieldExclude` are the
+neutral conditions the store adapters translate into their own filter models, so Edge and
+qdrant-client filter alike.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ class FieldRange:
     lte: int | None = None
 
 
-Condition = FieldMatch | FieldRange
+@dataclass(frozen=True)
+class FieldExclude:
+    """The payload field holds (or, for lists, contains) none of `values`."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+Condition = FieldMatch | FieldRange | FieldExclude
 
 
 def _as_list(value: Any) -> list[Any]:

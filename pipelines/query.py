@@ -23,6 +23,7 @@ from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, Re
 from pipelines.embedding_model import is_local_model
 from pipelines.filters import Condition, SearchFilters
 from pipelines.glossary import Glossary
+from pipelines.serving import ServingState
 from pipelines.settings import RetrievalSettings
 from pipelines.stores.base import ChunkStore
 
@@ -34,10 +35,12 @@ def build_query_pipeline(
     retrieval: RetrievalSettings,
     query_prefix: str = "query: ",
     glossary: Glossary | None = None,
+    serving: ServingState | None = None,
 ) -> Pipeline:
     """Wire the query pipeline; run it with `run_query(...)`.
 
-    Without a glossary the expander passes the query through unchanged.
+    Without a glossary the expander passes the query through unchanged. With `serving` (the
+    registry) documents being written or just replaced are never retrieved.
     """
     pipeline = Pipeline()
     pipeline.add_component("query_expander", GlossaryQueryExpander(glossary=glossary))
@@ -62,6 +65,7 @@ def build_query_pipeline(
             rrf_k=retrieval.rrf_k,
             candidates=retrieval.candidates,
             per_document_cap=retrieval.per_document_cap,
+            serving=serving,
         ),
     )
     # BM25 gets the expanded query, e5 the query as asked. Measured with `blok eval` on the

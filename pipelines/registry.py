@@ -1,7 +1,9 @@
 """The registry (SQLite): documents, their paths, their page texts and their indexing status.
 
 One document is one content (SHA-256); every path it was found under is kept in
-`document_paths` (the first one also in `documents.source_path`).
+`document_paths` (the first one also in `documents.source_path`). A document is `pending` while
+it is written, `indexed` when complete and `replaced` between the commit of its successor and the
+removal of its chunks; only `indexed` documents are served (`pipelines.serving`).
 
 Accounts, sign-in tokens and API keys live in the same database (`pipelines.accounts`), through
 `execute` and `rows`.
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.serving import HiddenDocuments
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     document_id   TEXT PRIMARY KEY,
@@ -26,12 +30,17 @@ CREATE TABLE IF NOT EXISTS documents (
     title         TEXT NOT NULL,
     metadata      TEXT NOT NULL,
     index_key     TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed')),
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'replaced')),
     page_count    INTEGER NOT NULL DEFAULT 0,
     chunk_count   INTEGER NOT NULL DEFAULT 0,
     ingested_at   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_source_path ON documents (source_path);
+CREATE TABLE IF NOT EXISTS serving (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO serving (id, generation) VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS pages (
     document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
     page        INTEGER NOT NULL,
@@ -55,6 +64,8 @@ CREATE TABLE IF NOT EXISTS knowledge_gaps (
 """
 # Columns added after the first release, created in databases that predate them.
 ADDED_COLUMNS = {"pages": {"method": "TEXT NOT NULL DEFAULT 'text'"}}
+# Statuses added after the first release; SQLite cannot alter a CHECK, so the table is rebuilt.
+STATUSES = ("pending", "indexed", "replaced")
 
 
 @dataclass
@@ -84,9 +95,43 @@ class Registry:
         self._lock = threading.Lock()
         with self._lock:
             self._connection.execute("PRAGMA journal_mode=WAL")
+            self._allow_every_status()
             self._connection.execute("PRAGMA foreign_keys=ON")
             self._connection.executescript(SCHEMA)
             self._add_missing_columns()
+
+    def _allow_every_status(self) -> None:
+        """Rebuild a `documents` table whose CHECK predates a status, keeping its rows.
+
+        Runs with foreign keys off, so dropping the old table does not cascade to `pages`; the
+        new table is renamed, not the old one, so `pages` keeps referring to `documents`.
+        """
+        if not self._documents_check_is_old():
+            return
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if self._documents_check_is_old():  # another process may have rebuilt it meanwhile
+                columns = ", ".join(
+                    r[1] for r in connection.execute("PRAGMA table_info(documents)")
+                )
+                table = SCHEMA[: SCHEMA.index(");") + 2]
+                connection.execute(table.replace(" documents (", " documents_rebuilt (", 1))
+                connection.execute(
+                    f"INSERT INTO documents_rebuilt ({columns}) SELECT {columns} FROM documents"
+                )
+                connection.execute("DROP TABLE documents")  # drops its index too
+                connection.execute("ALTER TABLE documents_rebuilt RENAME TO documents")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _documents_check_is_old(self) -> bool:
+        row = self._connection.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'"
+        ).fetchone()
+        return row is not None and not all(f"'{status}'" in row[0] for status in STATUSES)
 
     def _add_missing_columns(self) -> None:
         for table, columns in ADDED_COLUMNS.items():
@@ -214,12 +259,15 @@ class Registry:
         title: str | None = None,
         metadata: dict[str, Any] | None = None,
         methods: dict[int, str] | None = None,
+        replaces: tuple[str, ...] = (),
     ) -> None:
         """Store the page texts and mark the document as completely indexed.
 
         `title` and `metadata`, when given, replace what `mark_pending` recorded (the indexing
         pipeline may infer fields from the text). `methods` says how each page's text was
-        obtained (`text` or `ocr`; default `text`).
+        obtained (`text` or `ocr`; default `text`). The indexed documents in `replaces` become
+        `replaced` in the same transaction, which also moves the serving generation on: from
+        that moment queries see this version and not theirs.
         """
         methods = methods or {}
         with self._lock, self._connection:
@@ -243,6 +291,28 @@ class Registry:
                     "UPDATE documents SET metadata = ? WHERE document_id = ?",
                     (json.dumps(metadata, ensure_ascii=False), document_id),
                 )
+            if replaces:
+                marks = ", ".join("?" for _ in replaces)
+                self._connection.execute(
+                    "UPDATE documents SET status = 'replaced' "
+                    f"WHERE status = 'indexed' AND document_id IN ({marks})",
+                    replaces,
+                )
+                self._connection.execute("UPDATE serving SET generation = generation + 1")
+
+    def hidden_documents(self) -> HiddenDocuments:
+        """Documents not servable now (`pending`, `replaced`) and the serving generation."""
+        with self._lock, self._connection:
+            self._connection.execute("BEGIN")  # one snapshot for both reads
+            generation = self._connection.execute("SELECT generation FROM serving").fetchone()[0]
+            rows = self._connection.execute(
+                "SELECT document_id FROM documents WHERE status != 'indexed'"
+            ).fetchall()
+        return HiddenDocuments(int(generation), frozenset(str(row[0]) for row in rows))
+
+    def serving_generation(self) -> int:
+        """Changes whenever a replacement commits (`mark_indexed` with `replaces`)."""
+        return int(self._rows("SELECT generation FROM serving")[0]["generation"])
 
     def delete(self, document_id: str) -> None:
         """Remove a document, its pages and its paths."""

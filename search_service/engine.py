@@ -156,7 +156,8 @@ class SearchEngine:
             may_see(principal, str(record.metadata.get("visibility", "office")))
             for record in self.registry.list_documents(status="indexed")
         )
-        return documents, self.store.count(access_conditions(principal))
+        hidden = self.registry.hidden_documents().conditions()
+        return documents, self.store.count([*access_conditions(principal), *hidden])
 
     def close(self) -> None:
         """Release the store and the registry."""
@@ -177,6 +178,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
             glossary=glossary,
+            serving=registry,
         )
         warm_up_pipeline(pipeline, model)
         ask_pipeline = build_ask_pipeline(
@@ -189,6 +191,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
             query_prefix=settings.embedding.query_prefix,
             passage_prefix=settings.embedding.passage_prefix,
             glossary=glossary,
+            serving=registry,
         )
         warm_up_pipeline(ask_pipeline, model)
     except BaseException:

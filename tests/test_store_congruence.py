@@ -16,7 +16,7 @@ from conftest import DEMO_CORPUS, make_settings
 from evaluation.datasets import load_demo_set
 from ingest.runner import run_ingest
 from pipelines.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
-from pipelines.filters import FieldMatch, SearchFilters
+from pipelines.filters import FieldExclude, FieldMatch, SearchFilters
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine
@@ -86,6 +86,39 @@ def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
         conditions = (filters or SearchFilters()).conditions()
         assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
     assert engines["edge"].store.count() > 0
+
+
+def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
+    document_ids = sorted(r.document_id for r in engines["edge"].registry.list_documents())
+    assert document_ids == sorted(
+        r.document_id for r in engines["client"].registry.list_documents()
+    )
+    for excluded in (document_ids[:1], document_ids[1:3], document_ids):
+        for extra in ([], [FieldMatch("kind", ("protokoll",))]):
+            conditions = [FieldExclude("document_id", tuple(excluded)), *extra]
+            counts = [engines[name].store.count(conditions) for name in ("edge", "client")]
+            assert counts[0] == counts[1]
+    assert engines["edge"].store.count([FieldExclude("document_id", tuple(document_ids))]) == 0
+
+
+def test_both_back_ends_leave_out_documents_being_written(
+    engines: dict[str, SearchEngine],
+) -> None:
+    hidden = sorted(r.document_id for r in engines["edge"].registry.list_documents())[0]
+    request = SearchRequest(query=queries()[0], top_k=10, facets=True)
+    results = {}
+    for name, engine in engines.items():
+        engine.registry.execute(
+            "UPDATE documents SET status = 'pending' WHERE document_id = ?", (hidden,)
+        )
+        try:
+            results[name] = engine.search(request).results
+        finally:
+            engine.registry.execute(
+                "UPDATE documents SET status = 'indexed' WHERE document_id = ?", (hidden,)
+            )
+    assert [hit.chunk_id for hit in results["edge"]] == [hit.chunk_id for hit in results["client"]]
+    assert results["edge"] and hidden not in {hit.document_id for hit in results["edge"]}
 
 
 PRINCIPALS = {

@@ -12,7 +12,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from pipelines.errors import StoreError
-from pipelines.filters import Condition, FieldMatch
+from pipelines.filters import Condition, FieldExclude, FieldMatch
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,
@@ -28,17 +28,19 @@ def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
     if not conditions:
         return None
     must: list[qm.Condition] = []
+    must_not: list[qm.Condition] = []
     for condition in conditions:
-        if isinstance(condition, FieldMatch):
+        if isinstance(condition, FieldMatch | FieldExclude):
             match = qm.MatchAny(any=list(condition.values))
-            must.append(qm.FieldCondition(key=condition.key, match=match))
+            field = qm.FieldCondition(key=condition.key, match=match)
+            (must_not if isinstance(condition, FieldExclude) else must).append(field)
         else:
             must.append(
                 qm.FieldCondition(
                     key=condition.key, range=qm.Range(gte=condition.gte, lte=condition.lte)
                 )
             )
-    return qm.Filter(must=must)
+    return qm.Filter(must=must or None, must_not=must_not or None)
 
 
 class QdrantClientChunkStore:

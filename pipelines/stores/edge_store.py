@@ -10,7 +10,7 @@ from typing import Any
 import qdrant_edge as edge
 
 from pipelines.errors import StoreError, StoreLockedError
-from pipelines.filters import Condition, FieldMatch
+from pipelines.filters import Condition, FieldExclude, FieldMatch
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,
@@ -26,17 +26,19 @@ def to_edge_filter(conditions: list[Condition]) -> edge.Filter | None:
     if not conditions:
         return None
     must: list[Any] = []  # the binding wants its own union of condition types
+    must_not: list[Any] = []
     for condition in conditions:
-        if isinstance(condition, FieldMatch):
+        if isinstance(condition, FieldMatch | FieldExclude):
             match = edge.MatchAny(list(condition.values))
-            must.append(edge.FieldCondition(key=condition.key, match=match))
+            field = edge.FieldCondition(key=condition.key, match=match)
+            (must_not if isinstance(condition, FieldExclude) else must).append(field)
         else:
             gte = float(condition.gte) if condition.gte is not None else None
             lte = float(condition.lte) if condition.lte is not None else None
             must.append(
                 edge.FieldCondition(key=condition.key, range=edge.RangeFloat(gte=gte, lte=lte))
             )
-    return edge.Filter(must=must)
+    return edge.Filter(must=must or None, must_not=must_not or None)
 
 
 class EdgeChunkStore:

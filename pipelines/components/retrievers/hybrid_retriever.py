@@ -3,7 +3,9 @@
 On request it also counts the facets (kind, ring, year, topic) of every document among the fused
 candidates, so the counts follow the query and its filters. The caller's access conditions
 (`pipelines.access.access_conditions`) are added to the request's filters inside both store
-queries, so nothing the caller may not see is ever a candidate.
+queries, so nothing the caller may not see is ever a candidate. With a `serving` state (the
+registry) documents that are being written or were just replaced are left out as well, and both
+store queries see one version of every document (`pipelines.serving`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from haystack.dataclasses import SparseEmbedding
 from pipelines.components.retrievers.facets import FacetCounts, count_facets
 from pipelines.components.retrievers.fusion import cap_per_document, fuse
 from pipelines.filters import Condition, SearchFilters
+from pipelines.serving import MAX_QUERY_ATTEMPTS, ServingState
 from pipelines.stores.base import ChunkStore, ScoredChunk
 
 RetrievalMode = Literal["hybrid", "dense", "sparse"]
@@ -45,8 +48,10 @@ class HybridRetriever:
         candidates: int = 100,
         per_document_cap: int = 3,
         mode: RetrievalMode = "hybrid",
+        serving: ServingState | None = None,
     ) -> None:
         self.store = store
+        self.serving = serving
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.sparse_weight = sparse_weight
@@ -74,17 +79,9 @@ class HybridRetriever:
         mode = mode or self.mode
         conditions = (filters or SearchFilters()).conditions() + list(access_conditions or [])
         limit = max(self.candidates, top_k)
-        dense: list[ScoredChunk] = []
-        sparse: list[ScoredChunk] = []
-        if mode in ("hybrid", "dense"):
-            dense = self.store.query_dense(query_embedding, conditions, limit)
-        if mode in ("hybrid", "sparse") and query_sparse_embedding.indices:
-            sparse = self.store.query_sparse(
-                list(query_sparse_embedding.indices),
-                list(query_sparse_embedding.values),
-                conditions,
-                limit,
-            )
+        dense, sparse = self._candidates(
+            query_embedding, query_sparse_embedding, conditions, limit, mode
+        )
         if mode == "hybrid":
             fused = fuse(
                 [(dense, self.dense_weight), (sparse, self.sparse_weight)], self.fusion, self.rrf_k
@@ -107,3 +104,43 @@ class HybridRetriever:
             ],
             "facets": count_facets(fused) if facets else None,
         }
+
+    def _candidates(
+        self,
+        query_embedding: list[float],
+        query_sparse_embedding: SparseEmbedding,
+        conditions: list[Condition],
+        limit: int,
+        mode: RetrievalMode,
+    ) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+        """Dense and sparse candidates of servable documents, both from one serving generation."""
+        if self.serving is None:
+            return self._query(query_embedding, query_sparse_embedding, conditions, limit, mode)
+        for _ in range(MAX_QUERY_ATTEMPTS):
+            hidden = self.serving.hidden_documents()
+            servable = conditions + hidden.conditions()
+            found = self._query(query_embedding, query_sparse_embedding, servable, limit, mode)
+            if self.serving.serving_generation() == hidden.generation:
+                break
+        return found
+
+    def _query(
+        self,
+        query_embedding: list[float],
+        query_sparse_embedding: SparseEmbedding,
+        conditions: list[Condition],
+        limit: int,
+        mode: RetrievalMode,
+    ) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+        dense: list[ScoredChunk] = []
+        sparse: list[ScoredChunk] = []
+        if mode in ("hybrid", "dense"):
+            dense = self.store.query_dense(query_embedding, conditions, limit)
+        if mode in ("hybrid", "sparse") and query_sparse_embedding.indices:
+            sparse = self.store.query_sparse(
+                list(query_sparse_embedding.indices),
+                list(query_sparse_embedding.values),
+                conditions,
+                limit,
+            )
+        return dense, sparse
