@@ -98,6 +98,16 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main([*args, "delete", remaining]) == 1
     assert "no document with id" in capsys.readouterr().err
 
+    assert main(["--data-dir", str(settings.data_dir), "audit", "--json"]) == 0
+    audited = json.loads(capsys.readouterr().out)
+    assert [(entry["action"], entry["target"]) for entry in audited] == [
+        ("document.delete", remaining),
+        ("document.withdraw", shared),
+    ]
+    assert audited[1]["actor"].startswith("cli:") and audited[1]["after"] is None
+    assert audited[1]["before"]["paths"] == [str(corpus / "b.txt")]
+    assert audited[0]["before"]["title"] and audited[0]["before"]["chunks"] > 0
+
 
 def test_manifest_metadata_and_inferred_fields_reach_registry_and_chunks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
