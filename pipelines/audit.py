@@ -93,7 +93,9 @@ class AuditLog:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        registry.execute_script(AUDIT_SCHEMA)
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+        if not registry.rows(exists):  # a script would end a transaction the caller holds
+            registry.execute_script(AUDIT_SCHEMA)
 
     def record(
         self,

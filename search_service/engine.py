@@ -76,7 +76,7 @@ class SearchEngine:
         self.pipeline = pipeline
         self.ask_pipeline = ask_pipeline
         self.accounts = AccountStore(registry)
-        self.audit = AuditLog(registry)
+        self.audit: AuditLog = self.accounts.audit
         self.query_log = QueryLog(registry)
 
     def _top_k(self, requested: int | None, default: int) -> int:

@@ -12,6 +12,7 @@ from conftest import make_settings
 
 from ingest.cli import main
 from ingest.runner import run_ingest
+from pipelines.audit import AuditLog
 from pipelines.filters import FieldMatch, FieldRange
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -190,3 +191,13 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
         registry.close()
     assert chunk_count(settings, old_id) > 0
     assert (settings.data_dir / "sources" / f"{record.sha256}.md").is_file()
+
+    (corpus / "b.md").write_text("Ein ganz neuer Inhalt über Jugendberufsagenturen.", "utf-8")
+    run_ingest(settings, [corpus])  # the old content has no file left: withdrawn, audited
+    registry = Registry(settings.registry_path)
+    try:
+        [replaced] = AuditLog(registry).entries()
+    finally:
+        registry.close()
+    assert (replaced.action, replaced.target, replaced.after) == ("document.replace", old_id, None)
+    assert replaced.before is not None and replaced.before["paths"] == [str(corpus / "b.md")]

@@ -18,6 +18,7 @@ from ingest.cli import main
 from pipelines.audit import AuditLog
 from pipelines.query_log import QueryLog, normalize_question
 from pipelines.registry import Registry
+from search_service.schemas import AskRequest, SearchRequest
 
 ADMIN_VIEWS = ("/v1/admin/audit", "/v1/admin/queries", "/v1/admin/gaps")
 NOWHERE = {"ring": "vr9"}  # no document of the access corpus is in ring 9: nothing is found
@@ -79,6 +80,14 @@ def test_every_search_and_question_is_logged_with_its_figures(access_world: Leak
         "buero", "GET", "/v1/admin/queries", params={"before_id": listed["next_before_id"]}
     ).json()
     assert all(entry["id"] < rows[0]["id"] for entry in older["entries"])
+
+
+def test_in_process_searches_and_questions_are_not_logged(access_world: LeakWorld) -> None:
+    engine = engine_of(access_world.client)  # as the CLI and the evaluation call it
+    before = len(query_log_rows(access_world))
+    engine.search(SearchRequest(query=GENERIC_QUERY))
+    answer = engine.ask(AskRequest(query=GENERIC_QUERY))
+    assert answer.answer_id is None and len(query_log_rows(access_world)) == before
 
 
 def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) -> None:
