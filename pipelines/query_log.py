@@ -93,8 +93,18 @@ def _now_text() -> str:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """Whether an answer helped, with an optional comment (no identity of the sender)."""
+
+    id: int
+    at: str
+    helpful: bool
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class QueryLogEntry:
-    """One logged search or question (no identity of the caller)."""
+    """One logged search or question (no identity of the caller), with feedback on its answer."""
 
     id: int
     at: str
@@ -104,6 +114,7 @@ class QueryLogEntry:
     result_count: int | None
     top_score: float | None
     abstained: bool
+    feedback: tuple[Feedback, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,7 @@ class QueryLog:
             "SELECT * FROM query_log WHERE id < ? ORDER BY id DESC LIMIT ?",
             (before_id if before_id is not None else 2**63 - 1, limit),
         )
+        feedback = self._feedback_between(rows[-1]["id"], rows[0]["id"]) if rows else {}
         return [
             QueryLogEntry(
                 id=int(row["id"]),
@@ -177,9 +189,22 @@ class QueryLog:
                 result_count=row["result_count"],
                 top_score=row["top_score"],
                 abstained=bool(row["abstained"]),
+                feedback=tuple(feedback.get(int(row["id"]), [])),
             )
             for row in rows
         ]
+
+    def _feedback_between(self, first_id: int, last_id: int) -> dict[int, list[Feedback]]:
+        """Feedback on the answers with ids from `first_id` to `last_id`, by answer."""
+        found: dict[int, list[Feedback]] = {}
+        for row in self.registry.rows(
+            "SELECT * FROM feedback WHERE answer_id BETWEEN ? AND ? ORDER BY id",
+            (first_id, last_id),
+        ):
+            found.setdefault(int(row["answer_id"]), []).append(
+                Feedback(int(row["id"]), str(row["at"]), bool(row["helpful"]), row["comment"])
+            )
+        return found
 
     def add_feedback(self, answer_id: int, *, helpful: bool, comment: str | None = None) -> int:
         """Store feedback on an answer; returns the feedback's id.
@@ -197,11 +222,9 @@ class QueryLog:
         )
         return int(rows[0]["id"])
 
-    def feedback(self, answer_id: int) -> list[dict[str, Any]]:
+    def feedback(self, answer_id: int) -> list[Feedback]:
         """The feedback on one answer, oldest first."""
-        return self.registry.rows(
-            "SELECT * FROM feedback WHERE answer_id = ? ORDER BY id", (answer_id,)
-        )
+        return self._feedback_between(answer_id, answer_id).get(answer_id, [])
 
     def gaps(self, *, weak_score: float, limit: int = 50) -> list[KnowledgeGap]:
         """Questions that abstained, found nothing or only passages below `weak_score`.

@@ -36,8 +36,17 @@ class AuditLogResponse(BaseModel):
     )
 
 
+class FeedbackEntryResponse(BaseModel):
+    """Feedback on an answer; who sent it is never recorded."""
+
+    id: int
+    at: str
+    helpful: bool
+    comment: str | None
+
+
 class QueryLogEntryResponse(BaseModel):
-    """One logged search or question; who asked is never recorded."""
+    """One logged search or question, with the feedback on its answer; never who asked."""
 
     id: int
     at: str
@@ -49,11 +58,13 @@ class QueryLogEntryResponse(BaseModel):
         description="Best dense (e5) cosine similarity of a returned passage to the question."
     )
     abstained: bool
+    feedback: list[FeedbackEntryResponse]
 
     @classmethod
     def from_entry(cls, entry: QueryLogEntry) -> QueryLogEntryResponse:
         """Describe a query log entry."""
-        return cls(**entry.__dict__)
+        feedback = [FeedbackEntryResponse(**item.__dict__) for item in entry.feedback]
+        return cls(**{**entry.__dict__, "feedback": feedback})
 
 
 class QueryLogResponse(BaseModel):

@@ -130,7 +130,12 @@ def test_feedback_is_stored_and_checked(access_world: LeakWorld) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["answer_id"] == answer_id and response.json()["helpful"] is False
     stored = engine_of(access_world.client).query_log.feedback(answer_id)
-    assert [(row["helpful"], row["comment"]) for row in stored] == [(0, "Die Kosten fehlen.")]
+    assert [(item.helpful, item.comment) for item in stored] == [(False, "Die Kosten fehlen.")]
+    listed = access_world.call("buero", "GET", "/v1/admin/queries").json()["entries"]
+    [shown] = [entry for entry in listed if entry["id"] == answer_id]
+    assert [(item["helpful"], item["comment"]) for item in shown["feedback"]] == [
+        (False, "Die Kosten fehlen.")
+    ]
 
     unknown = access_world.call(
         "buero", "POST", "/v1/feedback", json={"answer_id": 10**9, "helpful": True}
