@@ -47,11 +47,13 @@ def withdraw_document(
     document_id: str,
     *,
     actor: str | None = None,
-    action: str = "document.delete",
+    action: str | None = None,
 ) -> DocumentRecord:
     """Delete one document's chunks, registry rows and kept original; returns its old record.
 
-    The withdrawal is recorded in the audit log as `action` by `actor` (default `cli:<user>`).
+    The withdrawal is recorded in the audit log as `action` by `actor` (default `cli:<user>`);
+    the default action is `document.replace` for a version whose status already says its
+    successor replaced it, else `document.delete`.
 
     Raises:
         NotFoundError: no document has this id.
@@ -65,6 +67,8 @@ def withdraw_document(
     if not registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
         for kept in kept_sources(sources_dir, record.sha256):
             kept.unlink(missing_ok=True)
+    if action is None:
+        action = "document.replace" if record.status == "replaced" else "document.delete"
     AuditLog(registry).record(
         actor=actor or cli_actor(), action=action, target=document_id, before=before
     )
