@@ -1,7 +1,8 @@
 """`blok users …` and `blok api-keys …`: accounts and API keys in the registry.
 
 Run on the server by the office; the registry can be changed while `blok serve` runs, and every
-change (disabling, rings, revoking) applies from the service's next request on.
+change (disabling, rings, revoking) applies from the service's next request on. Every change is
+recorded in the audit log under `cli:<os user>`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from pipelines.accounts import Account, AccountStore, ApiKey, generate_password
+from pipelines.audit import cli_actor
 from pipelines.errors import ConflictError
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -104,10 +106,11 @@ def with_accounts(settings: Settings, action: Callable[[AccountStore], int]) -> 
 
 def run_users_action(accounts: AccountStore, args: argparse.Namespace) -> int:
     """Carry out one `users` action."""
+    actor = cli_actor()
     if args.action == "add":
         password, generated = read_password(args)
         account = accounts.create_account(
-            args.name, roles=args.role, rings=args.ring, password=password
+            args.name, roles=args.role, rings=args.ring, password=password, actor=actor
         )
         print(f"added {describe_account(account)}")
         if generated:
@@ -118,21 +121,22 @@ def run_users_action(accounts: AccountStore, args: argparse.Namespace) -> int:
         as_json = json.dumps([account.__dict__ for account in listed], indent=2)
         print(as_json if args.json else "\n".join(lines) or "no accounts")
     elif args.action == "set-rings":
-        print(describe_account(accounts.set_rings(args.name, args.rings)))
+        print(describe_account(accounts.set_rings(args.name, args.rings, actor=actor)))
     elif args.action in ("disable", "enable"):
-        print(describe_account(accounts.set_active(args.name, args.action == "enable")))
+        active = args.action == "enable"
+        print(describe_account(accounts.set_active(args.name, active, actor=actor)))
     elif args.action == "reset-password":
         password, generated = read_password(args)
-        account = accounts.set_password(args.name, password)
+        account = accounts.set_password(args.name, password, actor=actor)
         print(f"new password set for {account.name}; its sessions have ended")
         if generated:
             print(f"password for {account.name} (shown only now): {password}")
     elif args.action == "ensure-admin":
-        return ensure_admin(accounts, args.name)
+        return ensure_admin(accounts, args.name, actor=actor)
     return 0
 
 
-def ensure_admin(accounts: AccountStore, name: str) -> int:
+def ensure_admin(accounts: AccountStore, name: str, *, actor: str) -> int:
     """Create an admin with a generated password, printed once, unless an active admin exists."""
     if accounts.has_active_admin():
         print("an active admin account exists (blok users list shows it)")
@@ -140,7 +144,9 @@ def ensure_admin(accounts: AccountStore, name: str) -> int:
     if accounts.find_account(name) is not None:
         raise ConflictError(f"an account named {name!r} exists but is no active admin")
     password = generate_password()
-    account = accounts.create_account(name, roles=["admin"], rings=[], password=password)
+    account = accounts.create_account(
+        name, roles=["admin"], rings=[], password=password, actor=actor
+    )
     print(f"created admin account {account.name!r}; password (shown only now): {password}")
     print(f'sign in: POST /v1/auth/token {{"name": "{account.name}", "password": "…"}}')
     return 0
@@ -148,8 +154,11 @@ def ensure_admin(accounts: AccountStore, name: str) -> int:
 
 def run_api_keys_action(accounts: AccountStore, args: argparse.Namespace) -> int:
     """Carry out one `api-keys` action."""
+    actor = cli_actor()
     if args.action == "create":
-        key, secret = accounts.create_api_key(args.name, roles=args.role, rings=args.ring)
+        key, secret = accounts.create_api_key(
+            args.name, roles=args.role, rings=args.ring, actor=actor
+        )
         print(f"created {describe_api_key(key)}")
         print(f"key (shown only now; send as X-API-Key): {secret}")
     elif args.action == "list":
@@ -158,5 +167,6 @@ def run_api_keys_action(accounts: AccountStore, args: argparse.Namespace) -> int
         as_json = json.dumps([key.__dict__ for key in listed], indent=2)
         print(as_json if args.json else "\n".join(lines) or "no API keys")
     elif args.action == "revoke":
-        print(f"revoked {describe_api_key(accounts.revoke_api_key(args.key_id))}")
+        revoked = accounts.revoke_api_key(args.key_id, actor=actor)
+        print(f"revoked {describe_api_key(revoked)}")
     return 0

@@ -1,4 +1,8 @@
-"""The `blok` command: ingest, documents, search, ask, serve, eval, model, users, api-keys."""
+"""The `blok` command: ingest, documents, search, ask, serve, eval, model, users, api-keys, audit.
+
+Commands that change accounts, keys or documents record the OS user as `cli:<user>` in the audit
+log.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ingest.account_cli import add_account_parsers, command_api_keys, command_users
+from ingest.audit_cli import add_audit_parser, command_audit
 from ingest.document_cli import add_document_parsers, command_documents
 from pipelines.errors import BlokError
 from pipelines.filters import SearchFilters
@@ -72,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("model", help="provision the default embedding model (no download)")
     add_account_parsers(commands)
+    add_audit_parser(commands)
     return parser
 
 
@@ -116,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model": command_model,
         "users": command_users,
         "api-keys": command_api_keys,
+        "audit": command_audit,
     }
     try:
         return handlers[args.command](settings, args)

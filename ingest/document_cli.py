@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from ingest.lifecycle import withdraw_document
+from pipelines.audit import cli_actor
 from pipelines.errors import NotFoundError
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
@@ -86,7 +87,9 @@ def delete_document(settings: Settings, registry: Registry, document_id: str) ->
         raise NotFoundError(f"no document with id {document_id}")
     store = build_chunk_store(settings)
     try:
-        record = withdraw_document(store, registry, settings.data_dir / "sources", document_id)
+        record = withdraw_document(
+            store, registry, settings.data_dir / "sources", document_id, actor=cli_actor()
+        )
     finally:
         store.close()
     print(f"deleted {record.document_id} ({record.title}): {record.chunk_count} chunks")

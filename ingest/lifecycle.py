@@ -3,12 +3,18 @@
 A withdrawn document is deleted, not kept with a status: its chunks leave the store, its rows
 (document, pages, paths) leave the registry, and its kept original under `DATA_DIR/sources/` is
 removed unless another document still uses it.
+
+Every withdrawal is recorded in the audit log (`pipelines.audit`): `document.delete` (on
+request), `document.withdraw` (its files are gone), `document.replace` (its file now holds other
+content), with the document as it was; the actor defaults to `cli:<os user>`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from pipelines.audit import AuditLog, cli_actor
 from pipelines.errors import NotFoundError
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.stores import ChunkStore
@@ -19,10 +25,35 @@ def kept_sources(sources_dir: Path, sha256: str) -> list[Path]:
     return sorted(sources_dir.glob(f"{sha256}*")) if sources_dir.is_dir() else []
 
 
+def document_state(record: DocumentRecord, paths: list[str]) -> dict[str, Any]:
+    """What the audit log records of a document."""
+    metadata = record.metadata
+    return {
+        "title": record.title,
+        "kind": metadata.get("kind"),
+        "ring": metadata.get("ring"),
+        "date": metadata.get("date"),
+        "visibility": metadata.get("visibility"),
+        "sha256": record.sha256,
+        "paths": paths,
+        "chunks": record.chunk_count,
+    }
+
+
 def withdraw_document(
-    store: ChunkStore, registry: Registry, sources_dir: Path, document_id: str
+    store: ChunkStore,
+    registry: Registry,
+    sources_dir: Path,
+    document_id: str,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> DocumentRecord:
     """Delete one document's chunks, registry rows and kept original; returns its old record.
+
+    The withdrawal is recorded in the audit log as `action` by `actor` (default `cli:<user>`);
+    the default action is `document.replace` for a version whose status already says its
+    successor replaced it, else `document.delete`.
 
     Raises:
         NotFoundError: no document has this id.
@@ -30,11 +61,17 @@ def withdraw_document(
     record = registry.get(document_id)
     if record is None:
         raise NotFoundError(f"no document with id {document_id}")
+    before = document_state(record, registry.paths(document_id))
     store.delete_document(document_id)
     registry.delete(document_id)
     if not registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
         for kept in kept_sources(sources_dir, record.sha256):
             kept.unlink(missing_ok=True)
+    if action is None:
+        action = "document.replace" if record.status == "replaced" else "document.delete"
+    AuditLog(registry).record(
+        actor=actor or cli_actor(), action=action, target=document_id, before=before
+    )
     return record
 
 
@@ -53,16 +90,24 @@ def is_under(path: str, folders: list[Path]) -> bool:
 
 
 def forget_path(
-    store: ChunkStore, registry: Registry, sources_dir: Path, document_id: str, path: str
+    store: ChunkStore,
+    registry: Registry,
+    sources_dir: Path,
+    document_id: str,
+    path: str,
+    *,
+    actor: str | None = None,
 ) -> bool:
     """Drop one path of a document; withdraw the document if none of its other paths exists.
 
-    Returns True when the document was withdrawn.
+    Returns True when the document was withdrawn (audited as `document.replace`).
     """
     left = registry.remove_path(document_id, path)
     if any(source_exists(other) for other in left):
         return False
-    withdraw_document(store, registry, sources_dir, document_id)
+    withdraw_document(
+        store, registry, sources_dir, document_id, actor=actor, action="document.replace"
+    )
     return True
 
 
@@ -84,13 +129,19 @@ def replaced_versions(registry: Registry, source_path: str, document_id: str) ->
 
 
 def prune_missing(
-    store: ChunkStore, registry: Registry, sources_dir: Path, folders: list[Path]
+    store: ChunkStore,
+    registry: Registry,
+    sources_dir: Path,
+    folders: list[Path],
+    *,
+    actor: str | None = None,
 ) -> list[DocumentRecord]:
     """Withdraw documents whose files under `folders` are all gone; returns the withdrawn.
 
     Only paths inside `folders` are looked at. A document is withdrawn when every one of its
     paths lies inside them and none exists any more; a document with a path elsewhere keeps it
-    and only forgets its gone paths inside `folders`.
+    and only forgets its gone paths inside `folders`. Withdrawals are audited as
+    `document.withdraw`.
     """
     folders = [folder.resolve() for folder in folders]
     withdrawn: list[DocumentRecord] = []
@@ -100,7 +151,16 @@ def prune_missing(
         if not gone:
             continue
         if len(gone) == len(paths):
-            withdrawn.append(withdraw_document(store, registry, sources_dir, record.document_id))
+            withdrawn.append(
+                withdraw_document(
+                    store,
+                    registry,
+                    sources_dir,
+                    record.document_id,
+                    actor=actor,
+                    action="document.withdraw",
+                )
+            )
             continue
         for path in gone:
             registry.remove_path(record.document_id, path)

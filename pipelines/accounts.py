@@ -3,6 +3,9 @@
 Passwords are hashed with argon2id. Bearer tokens and API keys are random secrets of which only
 the SHA-256 is stored. The account behind a token is read on every request, so disabling an
 account or changing its rings takes effect on the next request.
+
+Every change of an account or API key is recorded in the audit log (`pipelines.audit`) under the
+`actor` the caller names, with the state before and after (never a password, key or hash).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from pipelines.access import Principal, Role
+from pipelines.audit import SYSTEM_ACTOR, AuditLog
 from pipelines.errors import ConflictError, InvalidRequestError, NotFoundError
 from pipelines.metadata import normalize_ring
 from pipelines.registry import Registry
@@ -156,6 +160,21 @@ def _api_key(row: dict[str, Any]) -> ApiKey:
     )
 
 
+def account_state(account: Account) -> dict[str, Any]:
+    """What the audit log records of an account."""
+    return {"roles": list(account.roles), "rings": list(account.rings), "active": account.active}
+
+
+def api_key_state(key: ApiKey) -> dict[str, Any]:
+    """What the audit log records of an API key (never the key or its hash)."""
+    return {
+        "name": key.name,
+        "roles": list(key.roles),
+        "rings": list(key.rings),
+        "revoked_at": key.revoked_at,
+    }
+
+
 class AccountStore:
     """Accounts, tokens and API keys in one registry."""
 
@@ -164,11 +183,18 @@ class AccountStore:
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash: str | None = None
         registry.execute_script(ACCOUNTS_SCHEMA)
+        self.audit = AuditLog(registry)
 
     # Accounts
 
     def create_account(
-        self, name: str, *, roles: Iterable[str], rings: Iterable[str], password: str
+        self,
+        name: str,
+        *,
+        roles: Iterable[str],
+        rings: Iterable[str],
+        password: str,
+        actor: str = SYSTEM_ACTOR,
     ) -> Account:
         """Add an account.
 
@@ -192,7 +218,11 @@ class AccountStore:
             )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"an account named {name!r} exists already") from exc
-        return self.account(name)
+        account = self.account(name)
+        self.audit.record(
+            actor=actor, action="account.create", target=name, after=account_state(account)
+        )
+        return account
 
     def find_account(self, name: str) -> Account | None:
         """The account of this name, if any."""
@@ -218,30 +248,47 @@ class AccountStore:
         """Whether some active account has the admin role."""
         return any(Role.ADMIN in account.roles and account.active for account in self.accounts())
 
-    def set_rings(self, name: str, rings: Iterable[str]) -> Account:
+    def set_rings(self, name: str, rings: Iterable[str], *, actor: str = SYSTEM_ACTOR) -> Account:
         """Replace the ring memberships of an account."""
-        self.account(name)
+        before = self.account(name)
         rings_json = json.dumps(list(parse_rings(rings)))
         self.registry.execute("UPDATE accounts SET rings = ? WHERE name = ?", (rings_json, name))
-        return self.account(name)
+        return self._audited(actor, "account.set_rings", before)
 
-    def set_active(self, name: str, active: bool) -> Account:
+    def set_active(self, name: str, active: bool, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Enable or disable an account; disabling also ends its sessions."""
-        self.account(name)
+        before = self.account(name)
         self.registry.execute("UPDATE accounts SET active = ? WHERE name = ?", (int(active), name))
         if not active:
             self.registry.execute("DELETE FROM sessions WHERE account_name = ?", (name,))
-        return self.account(name)
+        return self._audited(actor, "account.enable" if active else "account.disable", before)
 
-    def set_password(self, name: str, password: str) -> Account:
+    def set_password(self, name: str, password: str, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Replace the password of an account; ends its sessions."""
-        self.account(name)
+        before = self.account(name)
         password_hash = self._hash_password(password)
         self.registry.execute(
             "UPDATE accounts SET password_hash = ? WHERE name = ?", (password_hash, name)
         )
         self.registry.execute("DELETE FROM sessions WHERE account_name = ?", (name,))
-        return self.account(name)
+        return self._audited(
+            actor, "account.reset_password", before, note="password changed, sessions ended"
+        )
+
+    def _audited(
+        self, actor: str, action: str, before: Account, note: str | None = None
+    ) -> Account:
+        """Record a change of an account; returns the account as it is now."""
+        after = self.account(before.name)
+        after_state = account_state(after) | ({"note": note} if note else {})
+        self.audit.record(
+            actor=actor,
+            action=action,
+            target=before.name,
+            before=account_state(before),
+            after=after_state,
+        )
+        return after
 
     def _hash_password(self, password: str) -> str:
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -304,7 +351,12 @@ class AccountStore:
     # API keys
 
     def create_api_key(
-        self, name: str, *, roles: Iterable[str], rings: Iterable[str]
+        self,
+        name: str,
+        *,
+        roles: Iterable[str],
+        rings: Iterable[str],
+        actor: str = SYSTEM_ACTOR,
     ) -> tuple[ApiKey, str]:
         """A new API key; returns its record and the secret key, which is shown only once."""
         if not NAME_PATTERN.match(name):
@@ -325,7 +377,11 @@ class AccountStore:
                 _now_text(),
             ),
         )
-        return self._api_key(key_id), secret
+        key = self._api_key(key_id)
+        self.audit.record(
+            actor=actor, action="api_key.create", target=key_id, after=api_key_state(key)
+        )
+        return key, secret
 
     def _api_key(self, key_id: str) -> ApiKey:
         rows = self.registry.rows("SELECT * FROM api_keys WHERE key_id = ?", (key_id,))
@@ -338,14 +394,22 @@ class AccountStore:
         rows = self.registry.rows("SELECT * FROM api_keys ORDER BY created_at, key_id")
         return [_api_key(row) for row in rows]
 
-    def revoke_api_key(self, key_id: str) -> ApiKey:
+    def revoke_api_key(self, key_id: str, *, actor: str = SYSTEM_ACTOR) -> ApiKey:
         """Revoke a key; it stops working at once."""
-        self._api_key(key_id)
+        before = self._api_key(key_id)
         self.registry.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
             (_now_text(), key_id),
         )
-        return self._api_key(key_id)
+        after = self._api_key(key_id)
+        self.audit.record(
+            actor=actor,
+            action="api_key.revoke",
+            target=key_id,
+            before=api_key_state(before),
+            after=api_key_state(after),
+        )
+        return after
 
     def principal_for_api_key(self, secret: str) -> Principal | None:
         """The caller behind an unrevoked key; None otherwise."""

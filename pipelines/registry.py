@@ -5,8 +5,9 @@ One document is one content (SHA-256); every path it was found under is kept in
 it is written, `indexed` when complete and `replaced` between the commit of its successor and the
 removal of its chunks; only `indexed` documents are served (`pipelines.serving`).
 
-Accounts, sign-in tokens and API keys live in the same database (`pipelines.accounts`), through
-`execute` and `rows`.
+Accounts, sign-in tokens and API keys (`pipelines.accounts`), the audit log (`pipelines.audit`),
+the query log and feedback (`pipelines.query_log`) live in the same database, through `execute`
+and `rows`.
 """
 
 from __future__ import annotations
@@ -54,13 +55,6 @@ CREATE TABLE IF NOT EXISTS document_paths (
     PRIMARY KEY (document_id, path)
 );
 CREATE INDEX IF NOT EXISTS document_paths_path ON document_paths (path);
-CREATE TABLE IF NOT EXISTS knowledge_gaps (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at  TEXT NOT NULL,
-    query     TEXT NOT NULL,
-    filters   TEXT NOT NULL,
-    top_score REAL NOT NULL
-);
 """
 # Columns added after the first release, created in databases that predate them.
 ADDED_COLUMNS = {"pages": {"method": "TEXT NOT NULL DEFAULT 'text'"}}
@@ -328,21 +322,6 @@ class Registry:
             "SELECT text FROM pages WHERE document_id = ? AND page = ?", (document_id, page)
         )
         return str(rows[0]["text"]) if rows else None
-
-    def record_knowledge_gap(self, query: str, filters: dict[str, Any], top_score: float) -> None:
-        """Note a question that found no reliable source (no identity of the asker is kept)."""
-        asked_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._lock:
-            self._connection.execute(
-                "INSERT INTO knowledge_gaps (asked_at, query, filters, top_score) "
-                "VALUES (?, ?, ?, ?)",
-                (asked_at, query, json.dumps(filters, ensure_ascii=False), top_score),
-            )
-
-    def knowledge_gaps(self) -> list[dict[str, Any]]:
-        """Recorded gaps, newest first."""
-        rows = self._rows("SELECT * FROM knowledge_gaps ORDER BY id DESC")
-        return [{**dict(row), "filters": json.loads(row["filters"])} for row in rows]
 
     def totals(self) -> dict[str, int]:
         """Indexed documents, pages and chunks."""

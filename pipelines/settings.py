@@ -142,6 +142,13 @@ class AnswerSettings(BaseModel):
         le=1.0,
         description="Abstain when the best sentence's cosine similarity to the question is lower.",
     )
+    weak_score: float = Field(
+        default=0.83,
+        ge=0.0,
+        le=1.0,
+        description="A search or question whose best passage has a lower dense (e5) cosine "
+        "similarity to the question counts as a knowledge gap (`GET /v1/admin/gaps`).",
+    )
 
 
 class GenerationSettings(BaseModel):

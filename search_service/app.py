@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from pipelines.settings import Settings
+from search_service.admin_routes import admin_router
 from search_service.auth import SignInLimiter
 from search_service.auth_routes import auth_router
 from search_service.engine import build_search_engine
@@ -68,4 +69,5 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.include_router(router)
     app.include_router(auth_router)
+    app.include_router(admin_router)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from pipelines.audit import principal_actor
 from search_service.auth import bearer_token, sign_in
 from search_service.auth_schemas import (
     ApiKeyCreatedResponse,
@@ -68,7 +69,9 @@ def create_api_key(
     body: ApiKeyRequest, engine: EngineDep, admin: AdminDep
 ) -> ApiKeyCreatedResponse:
     """Admin only: a new API key; its secret is in this response and nowhere else."""
-    key, secret = engine.accounts.create_api_key(body.name, roles=body.roles, rings=body.rings)
+    key, secret = engine.accounts.create_api_key(
+        body.name, roles=body.roles, rings=body.rings, actor=principal_actor(admin)
+    )
     return ApiKeyCreatedResponse(**ApiKeyResponse.from_api_key(key).model_dump(), key=secret)
 
 
@@ -82,4 +85,5 @@ def list_api_keys(engine: EngineDep, admin: AdminDep) -> ApiKeyListResponse:
 @auth_router.delete("/v1/api-keys/{key_id}", response_model=ApiKeyResponse)
 def revoke_api_key(key_id: str, engine: EngineDep, admin: AdminDep) -> ApiKeyResponse:
     """Admin only: revoke a key; it stops working at once."""
-    return ApiKeyResponse.from_api_key(engine.accounts.revoke_api_key(key_id))
+    revoked = engine.accounts.revoke_api_key(key_id, actor=principal_actor(admin))
+    return ApiKeyResponse.from_api_key(revoked)

@@ -1,4 +1,4 @@
-"""Dependencies of the route handlers: the engine, the caller, the sign-in limiter."""
+"""Dependencies of the route handlers: the engine, the caller (checked for a role), the limiter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from pipelines.access import Principal
+from pipelines.access import UNRESTRICTED_ROLES, Principal
 from pipelines.errors import ForbiddenError, UnauthorizedError
 from search_service.auth import SignInLimiter, resolve_principal
 from search_service.engine import SearchEngine
@@ -54,6 +54,18 @@ def get_admin(principal: PrincipalDep) -> Principal:
 
 
 AdminDep = Annotated[Principal, Depends(get_admin)]
+
+
+def get_office(principal: PrincipalDep) -> Principal:
+    """The caller, who must have the office or admin role (anonymous: 401, others: 403)."""
+    if principal.kind == "anonymous":
+        raise UnauthorizedError("Sign in first.")
+    if not principal.roles & UNRESTRICTED_ROLES:
+        raise ForbiddenError("Only the office or an admin may do this.")
+    return principal
+
+
+OfficeDep = Annotated[Principal, Depends(get_office)]
 
 
 def get_signin_limiter(request: Request) -> SignInLimiter:

@@ -3,24 +3,30 @@
 Every read method takes the caller's `Principal` and applies its access conditions inside the
 store query. The HTTP routes always pass the principal resolved from the request; the default
 `SYSTEM` (full access) is for trusted in-process callers: the CLI on the server, the evaluation.
+
+`search` and `ask` write the query log (`pipelines.query_log`) only when asked to (`log=True`):
+the HTTP routes do, the CLI and the evaluation do not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from haystack import Pipeline
 
 from pipelines.access import SYSTEM, Principal, access_conditions, may_see
 from pipelines.accounts import AccountStore
 from pipelines.answering import build_ask_pipeline, run_ask
+from pipelines.audit import AuditLog
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import InvalidRequestError, NotFoundError
-from pipelines.filters import FieldMatch
+from pipelines.filters import FieldMatch, SearchFilters
 from pipelines.glossary import load_glossary
 from pipelines.query import build_query_pipeline, run_query
+from pipelines.query_log import QueryLog, best_dense_score
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
@@ -70,6 +76,8 @@ class SearchEngine:
         self.pipeline = pipeline
         self.ask_pipeline = ask_pipeline
         self.accounts = AccountStore(registry)
+        self.audit: AuditLog = self.accounts.audit
+        self.query_log = QueryLog(registry)
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -84,8 +92,12 @@ class SearchEngine:
         mode: RetrievalMode | None = None,
         *,
         principal: Principal = SYSTEM,
+        log: bool = False,
     ) -> SearchResponse:
-        """Run the query pipeline for one request, limited to what `principal` may see."""
+        """Run the query pipeline for one request, limited to what `principal` may see.
+
+        With `log`, the search is written to the query log (without the caller).
+        """
         top_k = self._top_k(request.top_k, self.settings.retrieval.default_top_k)
         result = run_query(
             self.pipeline,
@@ -96,15 +108,27 @@ class SearchEngine:
             mode=mode,
             facets=request.facets,
         )
+        if log:
+            self.query_log.record(
+                "search",
+                request.query,
+                filters_of(request.filters),
+                result_count=len(result.documents),
+                top_score=best_dense_score(result.documents),
+            )
         return SearchResponse(
             results=[SearchResult.from_document(doc) for doc in result.documents],
             facets=Facets.from_counts(result.facets) if result.facets is not None else None,
         )
 
-    def ask(self, request: AskRequest, *, principal: Principal = SYSTEM) -> AskResponse:
-        """Answer with verified quotes, or abstain and record the question as a knowledge gap.
+    def ask(
+        self, request: AskRequest, *, principal: Principal = SYSTEM, log: bool = False
+    ) -> AskResponse:
+        """Answer with verified quotes, or abstain.
 
-        Passages, quotes and citations come only from documents `principal` may see.
+        Passages, quotes and citations come only from documents `principal` may see. With `log`,
+        the question is written to the query log (without the caller; an abstention or weak
+        passages make it a knowledge gap) and its log id is the answer's `answer_id`.
         """
         top_k = self._top_k(request.top_k, self.settings.answer.passages)
         outcome = run_ask(
@@ -114,9 +138,16 @@ class SearchEngine:
             filters=request.filters,
             access_conditions=access_conditions(principal),
         )
-        if outcome["abstained"]:
-            filters = request.filters.model_dump(exclude_defaults=True) if request.filters else {}
-            self.registry.record_knowledge_gap(request.query, filters, outcome["best_score"])
+        answer_id = None
+        if log:
+            answer_id = self.query_log.record(
+                "ask",
+                request.query,
+                filters_of(request.filters),
+                result_count=len(outcome["passages"]),
+                top_score=best_dense_score(outcome["passages"]),
+                abstained=outcome["abstained"],
+            )
         return AskResponse(
             answer=outcome["answer"],
             citations=[
@@ -125,6 +156,7 @@ class SearchEngine:
             abstained=outcome["abstained"],
             mode=outcome["mode"],
             passages=[SearchResult.from_document(doc) for doc in outcome["passages"]],
+            answer_id=answer_id,
         )
 
     def source_file(self, document_id: str, *, principal: Principal = SYSTEM) -> SourceFile:
@@ -163,6 +195,11 @@ class SearchEngine:
         """Release the store and the registry."""
         self.store.close()
         self.registry.close()
+
+
+def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
+    """The filters a request set, as the query log keeps them."""
+    return filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
 
 
 def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> SearchEngine:

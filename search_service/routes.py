@@ -13,6 +13,8 @@ from search_service.schemas import (
     AskRequest,
     AskResponse,
     ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
     HealthResponse,
     ReadyResponse,
     SearchRequest,
@@ -30,17 +32,35 @@ router = APIRouter()
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
 def search_chunks(body: SearchRequest, engine: EngineDep, caller: PrincipalDep) -> SearchResponse:
-    """Hybrid search over the passages the caller may see, best first, with page and section."""
-    return engine.search(body, principal=caller)
+    """Hybrid search over the passages the caller may see, best first, with page and section.
+
+    The search is written to the query log, without the caller.
+    """
+    return engine.search(body, principal=caller, log=True)
 
 
 @router.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
 def ask_question(body: AskRequest, engine: EngineDep, caller: PrincipalDep) -> AskResponse:
     """A short answer of verbatim quotes with `[n]` citations, or an honest abstention.
 
-    Only documents the caller may see are retrieved, quoted or cited.
+    Only documents the caller may see are retrieved, quoted or cited. The question is written
+    to the query log, without the caller; its id is the answer's `answer_id`.
     """
-    return engine.ask(body, principal=caller)
+    return engine.ask(body, principal=caller, log=True)
+
+
+@router.post(
+    "/v1/feedback",
+    response_model=FeedbackResponse,
+    status_code=201,
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}},
+)
+def create_feedback(body: FeedbackRequest, engine: EngineDep) -> FeedbackResponse:
+    """Whether an answer helped (and why not); stored without who sent it."""
+    feedback_id = engine.query_log.add_feedback(
+        body.answer_id, helpful=body.helpful, comment=body.comment
+    )
+    return FeedbackResponse(feedback_id=feedback_id, answer_id=body.answer_id, helpful=body.helpful)
 
 
 @router.get(

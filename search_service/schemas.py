@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from haystack import Document
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.filters import SearchFilters
@@ -184,6 +184,34 @@ class AskResponse(BaseModel):
         "(fallback: reason)` when generation failed or was not supported by the sources."
     )
     passages: list[SearchResult]
+    answer_id: int | None = Field(
+        default=None,
+        description="Id of this answer in the query log, for `POST /v1/feedback` (set on "
+        "answers of the API).",
+    )
+
+
+class FeedbackRequest(BaseModel):
+    """Whether an answer helped, with an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: int = Field(ge=1, description="`answer_id` of the `POST /v1/ask` response.")
+    helpful: StrictBool = Field(description="`true`: the answer helped; `false`: it did not.")
+    comment: str | None = Field(default=None, max_length=2000, description="Free text.")
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class FeedbackResponse(BaseModel):
+    """The stored feedback."""
+
+    feedback_id: int
+    answer_id: int
+    helpful: bool
 
 
 class ErrorDetail(BaseModel):

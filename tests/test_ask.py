@@ -79,7 +79,10 @@ def test_unanswerable_question_abstains_and_is_recorded(demo_client: TestClient)
     assert body["abstained"] is True
     assert body["citations"] == []
     assert "keine verlässliche Quelle" in body["answer"]
-    assert any(gap["query"] == question for gap in engine.registry.knowledge_gaps())
+    logged = engine.query_log.entries(limit=500)
+    assert any(entry.query == question and entry.abstained for entry in logged)
+    gaps = engine.query_log.gaps(weak_score=0.0)
+    assert any(gap.question == question.casefold() for gap in gaps)
 
 
 def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:

@@ -12,6 +12,7 @@ from conftest import make_settings
 
 from ingest.cli import main
 from ingest.runner import run_ingest
+from pipelines.audit import AuditLog
 from pipelines.filters import FieldMatch, FieldRange
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -98,6 +99,16 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main([*args, "delete", remaining]) == 1
     assert "no document with id" in capsys.readouterr().err
 
+    assert main(["--data-dir", str(settings.data_dir), "audit", "--json"]) == 0
+    audited = json.loads(capsys.readouterr().out)
+    assert [(entry["action"], entry["target"]) for entry in audited] == [
+        ("document.delete", remaining),
+        ("document.withdraw", shared),
+    ]
+    assert audited[1]["actor"].startswith("cli:") and audited[1]["after"] is None
+    assert audited[1]["before"]["paths"] == [str(corpus / "b.txt")]
+    assert audited[0]["before"]["title"] and audited[0]["before"]["chunks"] > 0
+
 
 def test_manifest_metadata_and_inferred_fields_reach_registry_and_chunks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -180,3 +191,13 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
         registry.close()
     assert chunk_count(settings, old_id) > 0
     assert (settings.data_dir / "sources" / f"{record.sha256}.md").is_file()
+
+    (corpus / "b.md").write_text("Ein ganz neuer Inhalt über Jugendberufsagenturen.", "utf-8")
+    run_ingest(settings, [corpus])  # the old content has no file left: withdrawn, audited
+    registry = Registry(settings.registry_path)
+    try:
+        [replaced] = AuditLog(registry).entries()
+    finally:
+        registry.close()
+    assert (replaced.action, replaced.target, replaced.after) == ("document.replace", old_id, None)
+    assert replaced.before is not None and replaced.before["paths"] == [str(corpus / "b.md")]

@@ -1,0 +1,137 @@
+"""The audit log: who did what to which account, API key or document, when, before and after.
+
+Every account and API key change (`pipelines.accounts`) and every document withdrawal
+(`ingest.lifecycle`) records one entry in the registry's `audit_log` table. Entries never hold
+secrets: a password change is noted as such, API keys and hashes never appear; `record` refuses
+a state that names a secret field, so a mistake fails loudly instead of leaking.
+
+Actors: `cli:<os user>` for the command line on the server, `account:<name>` or
+`api_key:<name>` for the API, `system` for other in-process callers (tests, scripts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.access import Principal
+from pipelines.registry import Registry
+
+AUDIT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after  TEXT
+);
+"""
+SYSTEM_ACTOR = "system"
+# Field names a before/after state must never carry.
+SECRET_FIELDS = frozenset(
+    {"password", "password_hash", "key", "key_hash", "secret", "token", "token_hash"}
+)
+MAX_PAGE = 500
+
+
+def cli_actor() -> str:
+    """The actor of a command run on the server: `cli:` and the operating system user."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the password database
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def principal_actor(principal: Principal) -> str:
+    """The actor of an API request: the principal's kind and name (`account:anna`)."""
+    return f"{principal.kind}:{principal.name}"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded action."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _state_json(state: dict[str, Any] | None) -> str | None:
+    if state is None:
+        return None
+    secret = SECRET_FIELDS.intersection(state)
+    if secret:
+        raise ValueError(f"an audit entry must not hold secrets: {sorted(secret)}")
+    return json.dumps(state, ensure_ascii=False, sort_keys=True)
+
+
+def _entry(row: dict[str, Any]) -> AuditEntry:
+    before, after = row["before"], row["after"]
+    return AuditEntry(
+        id=int(row["id"]),
+        at=str(row["at"]),
+        actor=str(row["actor"]),
+        action=str(row["action"]),
+        target=str(row["target"]),
+        before=json.loads(before) if before is not None else None,
+        after=json.loads(after) if after is not None else None,
+    )
+
+
+class AuditLog:
+    """Append-only audit entries in the registry database."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+        if not registry.rows(exists):  # a script would end a transaction the caller holds
+            registry.execute_script(AUDIT_SCHEMA)
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one entry (`before` None: the thing was created; `after` None: removed).
+
+        Raises:
+            ValueError: `before` or `after` names a secret field.
+        """
+        row = (
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            actor,
+            action,
+            target,
+            _state_json(before),
+            _state_json(after),
+        )
+        self.registry.execute(
+            "INSERT INTO audit_log (at, actor, action, target, before, after) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )
+
+    def entries(self, *, limit: int = 50, before_id: int | None = None) -> list[AuditEntry]:
+        """Entries newest first; `before_id` pages on to the entries older than that id."""
+        limit = max(1, min(limit, MAX_PAGE))
+        if before_id is None:
+            rows = self.registry.rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self.registry.rows(
+                "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?", (before_id, limit)
+            )
+        return [_entry(row) for row in rows]
