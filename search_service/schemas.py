@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from haystack import Document
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.filters import SearchFilters
+
+
+def _stripped_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("query must contain text")
+    return value.strip()
+
+
+QueryText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_stripped_text)]
 
 
 class SearchRequest(BaseModel):
@@ -16,7 +25,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000, description="The question or keywords.")
+    query: QueryText = Field(description="The question or keywords.")
     top_k: int | None = Field(default=None, ge=1, description="Number of results.")
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
     facets: bool = Field(
@@ -24,13 +33,6 @@ class SearchRequest(BaseModel):
         description="Also count the documents per kind, ring, year and topic among the query's "
         "candidates (under the same filters).",
     )
-
-    @field_validator("query")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("query must contain text")
-        return value.strip()
 
 
 class SearchResult(BaseModel):
@@ -122,16 +124,9 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000, description="The question.")
+    query: QueryText = Field(description="The question.")
     top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
-
-    @field_validator("query")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("query must contain text")
-        return value.strip()
 
 
 class Citation(BaseModel):
