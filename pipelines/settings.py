@@ -206,6 +206,12 @@ class AccessSettings(BaseModel):
     failed_signin_window_seconds: int = Field(
         default=300, ge=1, le=86400, description="Window in which failed sign-ins are counted."
     )
+    session_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="`Secure` flag of the browser session cookies: `auto` sets it when the "
+        "request came over HTTPS (behind a proxy, run uvicorn with forwarded headers or use "
+        "`always`).",
+    )
 
     @field_validator("default_visibility", mode="before")
     @classmethod

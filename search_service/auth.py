@@ -1,9 +1,14 @@
 """Who is calling: credentials resolved to a `Principal`, sign-in, and the failed sign-in limiter.
 
 A request carries at most one credential: `Authorization: Bearer <token>` (from
-`POST /v1/auth/token`) or `X-API-Key: <key>` (created by an admin). None: anonymous. A credential
-that is malformed, unknown, expired, revoked or belongs to a disabled account is refused with
-401, never downgraded to anonymous.
+`POST /v1/auth/token`) or `X-API-Key: <key>` (created by an admin); a browser carries the
+session cookie from `POST /v1/auth/session` instead (`search_service.sessions`). None:
+anonymous. A credential that is malformed, unknown, expired, revoked or belongs to a disabled
+account is refused with 401, never downgraded to anonymous.
+
+Sign-ins and sign-outs are audited (`auth.sign_in`, `auth.sign_out`); so is a failed sign-in
+to an existing account (`auth.sign_in_failed`). Failures with unknown names are only counted by
+the limiter: a mistyped password in the name field must not end up in the log.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable
 
 from pipelines.access import ANONYMOUS, Principal
 from pipelines.accounts import Account, AccountStore, IssuedToken
+from pipelines.audit import principal_actor
 from pipelines.errors import TooManyRequestsError, UnauthorizedError
 
 WRONG_CREDENTIALS = "Wrong account name or password."
@@ -90,8 +96,9 @@ def sign_in(
     password: str,
     client_address: str,
     lifetime: dt.timedelta,
+    method: str = "token",
 ) -> tuple[Account, IssuedToken]:
-    """Check name and password under the limiter and issue a bearer token.
+    """Check name and password under the limiter and issue a token (`method`: token, session).
 
     Raises:
         TooManyRequestsError: too many recent failures for this name or address.
@@ -103,9 +110,35 @@ def sign_in(
     account = accounts.verify_password(name, password)
     if account is None:
         limiter.record_failure(keys)
+        known = accounts.find_account(name)
+        if known is not None:
+            accounts.audit.record(
+                actor="anonymous",
+                action="auth.sign_in_failed",
+                target=known.name,
+                after={"method": method, "active": known.active},
+            )
         raise UnauthorizedError(WRONG_CREDENTIALS)
     limiter.reset(name_key)
-    return account, accounts.issue_token(account, lifetime)
+    issued = accounts.issue_token(account, lifetime)
+    accounts.audit.record(
+        actor=principal_actor(account.principal()),
+        action="auth.sign_in",
+        target=account.name,
+        after={"method": method, "expires_at": issued.expires_at.isoformat(timespec="seconds")},
+    )
+    return account, issued
+
+
+def sign_out(accounts: AccountStore, principal: Principal, token: str, method: str) -> None:
+    """End one session or token and audit it."""
+    accounts.revoke_token(token)
+    accounts.audit.record(
+        actor=principal_actor(principal),
+        action="auth.sign_out",
+        target=principal.name,
+        after={"method": method},
+    )
 
 
 def bearer_token(authorization: str) -> str:
@@ -118,6 +151,18 @@ def bearer_token(authorization: str) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("The Authorization header must be 'Bearer <token>'.")
     return token.strip()
+
+
+def session_principal(accounts: AccountStore, session_token: str) -> Principal:
+    """The caller behind a browser session cookie.
+
+    Raises:
+        UnauthorizedError: the session has expired, was ended, or its account is disabled.
+    """
+    principal = accounts.principal_for_token(session_token)
+    if principal is None:
+        raise UnauthorizedError("The session has expired or has ended; sign in again.")
+    return principal
 
 
 def resolve_principal(

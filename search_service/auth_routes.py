@@ -8,18 +8,27 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from pipelines.audit import principal_actor
-from search_service.auth import bearer_token, sign_in
+from pipelines.errors import UnauthorizedError
+from search_service.auth import bearer_token, session_principal, sign_in, sign_out
 from search_service.auth_schemas import (
     ApiKeyCreatedResponse,
     ApiKeyListResponse,
     ApiKeyRequest,
     ApiKeyResponse,
     PrincipalResponse,
+    SessionResponse,
     TokenRequest,
     TokenResponse,
 )
 from search_service.deps import AdminDep, EngineDep, PrincipalDep, SignInLimiterDep
 from search_service.schemas import ErrorResponse
+from search_service.sessions import (
+    SESSION_COOKIE,
+    check_csrf,
+    check_origin,
+    clear_session_cookies,
+    set_session_cookies,
+)
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 429)
@@ -54,8 +63,70 @@ def delete_token(request: Request, engine: EngineDep, caller: PrincipalDep) -> R
     """Sign out: the bearer token of this request stops working."""
     authorization = request.headers.get("authorization")
     if caller.kind == "account" and authorization is not None:
-        engine.accounts.revoke_token(bearer_token(authorization))
+        sign_out(engine.accounts, caller, bearer_token(authorization), "token")
     return Response(status_code=204)
+
+
+@auth_router.post("/v1/auth/session", response_model=SessionResponse)
+def create_session(
+    body: TokenRequest,
+    request: Request,
+    response: Response,
+    engine: EngineDep,
+    limiter: SignInLimiterDep,
+) -> SessionResponse:
+    """Sign in from the browser: the session goes into an HTTP-only cookie.
+
+    The response carries the CSRF token that every state-changing request of this session must
+    send as `X-CSRF-Token`. Sign-ins from another site's page are refused (`Origin` check).
+    """
+    settings = engine.settings
+    check_origin(request, settings.server.cors_origins)
+    lifetime = dt.timedelta(minutes=settings.access.token_ttl_minutes)
+    client_address = request.client.host if request.client else "unknown"
+    account, issued = sign_in(
+        engine.accounts,
+        limiter,
+        name=body.name,
+        password=body.password,
+        client_address=client_address,
+        lifetime=lifetime,
+        method="session",
+    )
+    csrf = set_session_cookies(
+        response,
+        request,
+        issued.token,
+        max_age=int(lifetime.total_seconds()),
+        secure_mode=settings.access.session_cookie_secure,
+    )
+    return SessionResponse(
+        name=account.name,
+        roles=list(account.roles),
+        rings=list(account.rings),
+        expires_at=issued.expires_at,
+        csrf_token=csrf,
+    )
+
+
+@auth_router.delete("/v1/auth/session", status_code=204)
+async def delete_session(request: Request, engine: EngineDep) -> Response:
+    """Sign out in the browser: the session ends and both cookies are cleared.
+
+    A live session needs its CSRF token here too, so another site cannot sign the user out.
+    """
+    response = Response(status_code=204)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        try:
+            caller = session_principal(engine.accounts, session)
+        except UnauthorizedError:
+            clear_session_cookies(response)  # already over: only the cookies are left to drop
+            return response
+        await check_csrf(request, session, engine.settings.server.cors_origins)
+        sign_out(engine.accounts, caller, session, "session")
+    clear_session_cookies(response)
+    return response
 
 
 @auth_router.get("/v1/auth/me", response_model=PrincipalResponse)

@@ -28,6 +28,19 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
+class SessionResponse(BaseModel):
+    """A browser session: the token is in an HTTP-only cookie, never in this body."""
+
+    name: str
+    roles: list[Role]
+    rings: list[str]
+    expires_at: dt.datetime
+    csrf_token: str = Field(
+        description="Send as `X-CSRF-Token` with every POST, PATCH or DELETE of this session "
+        "(also in the readable `blok_csrf` cookie)."
+    )
+
+
 class PrincipalResponse(BaseModel):
     """Who the server takes the caller to be, and what they may see."""
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from pipelines.access import UNRESTRICTED_ROLES, Principal
 from pipelines.errors import ForbiddenError, UnauthorizedError
-from search_service.auth import SignInLimiter, resolve_principal
+from search_service.auth import SignInLimiter, resolve_principal, session_principal
 from search_service.engine import SearchEngine
+from search_service.sessions import SESSION_COOKIE, check_csrf
 
 # Declared for the OpenAPI documentation; the headers are read and checked in `get_principal`.
 bearer_scheme = HTTPBearer(auto_error=False, description="Token from `POST /v1/auth/token`.")
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key created by an admin."
+)
+session_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="Browser session from `POST /v1/auth/session`; changes need `X-CSRF-Token`.",
 )
 
 
@@ -28,17 +34,26 @@ def get_engine(request: Request) -> SearchEngine:
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     engine: EngineDep,
     _bearer: Annotated[object, Depends(bearer_scheme)] = None,
     _api_key: Annotated[object, Depends(api_key_scheme)] = None,
+    _session: Annotated[object, Depends(session_scheme)] = None,
 ) -> Principal:
-    """The caller, read from the registry on every request (anonymous without credentials)."""
+    """The caller, read from the registry on every request (anonymous without credentials).
+
+    A header credential wins over the session cookie; a request that changes something on the
+    strength of the cookie alone must pass the CSRF check (`search_service.sessions`).
+    """
     headers = request.headers
-    return resolve_principal(
-        engine.accounts, headers.get("authorization"), headers.get("x-api-key")
-    )
+    authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
+    session = request.cookies.get(SESSION_COOKIE)
+    if authorization is None and api_key is None and session:
+        principal = session_principal(engine.accounts, session)
+        await check_csrf(request, session, engine.settings.server.cors_origins)
+        return principal
+    return resolve_principal(engine.accounts, authorization, api_key)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
