@@ -206,6 +206,12 @@ class AccessSettings(BaseModel):
     failed_signin_window_seconds: int = Field(
         default=300, ge=1, le=86400, description="Window in which failed sign-ins are counted."
     )
+    feedback_limit_per_hour: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Feedback per client address (and per account) and hour; more gets 429.",
+    )
     session_cookie_secure: Literal["auto", "always", "never"] = Field(
         default="auto",
         description="`Secure` flag of the browser session cookies: `auto` sets it when the "

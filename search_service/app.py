@@ -10,10 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from pipelines.settings import Settings
 from search_service.admin_routes import admin_router
-from search_service.auth import SignInLimiter
 from search_service.auth_routes import auth_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
+from search_service.rate_limits import RateLimiter
 from search_service.routes import router
 
 SECURITY_HEADERS = {
@@ -53,9 +53,15 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.signin_limiter = SignInLimiter(
+    app.state.signin_limiter = RateLimiter(
         limit=settings.access.failed_signin_limit,
         window_seconds=settings.access.failed_signin_window_seconds,
+        message="Too many failed sign-ins. Try again later.",
+    )
+    app.state.feedback_limiter = RateLimiter(
+        limit=settings.access.feedback_limit_per_hour,
+        window_seconds=3600,
+        message="Too much feedback from this address. Try again later.",
     )
     install_error_handlers(app)
     app.middleware("http")(add_security_headers)

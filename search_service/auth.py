@@ -14,83 +14,19 @@ the limiter: a mistyped password in the name field must not end up in the log.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 
 from pipelines.access import ANONYMOUS, Principal
 from pipelines.accounts import Account, AccountStore, IssuedToken
 from pipelines.audit import principal_actor
-from pipelines.errors import TooManyRequestsError, UnauthorizedError
+from pipelines.errors import UnauthorizedError
+from search_service.rate_limits import RateLimiter
 
 WRONG_CREDENTIALS = "Wrong account name or password."
-# Above this many counted keys, expired ones are swept out (bounds memory under guessing).
-SWEEP_THRESHOLD = 10_000
-
-
-class SignInLimiter:
-    """Counts failed sign-ins per key (account name, client address) in a sliding window."""
-
-    def __init__(
-        self, *, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.limit = limit
-        self.window_seconds = window_seconds
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        while failures and failures[0] <= now - self.window_seconds:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(key, None)
-        return failures
-
-    def check(self, keys: list[str]) -> None:
-        """Refuse when any key has reached the limit within the window.
-
-        Raises:
-            TooManyRequestsError: with the seconds until the oldest counted failure expires.
-        """
-        with self._lock:
-            now = self.clock()
-            for key in keys:
-                failures = self._recent(key, now)
-                if len(failures) >= self.limit:
-                    wait = failures[0] + self.window_seconds - now
-                    raise TooManyRequestsError(
-                        "Too many failed sign-ins. Try again later.",
-                        retry_after_seconds=max(1, math.ceil(wait)),
-                    )
-
-    def record_failure(self, keys: list[str]) -> None:
-        """Count one failed attempt against every key."""
-        with self._lock:
-            now = self.clock()
-            if len(self._failures) > SWEEP_THRESHOLD:
-                for stale in list(self._failures):
-                    self._recent(stale, now)
-            for key in keys:
-                self._failures.setdefault(key, self._recent(key, now)).append(now)
-
-    def reset(self, key: str) -> None:
-        """Forget the failures of one key (after a successful sign-in)."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._failures.clear()
 
 
 def sign_in(
     accounts: AccountStore,
-    limiter: SignInLimiter,
+    limiter: RateLimiter,
     *,
     name: str,
     password: str,
@@ -109,7 +45,7 @@ def sign_in(
     limiter.check(keys)
     account = accounts.verify_password(name, password)
     if account is None:
-        limiter.record_failure(keys)
+        limiter.record(keys)
         known = accounts.find_account(name)
         if known is not None:
             accounts.audit.record(

@@ -9,8 +9,9 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from pipelines.access import UNRESTRICTED_ROLES, Principal
 from pipelines.errors import ForbiddenError, UnauthorizedError
-from search_service.auth import SignInLimiter, resolve_principal, session_principal
+from search_service.auth import resolve_principal, session_principal
 from search_service.engine import SearchEngine
+from search_service.rate_limits import RateLimiter
 from search_service.sessions import SESSION_COOKIE, check_csrf
 
 # Declared for the OpenAPI documentation; the headers are read and checked in `get_principal`.
@@ -83,10 +84,19 @@ def get_office(principal: PrincipalDep) -> Principal:
 OfficeDep = Annotated[Principal, Depends(get_office)]
 
 
-def get_signin_limiter(request: Request) -> SignInLimiter:
+def get_signin_limiter(request: Request) -> RateLimiter:
     """The limiter of failed sign-ins, one per app."""
-    limiter: SignInLimiter = request.app.state.signin_limiter
+    limiter: RateLimiter = request.app.state.signin_limiter
     return limiter
 
 
-SignInLimiterDep = Annotated[SignInLimiter, Depends(get_signin_limiter)]
+SignInLimiterDep = Annotated[RateLimiter, Depends(get_signin_limiter)]
+
+
+def get_feedback_limiter(request: Request) -> RateLimiter:
+    """The limiter of feedback per client address, one per app."""
+    limiter: RateLimiter = request.app.state.feedback_limiter
+    return limiter
+
+
+FeedbackLimiterDep = Annotated[RateLimiter, Depends(get_feedback_limiter)]

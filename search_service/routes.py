@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from pipelines.errors import StoreError
-from search_service.deps import EngineDep, PrincipalDep
+from search_service.deps import EngineDep, FeedbackLimiterDep, PrincipalDep
 from search_service.schemas import (
     AskRequest,
     AskResponse,
@@ -53,10 +53,25 @@ def ask_question(body: AskRequest, engine: EngineDep, caller: PrincipalDep) -> A
     "/v1/feedback",
     response_model=FeedbackResponse,
     status_code=201,
-    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}},
+    responses={**ERROR_RESPONSES, 404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
 )
-def create_feedback(body: FeedbackRequest, engine: EngineDep) -> FeedbackResponse:
-    """Whether an answer helped (and why not); stored without who sent it."""
+def create_feedback(
+    body: FeedbackRequest,
+    request: Request,
+    engine: EngineDep,
+    caller: PrincipalDep,
+    limiter: FeedbackLimiterDep,
+) -> FeedbackResponse:
+    """Whether an answer helped (and why not); stored without who sent it.
+
+    Anyone who may ask may give feedback, so it is limited per client address (and per account)
+    to `BLOK_ACCESS__FEEDBACK_LIMIT_PER_HOUR` an hour; more gets 429 with `Retry-After`.
+    """
+    keys = [f"address:{request.client.host if request.client else 'unknown'}"]
+    if caller.kind != "anonymous":
+        keys.append(f"{caller.kind}:{caller.name}")
+    limiter.check(keys)
+    limiter.record(keys)
     feedback_id = engine.query_log.add_feedback(
         body.answer_id, helpful=body.helpful, comment=body.comment
     )

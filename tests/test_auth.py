@@ -14,7 +14,7 @@ from test_api import assert_error_shape
 
 from pipelines.accounts import AccountStore
 from search_service.app import create_app
-from search_service.auth import SignInLimiter
+from search_service.rate_limits import RateLimiter
 
 
 def accounts_of(world: LeakWorld) -> AccountStore:
@@ -31,8 +31,8 @@ def visible_stems(
 
 
 @pytest.fixture
-def limiter(access_world: LeakWorld) -> Iterator[SignInLimiter]:
-    signin_limiter: SignInLimiter = access_world.client.app.state.signin_limiter  # type: ignore[attr-defined]
+def limiter(access_world: LeakWorld) -> Iterator[RateLimiter]:
+    signin_limiter: RateLimiter = access_world.client.app.state.signin_limiter  # type: ignore[attr-defined]
     signin_limiter.clear()
     yield signin_limiter
     signin_limiter.clear()
@@ -66,7 +66,7 @@ def test_sign_in_returns_an_expiring_token_and_me_describes_the_caller(
 
 
 def test_wrong_passwords_are_rejected_and_repeated_failures_get_429(
-    access_world: LeakWorld, limiter: SignInLimiter
+    access_world: LeakWorld, limiter: RateLimiter
 ) -> None:
     accounts_of(access_world).create_account(
         "bernd", roles=["reader"], rings=[], password=TEST_PASSWORD
@@ -93,9 +93,11 @@ def test_wrong_passwords_are_rejected_and_repeated_failures_get_429(
 
 def test_the_limiter_forgets_failures_after_the_window() -> None:
     now = [1000.0]
-    limiter = SignInLimiter(limit=2, window_seconds=60, clock=lambda: now[0])
-    limiter.record_failure(["name:x", "address:a"])
-    limiter.record_failure(["name:x", "address:a"])
+    limiter = RateLimiter(
+        limit=2, window_seconds=60, message="Too many events.", clock=lambda: now[0]
+    )
+    limiter.record(["name:x", "address:a"])
+    limiter.record(["name:x", "address:a"])
     with pytest.raises(Exception, match="Too many"):
         limiter.check(["name:x"])
     limiter.check(["name:y"])

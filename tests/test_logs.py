@@ -18,6 +18,7 @@ from ingest.cli import main
 from pipelines.audit import AuditLog
 from pipelines.query_log import QueryLog, normalize_question
 from pipelines.registry import Registry
+from search_service.rate_limits import RateLimiter
 from search_service.schemas import AskRequest, SearchRequest
 
 ADMIN_VIEWS = ("/v1/admin/audit", "/v1/admin/queries", "/v1/admin/gaps")
@@ -313,3 +314,29 @@ def test_old_knowledge_gaps_move_into_the_query_log(tmp_path: Path) -> None:
         assert QueryLog(registry).gaps(weak_score=0.0) == [gap]  # migrated once
     finally:
         registry.close()
+
+
+def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
+    app = access_world.client.app
+    question = "Wer bezahlt das Coaching im Projekt Kupferkessel?"
+    answer_id = access_world.call("anonymous", "POST", "/v1/ask", json={"query": question}).json()[
+        "answer_id"
+    ]
+    saved = app.state.feedback_limiter  # type: ignore[attr-defined]
+    app.state.feedback_limiter = RateLimiter(  # type: ignore[attr-defined]
+        limit=2, window_seconds=3600, message=saved.message
+    )
+    try:
+        sent = {"answer_id": answer_id, "helpful": True}
+        for _ in range(2):
+            accepted = access_world.call("anonymous", "POST", "/v1/feedback", json=sent)
+            assert accepted.status_code == 201
+        refused = access_world.call("anonymous", "POST", "/v1/feedback", json=sent)
+        assert refused.status_code == 429
+        assert_error_shape(refused.json(), "too_many_requests")
+        assert int(refused.headers["Retry-After"]) > 0
+        # Signing in does not lift the limit of the address.
+        assert access_world.call("buero", "POST", "/v1/feedback", json=sent).status_code == 429
+    finally:
+        app.state.feedback_limiter = saved  # type: ignore[attr-defined]
+    assert len(engine_of(access_world.client).query_log.feedback(answer_id)) == 2

@@ -10,7 +10,7 @@ from conftest import TEST_PASSWORD, engine_of
 from fastapi.testclient import TestClient
 
 from pipelines.accounts import AccountStore
-from search_service.auth import SignInLimiter
+from search_service.rate_limits import RateLimiter
 from search_service.sessions import CSRF_COOKIE, SESSION_COOKIE
 
 SEARCH = {"query": GENERIC_QUERY, "top_k": 50}
@@ -23,7 +23,7 @@ def accounts_of(world: LeakWorld) -> AccountStore:
 @pytest.fixture
 def browser(access_world: LeakWorld) -> Iterator[TestClient]:
     """A client with its own cookie jar on the shared app (its engine is already open)."""
-    limiter: SignInLimiter = access_world.client.app.state.signin_limiter  # type: ignore[attr-defined]
+    limiter: RateLimiter = access_world.client.app.state.signin_limiter  # type: ignore[attr-defined]
     limiter.clear()
     yield TestClient(access_world.client.app)
     limiter.clear()
@@ -129,10 +129,10 @@ def test_a_disabled_account_loses_its_browser_session_at_once(
     access_world: LeakWorld, browser: TestClient
 ) -> None:
     accounts = accounts_of(access_world)
-    accounts.create_account("dora", roles=["reader"], rings=["vr2"], password=TEST_PASSWORD)
-    open_session(browser, "dora")
-    assert browser.get("/v1/auth/me").json()["name"] == "dora"
-    accounts.set_active("dora", False)
+    accounts.create_account("sitzung-dora", roles=["reader"], rings=["vr2"], password=TEST_PASSWORD)
+    open_session(browser, "sitzung-dora")
+    assert browser.get("/v1/auth/me").json()["name"] == "sitzung-dora"
+    accounts.set_active("sitzung-dora", False)
     assert browser.get("/v1/auth/me").status_code == 401
 
 
@@ -140,16 +140,16 @@ def test_sign_ins_and_sign_outs_are_audited_without_unknown_names(
     access_world: LeakWorld, browser: TestClient
 ) -> None:
     accounts = accounts_of(access_world)
-    accounts.create_account("emil", roles=["reader"], rings=[], password=TEST_PASSWORD)
-    wrong = {"name": "emil", "password": "falsches-passwort"}
+    accounts.create_account("sitzung-emil", roles=["reader"], rings=[], password=TEST_PASSWORD)
+    wrong = {"name": "sitzung-emil", "password": "falsches-passwort"}
     assert browser.post("/v1/auth/session", json=wrong).status_code == 401
     typo = {"name": "mein-passwort-1234", "password": "falsches-passwort"}
     assert browser.post("/v1/auth/token", json=typo).status_code == 401
-    csrf = open_session(browser, "emil")
+    csrf = open_session(browser, "sitzung-emil")
     assert browser.delete("/v1/auth/session", headers={"X-CSRF-Token": csrf}).status_code == 204
 
     entries = accounts.audit.entries(limit=10)
-    mine = [(e.action, e.actor, e.after) for e in reversed(entries) if e.target == "emil"]
+    mine = [(e.action, e.actor, e.after) for e in reversed(entries) if e.target == "sitzung-emil"]
     assert [action for action, _, _ in mine][-3:] == [
         "auth.sign_in_failed",
         "auth.sign_in",
@@ -157,7 +157,7 @@ def test_sign_ins_and_sign_outs_are_audited_without_unknown_names(
     ]
     failed, signed_in, signed_out = mine[-3:]
     assert failed[1] == "anonymous" and failed[2] == {"method": "session", "active": True}
-    assert signed_in[1] == "account:emil" and signed_in[2] is not None
+    assert signed_in[1] == "account:sitzung-emil" and signed_in[2] is not None
     assert signed_in[2]["method"] == "session"
-    assert signed_out[1:] == ("account:emil", {"method": "session"})
+    assert signed_out[1:] == ("account:sitzung-emil", {"method": "session"})
     assert all("mein-passwort" not in (e.target + str(e.after)) for e in entries)
