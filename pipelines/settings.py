@@ -185,6 +185,20 @@ class ServerSettings(BaseModel):
     )
 
 
+class LogSettings(BaseModel):
+    """How long the query log and the audit log keep entries (0: for ever)."""
+
+    query_retention_days: int = Field(
+        default=365,
+        ge=0,
+        le=36500,
+        description="Days the query log keeps a search or question, with its feedback.",
+    )
+    audit_retention_days: int = Field(
+        default=1095, ge=0, le=36500, description="Days the audit log keeps an entry."
+    )
+
+
 class AccessSettings(BaseModel):
     """Accounts, sign-in and the visibility of documents."""
 
@@ -243,6 +257,7 @@ class Settings(BaseSettings):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
 
     @model_validator(mode="after")
     def _check_server_backend(self) -> Settings:

@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = build_search_engine(settings)
+        app.state.engine.retention.prune_if_due()
         try:
             yield
         finally:

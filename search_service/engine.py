@@ -5,7 +5,8 @@ store query. The HTTP routes always pass the principal resolved from the request
 `SYSTEM` (full access) is for trusted in-process callers: the CLI on the server, the evaluation.
 
 `search` and `ask` write the query log (`pipelines.query_log`) only when asked to (`log=True`):
-the HTTP routes do, the CLI and the evaluation do not.
+the HTTP routes do, the CLI and the evaluation do not. Logged requests also prune entries past
+their retention, at most once a day (`pipelines.retention`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pipelines.glossary import load_glossary
 from pipelines.query import build_query_pipeline, run_query
 from pipelines.query_log import QueryLog, best_dense_score
 from pipelines.registry import DocumentRecord, Registry
+from pipelines.retention import LogRetention
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
 from search_service.schemas import (
@@ -78,6 +80,11 @@ class SearchEngine:
         self.accounts = AccountStore(registry)
         self.audit: AuditLog = self.accounts.audit
         self.query_log = QueryLog(registry)
+        self.retention = LogRetention(
+            registry,
+            query_days=settings.logs.query_retention_days,
+            audit_days=settings.logs.audit_retention_days,
+        )
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -109,6 +116,7 @@ class SearchEngine:
             facets=request.facets,
         )
         if log:
+            self.retention.prune_if_due()
             self.query_log.record(
                 "search",
                 request.query,
@@ -140,6 +148,7 @@ class SearchEngine:
         )
         answer_id = None
         if log:
+            self.retention.prune_if_due()
             answer_id = self.query_log.record(
                 "ask",
                 request.query,

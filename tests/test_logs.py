@@ -18,6 +18,7 @@ from ingest.cli import main
 from pipelines.audit import AuditLog
 from pipelines.query_log import QueryLog, normalize_question
 from pipelines.registry import Registry
+from pipelines.retention import LogRetention
 from search_service.rate_limits import RateLimiter
 from search_service.schemas import AskRequest, SearchRequest
 
@@ -340,3 +341,35 @@ def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
     finally:
         app.state.feedback_limiter = saved  # type: ignore[attr-defined]
     assert len(engine_of(access_world.client).query_log.feedback(answer_id)) == 2
+
+
+def test_entries_past_their_retention_are_pruned(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "blok.db")
+    query_log, audit = QueryLog(registry), AuditLog(registry)
+    old_id = query_log.record("ask", "Alte Frage?", {}, result_count=1, top_score=0.9)
+    query_log.add_feedback(old_id, helpful=False)
+    new_id = query_log.record("ask", "Neue Frage?", {}, result_count=1, top_score=0.9)
+    audit.record(actor="system", action="account.add", target="alt")
+    audit.record(actor="system", action="account.add", target="neu")
+    long_ago = "2022-01-01T00:00:00+00:00"
+    registry.execute("UPDATE query_log SET at = ? WHERE id = ?", (long_ago, old_id))
+    registry.execute("UPDATE audit_log SET at = ? WHERE target = 'alt'", (long_ago,))
+    now = [0.0]
+    retention = LogRetention(registry, query_days=365, audit_days=1095, clock=lambda: now[0])
+
+    retention.prune_if_due()
+    assert [row["id"] for row in registry.rows("SELECT id FROM query_log")] == [new_id]
+    assert registry.rows("SELECT * FROM feedback") == []
+    assert [entry.target for entry in audit.entries()] == ["neu"]
+
+    registry.execute("UPDATE query_log SET at = ?", (long_ago,))
+    now[0] += 3600  # within the day: not pruned again
+    retention.prune_if_due()
+    assert len(registry.rows("SELECT id FROM query_log")) == 1
+    now[0] += 24 * 3600
+    retention.prune_if_due()
+    assert registry.rows("SELECT id FROM query_log") == []
+    keep_all = LogRetention(registry, query_days=0, audit_days=0).prune()
+    assert (keep_all.queries, keep_all.audit_entries) == (0, 0)
+    assert [entry.target for entry in audit.entries()] == ["neu"]
+    registry.close()
