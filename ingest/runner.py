@@ -10,9 +10,10 @@ ingested as its body plus one document per attachment (`ingest.sources`), each o
 
 The same content under a second path is one document with both paths (reported as `duplicate`).
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
-processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped between pipeline steps
-(`timeout`). With `prune`, documents whose files under the ingested folders are all gone are
-withdrawn (`ingest.lifecycle`).
+processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): its page reader
+runs in a child process that is killed then, the later steps are checked between each other.
+With `prune`, documents whose files under the ingested folders are all gone are withdrawn
+(`ingest.lifecycle`).
 """
 
 from __future__ import annotations
@@ -350,7 +351,7 @@ class IngestRunner:
         }
         return pipeline.run(
             {
-                "converter": {"sources": [path], "meta": [file_meta]},
+                "converter": {"sources": [path], "meta": [file_meta], "deadline": deadline},
                 "pages_deadline": {"deadline": deadline},
                 "embedding_deadline": {"deadline": deadline},
             },

@@ -89,8 +89,9 @@ class IngestSettings(BaseModel):
     max_seconds_per_file: float = Field(
         default=600.0,
         gt=0,
-        description="Longest processing time of one file; checked between the steps of the "
-        "indexing pipeline; a file over it is rejected (`timeout`) and leaves no chunks.",
+        description="Longest processing time of one file; the page reader (a child process) "
+        "is killed at the limit, later steps are checked between each other; a file over it is "
+        "rejected (`timeout`) and leaves no chunks.",
     )
 
 

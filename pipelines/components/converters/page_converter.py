@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from haystack import Document, component
 
 from pipelines.components.converters.file_types import detect_format
-from pipelines.components.converters.mail_reader import read_eml_pages
 from pipelines.components.converters.ocr import PageOcr
-from pipelines.components.converters.page_readers import (
-    RawPage,
-    read_markdown_pages,
-    read_pdf_pages,
-    read_text_pages,
-)
-from pipelines.components.converters.pptx_reader import read_pptx_pages
-from pipelines.components.converters.unstructured_readers import (
-    read_docx_pages,
-    read_html_pages,
-)
+from pipelines.components.converters.page_readers import RawPage
+from pipelines.components.converters.page_reading import read_file_pages
+from pipelines.components.converters.reader_process import ReaderProcess
 from pipelines.errors import ConversionError, ErrorCode
-
-READERS: dict[str, Callable[[Path], list[RawPage]]] = {
-    "markdown": read_markdown_pages,
-    "text": read_text_pages,
-    "docx": read_docx_pages,
-    "pptx": read_pptx_pages,
-    "html": read_html_pages,
-    "eml": read_eml_pages,
-}
 
 # Formats whose headings are marked (a mail body has none): no line of theirs is guessed.
 MARKED_HEADINGS = ("markdown", "docx", "pptx", "html", "eml")
@@ -47,6 +28,9 @@ class PageConverter:
     text] pairs in order). PDF pages without a usable text layer are recognised with tesseract
     when it is enabled and installed. Pages without text are left out and listed in
     `skipped_pages` with the reason.
+
+    With a `deadline` the pages are read in a child process that is killed when the time is up
+    (`reader_process`), so a reader that hangs cannot hold up the batch.
     """
 
     def __init__(
@@ -70,13 +54,19 @@ class PageConverter:
             min_text_chars=ocr_min_text_chars,
             tesseract_command=tesseract_command,
         )
+        self._reader_process: ReaderProcess | None = None
 
     @component.output_types(documents=list[Document], skipped_pages=list[dict[str, Any]])
-    def run(self, sources: list[Path], meta: list[dict[str, Any]]) -> dict[str, Any]:
+    def run(
+        self, sources: list[Path], meta: list[dict[str, Any]], deadline: float | None = None
+    ) -> dict[str, Any]:
         """Convert each source; `meta[i]` belongs to `sources[i]`.
+
+        `deadline` (a `time.monotonic()` value) bounds the reading of the pages.
 
         Raises:
             ConversionError: a file is unsupported, unreadable or has no text at all.
+            ProcessingTimeoutError: reading passed the deadline.
         """
         documents: list[Document] = []
         skipped: list[dict[str, Any]] = []
@@ -87,7 +77,7 @@ class PageConverter:
             if not head.strip():
                 raise ConversionError(f"{path.name} is empty", code=ErrorCode.EMPTY_DOCUMENT)
             file_format = detect_format(path, head)
-            pages = self.read_pages(path, file_format)
+            pages = self.read_pages(path, file_format, deadline)
             kept = [page for page in pages if page.text.strip()]
             left_out = [page for page in pages if not page.text.strip()]
             skipped += [
@@ -99,11 +89,27 @@ class PageConverter:
             documents += [self._page_document(page, file_format, file_meta) for page in kept]
         return {"documents": documents, "skipped_pages": skipped}
 
-    def read_pages(self, path: Path, file_format: str) -> list[RawPage]:
-        """The pages of one file of a known format."""
-        if file_format == "pdf":
-            return read_pdf_pages(path, self.ocr)
-        return READERS[file_format](path)
+    def read_pages(
+        self, path: Path, file_format: str, deadline: float | None = None
+    ) -> list[RawPage]:
+        """The pages of one file of a known format; in the reader process with a deadline."""
+        if deadline is None:
+            return read_file_pages(path, file_format, self.ocr)
+        return self._reader().read(path, file_format, deadline)
+
+    def _reader(self) -> ReaderProcess:
+        if self._reader_process is None:
+            self._reader_process = ReaderProcess(self.ocr)
+        return self._reader_process
+
+    def warm_up(self) -> None:
+        """Start the reader process, so its start does not count against a file's time."""
+        self._reader().start()
+
+    def close(self) -> None:
+        """Stop the reader process, if one was started."""
+        if self._reader_process is not None:
+            self._reader_process.close()
 
     @staticmethod
     def _reason(page: RawPage) -> str:

@@ -1,0 +1,101 @@
+"""A reader that hangs or dies is stopped without holding up or ending the batch.
+
+The slow file is real: a scanned PDF of several pages, which tesseract needs seconds per page
+for; the deadline is shorter than that, so the reader is still working when the time is up.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from format_fixtures import scanned_page_pdf
+from pypdf import PdfReader, PdfWriter
+
+from ingest.runner import run_ingest
+from pipelines.components.converters.ocr import PageOcr
+from pipelines.components.converters.reader_process import ReaderProcess
+from pipelines.errors import ConversionError, ProcessingTimeoutError
+from pipelines.registry import Registry
+from pipelines.stores import EdgeChunkStore
+
+NOTE = "Das Jobcenter Emsland bindet Arbeitgeber früh in die Qualifizierung ein."
+
+
+def slow_scan(path: Path, pages: int = 6) -> Path:
+    """An image-only PDF whose OCR takes several seconds per page."""
+    writer = PdfWriter()
+    page = PdfReader(io.BytesIO(scanned_page_pdf())).pages[0]
+    for _ in range(pages):
+        writer.add_page(page)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_a_reader_past_its_deadline_is_killed_and_the_next_file_is_read(tmp_path: Path) -> None:
+    scan = slow_scan(tmp_path / "scan.pdf")
+    note = tmp_path / "notiz.txt"
+    note.write_text(NOTE, encoding="utf-8")
+    reader = ReaderProcess(PageOcr())
+    try:
+        reader.start()
+        first_child = reader.process_id
+        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
+        with pytest.raises(ProcessingTimeoutError, match="while reading pages"):
+            reader.read(scan, "pdf", time.monotonic() + 1.0)
+        assert first_child is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(first_child, 0)  # killed and reaped
+        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
+        assert reader.process_id not in (None, first_child)
+    finally:
+        reader.close()
+
+
+def test_a_reader_process_that_dies_fails_only_its_file(tmp_path: Path) -> None:
+    scan = slow_scan(tmp_path / "scan.pdf")
+    note = tmp_path / "notiz.txt"
+    note.write_text(NOTE, encoding="utf-8")
+    reader = ReaderProcess(PageOcr())
+    try:
+        reader.start()
+        child = reader.process_id
+        assert child is not None
+        killer = threading.Timer(1.0, os.kill, (child, signal.SIGKILL))  # as the OOM killer would
+        killer.start()
+        with pytest.raises(ConversionError, match="reader process ended") as failure:
+            reader.read(scan, "pdf", time.monotonic() + 120)
+        killer.join()
+        assert failure.value.code.value == "conversion_failed"
+        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
+    finally:
+        reader.close()
+
+
+def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    slow_scan(corpus / "scan.pdf")
+    (corpus / "notiz.txt").write_text(NOTE, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", ingest={"max_seconds_per_file": 4})
+    by_name = {entry.source: entry for entry in run_ingest(settings, [corpus]).entries}
+    assert (by_name["scan.pdf"].status, by_name["scan.pdf"].code) == ("skipped", "timeout")
+    assert "while reading pages" in str(by_name["scan.pdf"].reason)
+    assert "BLOK_INGEST__MAX_SECONDS_PER_FILE" in str(by_name["scan.pdf"].reason)
+    assert by_name["notiz.txt"].status == "indexed"
+    store = EdgeChunkStore(settings.edge_store_dir)
+    registry = Registry(settings.registry_path)
+    try:
+        [document] = registry.list_documents()
+        assert document.source_name == "notiz.txt"
+        assert store.count() == document.chunk_count
+    finally:
+        store.close()
+        registry.close()
