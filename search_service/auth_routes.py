@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from pipelines.accounts import Account, IssuedToken
 from pipelines.audit import principal_actor
 from pipelines.errors import UnauthorizedError
 from search_service.auth import bearer_token, session_principal, sign_in, sign_out
@@ -21,6 +22,8 @@ from search_service.auth_schemas import (
     TokenResponse,
 )
 from search_service.deps import AdminDep, EngineDep, PrincipalDep, SignInLimiterDep
+from search_service.engine import SearchEngine
+from search_service.rate_limits import RateLimiter
 from search_service.schemas import ErrorResponse
 from search_service.sessions import (
     SESSION_COOKIE,
@@ -41,21 +44,33 @@ def create_token(
     body: TokenRequest, request: Request, engine: EngineDep, limiter: SignInLimiterDep
 ) -> TokenResponse:
     """Sign in with name and password; returns a bearer token. Failures are rate limited."""
-    lifetime = dt.timedelta(minutes=engine.settings.access.token_ttl_minutes)
-    client_address = request.client.host if request.client else "unknown"
-    _, issued = sign_in(
-        engine.accounts,
-        limiter,
-        name=body.name,
-        password=body.password,
-        client_address=client_address,
-        lifetime=lifetime,
-    )
+    _, issued, lifetime = sign_in_request(body, request, engine, limiter, "token")
     return TokenResponse(
         access_token=issued.token,
         expires_at=issued.expires_at,
         expires_in=int(lifetime.total_seconds()),
     )
+
+
+def sign_in_request(
+    body: TokenRequest,
+    request: Request,
+    engine: SearchEngine,
+    limiter: RateLimiter,
+    method: str,
+) -> tuple[Account, IssuedToken, dt.timedelta]:
+    """Sign the request's account in (`search_service.auth.sign_in`); with the token lifetime."""
+    lifetime = dt.timedelta(minutes=engine.settings.access.token_ttl_minutes)
+    account, issued = sign_in(
+        engine.accounts,
+        limiter,
+        name=body.name,
+        password=body.password,
+        client_address=request.client.host if request.client else "unknown",
+        lifetime=lifetime,
+        method=method,
+    )
+    return account, issued, lifetime
 
 
 @auth_router.delete("/v1/auth/token", status_code=204)
@@ -82,17 +97,7 @@ def create_session(
     """
     settings = engine.settings
     check_origin(request, settings.server.cors_origins)
-    lifetime = dt.timedelta(minutes=settings.access.token_ttl_minutes)
-    client_address = request.client.host if request.client else "unknown"
-    account, issued = sign_in(
-        engine.accounts,
-        limiter,
-        name=body.name,
-        password=body.password,
-        client_address=client_address,
-        lifetime=lifetime,
-        method="session",
-    )
+    account, issued, lifetime = sign_in_request(body, request, engine, limiter, "session")
     csrf = set_session_cookies(
         response,
         request,

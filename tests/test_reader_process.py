@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,44 +40,51 @@ def slow_scan(path: Path, pages: int = 6) -> Path:
     return path
 
 
-def test_a_reader_past_its_deadline_is_killed_and_the_next_file_is_read(tmp_path: Path) -> None:
-    scan = slow_scan(tmp_path / "scan.pdf")
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """A slow scanned PDF and a short text file."""
     note = tmp_path / "notiz.txt"
     note.write_text(NOTE, encoding="utf-8")
-    reader = ReaderProcess(PageOcr())
-    try:
-        reader.start()
-        first_child = reader.process_id
-        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
-        with pytest.raises(ProcessingTimeoutError, match="while reading pages"):
-            reader.read(scan, "pdf", time.monotonic() + 1.0)
-        assert first_child is not None
-        with pytest.raises(ProcessLookupError):
-            os.kill(first_child, 0)  # killed and reaped
-        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
-        assert reader.process_id not in (None, first_child)
-    finally:
-        reader.close()
+    return slow_scan(tmp_path / "scan.pdf"), note
 
 
-def test_a_reader_process_that_dies_fails_only_its_file(tmp_path: Path) -> None:
-    scan = slow_scan(tmp_path / "scan.pdf")
-    note = tmp_path / "notiz.txt"
-    note.write_text(NOTE, encoding="utf-8")
-    reader = ReaderProcess(PageOcr())
-    try:
-        reader.start()
-        child = reader.process_id
-        assert child is not None
-        killer = threading.Timer(1.0, os.kill, (child, signal.SIGKILL))  # as the OOM killer would
-        killer.start()
-        with pytest.raises(ConversionError, match="reader process ended") as failure:
-            reader.read(scan, "pdf", time.monotonic() + 120)
-        killer.join()
-        assert failure.value.code.value == "conversion_failed"
-        assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
-    finally:
-        reader.close()
+@pytest.fixture
+def reader() -> Iterator[ReaderProcess]:
+    """A started reader process, closed after the test."""
+    process = ReaderProcess(PageOcr())
+    process.start()
+    yield process
+    process.close()
+
+
+def test_a_reader_past_its_deadline_is_killed_and_the_next_file_is_read(
+    files: tuple[Path, Path], reader: ReaderProcess
+) -> None:
+    scan, note = files
+    first_child = reader.process_id
+    assert first_child is not None
+    assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
+    with pytest.raises(ProcessingTimeoutError, match="while reading pages"):
+        reader.read(scan, "pdf", time.monotonic() + 1.0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(first_child, 0)  # killed and reaped
+    assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
+    assert reader.process_id not in (None, first_child)
+
+
+def test_a_reader_process_that_dies_fails_only_its_file(
+    files: tuple[Path, Path], reader: ReaderProcess
+) -> None:
+    scan, note = files
+    child = reader.process_id
+    assert child is not None
+    killer = threading.Timer(1.0, os.kill, (child, signal.SIGKILL))  # as the OOM killer would
+    killer.start()
+    with pytest.raises(ConversionError, match="reader process ended") as failure:
+        reader.read(scan, "pdf", time.monotonic() + 120)
+    killer.join()
+    assert failure.value.code.value == "conversion_failed"
+    assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
 
 
 def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) -> None:
