@@ -202,9 +202,7 @@ def test_setting_a_payload_keeps_the_vectors(tmp_path: Path) -> None:
         assert store.count([FieldMatch("kind", ("praxisbeispiel",))]) == 3
         assert store.count([FieldMatch("ring", ("vr1",))]) == 2
         assert store.count([FieldMatch("document_id", ("a",))]) == 3
-        payloads = {
-            hit.chunk_id: hit.payload for hit in store.query_dense([1.0, 0.2, 0.4], [], 10)
-        }
+        payloads = {hit.chunk_id: hit.payload for hit in store.query_dense([1.0, 0.2, 0.4], [], 10)}
         answers.append(payloads)
         store.set_payload("nobody", {"kind": "sonstiges"})  # no chunk: nothing changes
         assert store.count([FieldMatch("kind", ("sonstiges",))]) == 0
