@@ -53,6 +53,56 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def curatable(registry: Registry, document_id: str) -> DocumentRecord:
+    """The document, if it is indexed or withdrawn (others are being written or replaced).
+
+    Raises:
+        NotFoundError: no such document (the same message as every read path).
+    """
+    record = registry.get(document_id)
+    if record is None or record.status not in CURATABLE_STATUSES:
+        raise NotFoundError(NOT_FOUND_MESSAGE)
+    return record
+
+
+def record_change(
+    registry: Registry, audit: AuditLog, actor: str, action: str, before: DocumentRecord
+) -> DocumentRecord:
+    """Audit a change of one document with its curated state before and after; returns after."""
+    after = registry.get(before.document_id)
+    assert after is not None
+    audit.record(
+        actor=actor,
+        action=action,
+        target=before.document_id,
+        before=curated_state(before),
+        after=curated_state(after),
+    )
+    return after
+
+
+def set_withdrawn(
+    registry: Registry, audit: AuditLog, document_id: str, withdrawn: bool, *, actor: str
+) -> DocumentRecord:
+    """Withdraw (hide from every read path, keep chunks and file) or restore a document.
+
+    Only the registry changes (status and serving generation), so this works from the command
+    line while the service holds the embedded store. Audited as `document.withdraw` or
+    `document.restore`.
+
+    Raises:
+        NotFoundError: no such document.
+        ConflictError: it is withdrawn already (withdraw) or not withdrawn (restore).
+    """
+    record = curatable(registry, document_id)
+    old, new = ("indexed", "withdrawn") if withdrawn else ("withdrawn", "indexed")
+    if not registry.change_status(document_id, old, new):
+        state = "withdrawn already" if withdrawn else "not withdrawn"
+        raise ConflictError(f"document {document_id} is {state}")
+    action = "document.withdraw" if withdrawn else "document.restore"
+    return record_change(registry, audit, actor, action, record)
+
+
 class DocumentCurator:
     """The office's changes to documents, on one store and registry."""
 
@@ -65,22 +115,10 @@ class DocumentCurator:
         self.audit = audit
 
     def _curatable(self, document_id: str) -> DocumentRecord:
-        record = self.registry.get(document_id)
-        if record is None or record.status not in CURATABLE_STATUSES:
-            raise NotFoundError(NOT_FOUND_MESSAGE)
-        return record
+        return curatable(self.registry, document_id)
 
     def _record(self, actor: str, action: str, before: DocumentRecord) -> DocumentRecord:
-        after = self.registry.get(before.document_id)
-        assert after is not None
-        self.audit.record(
-            actor=actor,
-            action=action,
-            target=before.document_id,
-            before=curated_state(before),
-            after=curated_state(after),
-        )
-        return after
+        return record_change(self.registry, self.audit, actor, action, before)
 
     def edit(self, document_id: str, changes: dict[str, Any], *, actor: str) -> DocumentRecord:
         """Change metadata fields (any of `CURATED_FIELDS`); edited fields are no longer inferred.
@@ -122,28 +160,12 @@ class DocumentCurator:
         return self._record(actor, "document.edit", record)
 
     def withdraw(self, document_id: str, *, actor: str) -> DocumentRecord:
-        """Hide an indexed document from every read path, keeping its chunks and file.
-
-        Raises:
-            NotFoundError: no such document.
-            ConflictError: it is withdrawn already.
-        """
-        record = self._curatable(document_id)
-        if not self.registry.change_status(document_id, "indexed", "withdrawn"):
-            raise ConflictError(f"document {document_id} is withdrawn already")
-        return self._record(actor, "document.withdraw", record)
+        """Hide an indexed document from every read path (see `set_withdrawn`)."""
+        return set_withdrawn(self.registry, self.audit, document_id, True, actor=actor)
 
     def restore(self, document_id: str, *, actor: str) -> DocumentRecord:
-        """Serve a withdrawn document again.
-
-        Raises:
-            NotFoundError: no such document.
-            ConflictError: it is not withdrawn.
-        """
-        record = self._curatable(document_id)
-        if not self.registry.change_status(document_id, "withdrawn", "indexed"):
-            raise ConflictError(f"document {document_id} is not withdrawn")
-        return self._record(actor, "document.restore", record)
+        """Serve a withdrawn document again (see `set_withdrawn`)."""
+        return set_withdrawn(self.registry, self.audit, document_id, False, actor=actor)
 
     def delete(self, document_id: str, *, actor: str) -> tuple[DocumentRecord, int]:
         """Delete the chunks, registry rows and kept file; returns the old record, chunks left.
