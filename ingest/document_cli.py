@@ -76,11 +76,7 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
         if args.action == "delete":
             return delete_document(settings, registry, args.document_id)
         if args.action in ("withdraw", "restore"):
-            withdrawn = args.action == "withdraw"
-            audit = AuditLog(registry)
-            record = set_withdrawn(registry, audit, args.document_id, withdrawn, actor=cli_actor())
-            print(f"{record.document_id} ({record.title}): {record.status}")
-            return 0
+            return change_withdrawal(registry, args.document_id, args.action == "withdraw")
         if args.action == "list":
             rows = [
                 describe_document(record, registry.paths(record.document_id))
@@ -96,6 +92,14 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         registry.close()
+
+
+def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> int:
+    """Withdraw or restore one document (registry only; audited with the CLI actor)."""
+    audit = AuditLog(registry)
+    record = set_withdrawn(registry, audit, document_id, withdrawn, actor=cli_actor())
+    print(f"{record.document_id} ({record.title}): {record.status}")
+    return 0
 
 
 def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:

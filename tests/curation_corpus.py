@@ -27,6 +27,7 @@ DOCUMENTS = {
     "alte-fassung": ("public", "praxisbeispiel", "Walnussbaum"),
     "neue-fassung": ("public", "praxisbeispiel", "Walnussbaum"),
     "geheime-fassung": ("office", "praxisbeispiel", "Sternschnuppe"),
+    "kommandozeile": ("programme", "protokoll", "Zitronenfalter"),
 }
 CALLERS = {
     "buero": (["office"], []),

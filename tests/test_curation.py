@@ -13,6 +13,8 @@ import pytest
 from conftest import engine_of
 from curation_corpus import CurationWorld, open_curation_world
 
+from ingest.cli import main
+from ingest.lifecycle import prune_missing
 from ingest.runner import IngestRunner
 from pipelines.filters import FieldMatch
 from search_service.schemas import SearchRequest
@@ -332,3 +334,31 @@ def test_curation_is_for_the_office(
     assert world.call("leser-vr1", method, url, json=body).status_code == 403
     missing = world.call("admin", method, f"{MISSING}{path}", json=body)
     assert missing.status_code == 404, missing.text
+
+
+def test_the_command_line_withdraws_while_the_service_runs(
+    world: CurationWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document_id, query = world.ids["kommandozeile"], "Was macht das Jobcenter Zitronenfalter?"
+    data_dir = str(world.settings.data_dir)
+    assert main(["--data-dir", data_dir, "documents", "withdraw", document_id]) == 0
+    assert "withdrawn" in capsys.readouterr().out
+    assert document_id not in search_ids(world, "leser-vr1", query)
+    assert main(["--data-dir", data_dir, "documents", "withdraw", document_id]) != 0
+
+    # `--prune` leaves a withdrawn document to the office, even when its file is gone.
+    engine = engine_of(world.client)
+    moved = world.corpus / "kommandozeile.md"
+    kept = moved.read_bytes()
+    moved.unlink()
+    try:
+        sources = world.settings.data_dir / "sources"
+        assert prune_missing(engine.store, engine.registry, sources, [world.corpus]) == []
+    finally:
+        moved.write_bytes(kept)
+    assert engine.registry.get(document_id) is not None
+
+    assert main(["--data-dir", data_dir, "documents", "restore", document_id]) == 0
+    assert document_id in search_ids(world, "leser-vr1", query)
+    (entry, _) = audit_entries(world, document_id)
+    assert entry["action"] == "document.restore" and entry["actor"].startswith("cli:")
