@@ -151,6 +151,15 @@ def test_editing_metadata_changes_the_payload_not_the_vectors(world: CurationWor
     assert registry is not None and registry.title == changes["title"]
     assert "title" not in registry.metadata["inferred"]
 
+    # Ingesting the same file again keeps the edits.
+    runner = IngestRunner(world.settings, engine.store, engine.registry)
+    entry = runner.ingest_file(world.corpus / "bearbeiten.md", world.corpus)
+    assert entry.status == "unchanged"
+    assert (
+        world.call("buero", "GET", f"/v1/documents/{document_id}").json()["title"]
+        == (changes["title"])
+    )
+
     (entry,) = [e for e in audit_entries(world, document_id) if e["action"] == "document.edit"]
     assert entry["before"]["kind"] == "protokoll" and entry["after"]["kind"] == "evaluationsbericht"
     assert entry["before"]["title"] == "Bericht Leuchtturmwärter"
@@ -230,6 +239,9 @@ def test_delete_leaves_no_chunk(world: CurationWorld) -> None:
     engine = engine_of(world.client)
     chunks = engine.store.count([FieldMatch("document_id", (document_id,))])
     assert chunks > 0
+    predecessor = world.ids["kommandozeile"]
+    supersede = f"/v1/documents/{predecessor}/supersede"
+    assert world.call("buero", "POST", supersede, json={"successor_id": document_id}).is_success
     response = world.call("buero", "DELETE", f"/v1/documents/{document_id}")
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -241,6 +253,9 @@ def test_delete_leaves_no_chunk(world: CurationWorld) -> None:
     assert engine.store.count([FieldMatch("document_id", (document_id,))]) == 0
     assert world.call("buero", "GET", f"/v1/documents/{document_id}").status_code == 404
     assert world.call("buero", "DELETE", f"/v1/documents/{document_id}").status_code == 404
+    # The document it superseded loses the mark.
+    assert world.call("buero", "GET", f"/v1/documents/{predecessor}").json()["superseded"] is False
+    assert engine.store.count([FieldMatch("superseded_by", (document_id,))]) == 0
     (entry,) = audit_entries(world, document_id)
     assert entry["action"] == "document.delete" and entry["actor"] == "account:buero"
     assert entry["before"]["title"] == "Bericht Mondfinsternis" and entry["after"] is None
@@ -360,5 +375,9 @@ def test_the_command_line_withdraws_while_the_service_runs(
 
     assert main(["--data-dir", data_dir, "documents", "restore", document_id]) == 0
     assert document_id in search_ids(world, "leser-vr1", query)
-    (entry, _) = audit_entries(world, document_id)
-    assert entry["action"] == "document.restore" and entry["actor"].startswith("cli:")
+    actions = [(entry["action"], entry["actor"]) for entry in audit_entries(world, document_id)]
+    assert actions[:2] == [
+        ("document.restore", actions[0][1]),
+        ("document.withdraw", actions[0][1]),
+    ]
+    assert actions[0][1].startswith("cli:")
