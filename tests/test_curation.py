@@ -381,3 +381,15 @@ def test_the_command_line_withdraws_while_the_service_runs(
         ("document.withdraw", actions[0][1]),
     ]
     assert actions[0][1].startswith("cli:")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [("ring=Ring A", 400, "ring"), ("kind=roman", 422, "kind"), ("limit=0", 422, "limit")],
+)
+def test_wrong_list_filters_are_refused(
+    world: CurationWorld, query: str, status: int, field: str
+) -> None:
+    response = world.call("leser-vr1", "GET", f"/v1/documents?{query}")
+    assert response.status_code == status, response.text
+    assert field in response.json()["error"]["details"][0]["field"]
