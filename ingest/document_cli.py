@@ -1,7 +1,10 @@
-"""`blok documents list|show|delete`: the documents in the registry, and withdrawing one.
+"""`blok documents list|show|withdraw|restore|delete`: the documents in the registry.
 
-`list` and `show` read only the registry (they work while `blok serve` runs); `delete` also opens
-the store, which the embedded store admits from one process at a time.
+`list`, `show`, `withdraw` and `restore` use only the registry (they work while `blok serve`
+runs; a withdrawal holds for the service's next query); `delete` also opens the store, which the
+embedded store admits from one process at a time. Editing metadata and marking a document as
+superseded change the store's payload: they are done through the API
+(`PATCH /v1/documents/{id}`, `POST /v1/documents/{id}/supersede`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ import argparse
 import json
 from typing import Any
 
+from ingest.curation import set_withdrawn
 from ingest.lifecycle import withdraw_document
-from pipelines.audit import cli_actor
+from pipelines.audit import AuditLog, cli_actor
 from pipelines.errors import NotFoundError
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
@@ -22,7 +26,9 @@ LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "s
 
 def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `documents` subcommands."""
-    documents = commands.add_parser("documents", help="list, show or delete documents")
+    documents = commands.add_parser(
+        "documents", help="list, show, withdraw, restore or delete documents"
+    )
     actions = documents.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every document, by title").add_argument(
         "--json", action="store_true"
@@ -30,6 +36,11 @@ def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
     show = actions.add_parser("show", help="one document: metadata, inferred fields, paths")
     show.add_argument("document_id")
     show.add_argument("--json", action="store_true")
+    for action, help_text in (
+        ("withdraw", "hide a document from every search and read, keeping it"),
+        ("restore", "serve a withdrawn document again"),
+    ):
+        actions.add_parser(action, help=help_text).add_argument("document_id")
     delete = actions.add_parser(
         "delete", help="remove a document's chunks, registry rows and kept original"
     )
@@ -64,6 +75,8 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.action == "delete":
             return delete_document(settings, registry, args.document_id)
+        if args.action in ("withdraw", "restore"):
+            return change_withdrawal(registry, args.document_id, args.action == "withdraw")
         if args.action == "list":
             rows = [
                 describe_document(record, registry.paths(record.document_id))
@@ -79,6 +92,14 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         registry.close()
+
+
+def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> int:
+    """Withdraw or restore one document (registry only; audited with the CLI actor)."""
+    audit = AuditLog(registry)
+    record = set_withdrawn(registry, audit, document_id, withdrawn, actor=cli_actor())
+    print(f"{record.document_id} ({record.title}): {record.status}")
+    return 0
 
 
 def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:

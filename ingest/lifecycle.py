@@ -1,8 +1,9 @@
-"""Withdrawing documents: on request, when their files are gone, when a file's content changed.
+"""Removing documents: on request, when their files are gone, when a file's content changed.
 
-A withdrawn document is deleted, not kept with a status: its chunks leave the store, its rows
+A document removed here is deleted, not kept with a status: its chunks leave the store, its rows
 (document, pages, paths) leave the registry, and its kept original under `DATA_DIR/sources/` is
-removed unless another document still uses it.
+removed unless another document still uses it. (The office's withdrawal that keeps a document
+and only hides it is `ingest.curation`; its status is `withdrawn`.)
 
 Every withdrawal is recorded in the audit log (`pipelines.audit`): `document.delete` (on
 request), `document.withdraw` (its files are gone), `document.replace` (its file now holds other
@@ -141,7 +142,8 @@ def prune_missing(
     Only paths inside `folders` are looked at. A document is withdrawn when every one of its
     paths lies inside them and none exists any more; a document with a path elsewhere keeps it
     and only forgets its gone paths inside `folders`. Withdrawals are audited as
-    `document.withdraw`.
+    `document.withdraw`. Documents the office withdrew (status `withdrawn`) are left alone:
+    the office restores or deletes them.
     """
     folders = [folder.resolve() for folder in folders]
     withdrawn: list[DocumentRecord] = []

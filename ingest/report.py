@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 # `duplicate`: the same content is indexed under another path (recorded as a second path);
-# `withdrawn`: a document removed by `--prune` because its files are gone.
-EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "withdrawn"]
+# `withdrawn`: a document removed by `--prune` because its files are gone;
+# `held`: content the office withdrew (`POST /v1/documents/{id}/withdraw`); it stays withdrawn.
+EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "withdrawn", "held"]
 
 
 @dataclass
@@ -46,6 +47,7 @@ class IngestReport:
             "skipped": self.count("skipped"),
             "duplicates": self.count("duplicate"),
             "withdrawn": self.count("withdrawn"),
+            "held": self.count("held"),
             "pages": sum(entry.pages for entry in indexed),
             "chunks": sum(entry.chunks for entry in indexed),
             "seconds": round(self.seconds, 2),
@@ -59,7 +61,9 @@ class IngestReport:
         """A human-readable summary with every skipped file and its reason."""
         totals = self.summary()
         extra = "".join(
-            f", {totals[name]} {name}" for name in ("duplicates", "withdrawn") if totals[name]
+            f", {totals[name]} {name}"
+            for name in ("duplicates", "withdrawn", "held")
+            if totals[name]
         )
         lines = [
             f"{totals['files']} files: {totals['indexed']} indexed, {totals['unchanged']} "
@@ -71,6 +75,8 @@ class IngestReport:
                 lines.append(f"  skipped {entry.source}: [{entry.code}] {entry.reason}")
             elif entry.status == "duplicate":
                 lines.append(f"  duplicate {entry.source}: {entry.reason}")
+            elif entry.status == "held":
+                lines.append(f"  held {entry.source}: {entry.reason}")
             elif entry.status == "withdrawn":
                 lines.append(f"  withdrawn {entry.document_id} ({entry.path}): {entry.reason}")
             for page in entry.skipped_pages:

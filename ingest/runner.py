@@ -14,6 +14,11 @@ processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): it
 runs in a child process that is killed then, the later steps are checked between each other.
 With `prune`, documents whose files under the ingested folders are all gone are withdrawn
 (`ingest.lifecycle`).
+
+Content the office withdrew (status `withdrawn`, `ingest.curation`) stays withdrawn when its file
+is ingested again: it is reported as `held`, never indexed anew, and `--prune` leaves it to the
+office. Should its file change, the new content is a new document; the withdrawn version loses
+that path like any replaced version.
 """
 
 from __future__ import annotations
@@ -314,11 +319,16 @@ class IngestRunner:
 
         Under another path that still exists it is a duplicate (the path is recorded, the
         document keeps the metadata of its first path); indexed the same way it is unchanged
-        (a moved file's new path becomes its first).
+        (a moved file's new path becomes its first); withdrawn by the office it is `held`.
         """
         path, source_path = source.path, source.source_path
         document_id = sha256[:16]
         existing = self.registry.get(document_id)
+        if existing is not None and existing.status == "withdrawn":
+            self.registry.add_path(document_id, source_path)
+            reason = "withdrawn by the office; `blok documents restore` serves it again"
+            found = (existing.page_count, existing.chunk_count)
+            return ReportEntry(source.name, "held", document_id, *found, reason=reason)
         if existing is None or existing.status != "indexed":
             return None
         found = (existing.page_count, existing.chunk_count)

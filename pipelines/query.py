@@ -66,6 +66,7 @@ def build_query_pipeline(
             candidates=retrieval.candidates,
             per_document_cap=retrieval.per_document_cap,
             serving=serving,
+            superseded_penalty=retrieval.superseded_penalty,
         ),
     )
     # BM25 gets the expanded query, e5 the query as asked. Measured with `blok eval` on the

@@ -3,7 +3,8 @@
 One document is one content (SHA-256); every path it was found under is kept in
 `document_paths` (the first one also in `documents.source_path`). A document is `pending` while
 it is written, `indexed` when complete and `replaced` between the commit of its successor and the
-removal of its chunks; only `indexed` documents are served (`pipelines.serving`).
+removal of its chunks; the office may set an indexed document `withdrawn` (kept, not served) and
+back. Only `indexed` documents are served (`pipelines.serving`).
 
 Accounts, sign-in tokens and API keys (`pipelines.accounts`), the audit log (`pipelines.audit`),
 the query log and feedback (`pipelines.query_log`) live in the same database, through `execute`
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS documents (
     title         TEXT NOT NULL,
     metadata      TEXT NOT NULL,
     index_key     TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'replaced')),
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'replaced', 'withdrawn')),
     page_count    INTEGER NOT NULL DEFAULT 0,
     chunk_count   INTEGER NOT NULL DEFAULT 0,
     ingested_at   TEXT NOT NULL
@@ -59,7 +60,7 @@ CREATE INDEX IF NOT EXISTS document_paths_path ON document_paths (path);
 # Columns added after the first release, created in databases that predate them.
 ADDED_COLUMNS = {"pages": {"method": "TEXT NOT NULL DEFAULT 'text'"}}
 # Statuses added after the first release; SQLite cannot alter a CHECK, so the table is rebuilt.
-STATUSES = ("pending", "indexed", "replaced")
+STATUSES = ("pending", "indexed", "replaced", "withdrawn")
 
 
 @dataclass
@@ -294,8 +295,30 @@ class Registry:
                 )
                 self._connection.execute("UPDATE serving SET generation = generation + 1")
 
+    def change_status(self, document_id: str, old: str, new: str) -> bool:
+        """Move a document from status `old` to `new` and the serving generation on, at once.
+
+        Returns False (and changes nothing) when the document does not have status `old`.
+        """
+        with self._lock, self._connection:
+            self._connection.execute("BEGIN")
+            changed = self._connection.execute(
+                "UPDATE documents SET status = ? WHERE document_id = ? AND status = ?",
+                (new, document_id, old),
+            ).rowcount
+            if changed:
+                self._connection.execute("UPDATE serving SET generation = generation + 1")
+        return bool(changed)
+
+    def update_metadata(self, document_id: str, title: str, metadata: dict[str, Any]) -> None:
+        """Replace a document's title and metadata (curation; the index key stays)."""
+        self.execute(
+            "UPDATE documents SET title = ?, metadata = ? WHERE document_id = ?",
+            (title, json.dumps(metadata, ensure_ascii=False), document_id),
+        )
+
     def hidden_documents(self) -> HiddenDocuments:
-        """Documents not servable now (`pending`, `replaced`) and the serving generation."""
+        """Documents not servable now (`pending`, `replaced`, `withdrawn`) and the generation."""
         with self._lock, self._connection:
             self._connection.execute("BEGIN")  # one snapshot for both reads
             generation = self._connection.execute("SELECT generation FROM serving").fetchone()[0]
@@ -305,7 +328,7 @@ class Registry:
         return HiddenDocuments(int(generation), frozenset(str(row[0]) for row in rows))
 
     def serving_generation(self) -> int:
-        """Changes whenever a replacement commits (`mark_indexed` with `replaces`)."""
+        """Changes whenever a replacement commits or a document is withdrawn or restored."""
         return int(self._rows("SELECT generation FROM serving")[0]["generation"])
 
     def delete(self, document_id: str) -> None:

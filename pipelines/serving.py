@@ -1,10 +1,12 @@
 """Which documents a query may see: every store query leaves out documents that are not servable.
 
-A document is servable once it is completely indexed. While it is written (`pending`) and after
-a new version has taken its place (`replaced`, its chunks about to go) its chunks are left out by
-a `FieldExclude` on `document_id`. The registry keeps a generation that changes whenever a
-replacement commits; a query that saw the generation change while it ran is repeated, so it
-never combines the old version's exclusion with a store whose old chunks are already gone.
+A document is servable once it is completely indexed. While it is written (`pending`), after
+a new version has taken its place (`replaced`, its chunks about to go) and while the office has
+withdrawn it (`withdrawn`, its chunks kept) its chunks are left out by a `FieldExclude` on
+`document_id`. The registry keeps a generation that changes whenever a replacement commits or a
+document is withdrawn or restored; a query that saw the generation change while it ran is
+repeated, so it never combines the old version's exclusion with a store whose old chunks are
+already gone.
 """
 
 from __future__ import annotations
@@ -40,4 +42,4 @@ class ServingState(Protocol):
         """The documents not servable now, with the current generation."""
 
     def serving_generation(self) -> int:
-        """The current generation; it changes whenever a replacement commits."""
+        """The current generation; it changes whenever the set of servable documents does."""

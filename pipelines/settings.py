@@ -67,6 +67,13 @@ class RetrievalSettings(BaseModel):
     per_document_cap: int = Field(
         default=3, ge=0, description="Most chunks of one document in a result list (0: no cap)."
     )
+    superseded_penalty: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Factor on the fused score of a superseded document's passages (they also "
+        "rank below every passage of their successor in the results).",
+    )
     default_top_k: int = Field(default=10, ge=1, le=100, description="Results when not asked.")
     max_top_k: int = Field(default=100, ge=1, le=1000, description="Largest `top_k` accepted.")
 

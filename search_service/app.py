@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pipelines.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
+from search_service.document_routes import document_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
 from search_service.rate_limits import RateLimiter
@@ -70,11 +71,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.server.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
     app.include_router(router)
     app.include_router(auth_router)
     app.include_router(admin_router)
+    app.include_router(document_router)
     return app

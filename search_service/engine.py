@@ -17,18 +17,20 @@ from typing import Any
 
 from haystack import Pipeline
 
+from ingest.curation import DocumentCurator
 from pipelines.access import SYSTEM, Principal, access_conditions, may_see
 from pipelines.accounts import AccountStore
 from pipelines.answering import build_ask_pipeline, run_ask
 from pipelines.audit import AuditLog
+from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import InvalidRequestError, NotFoundError
-from pipelines.filters import FieldMatch, SearchFilters
+from pipelines.filters import SearchFilters
 from pipelines.glossary import load_glossary
 from pipelines.query import build_query_pipeline, run_query
 from pipelines.query_log import QueryLog, best_dense_score
-from pipelines.registry import DocumentRecord, Registry
+from pipelines.registry import Registry
 from pipelines.retention import LogRetention
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, build_chunk_store
@@ -40,6 +42,7 @@ from search_service.schemas import (
     SearchRequest,
     SearchResponse,
     SearchResult,
+    SupersededFields,
 )
 
 MEDIA_TYPES = {
@@ -85,6 +88,8 @@ class SearchEngine:
             query_days=settings.logs.query_retention_days,
             audit_days=settings.logs.audit_retention_days,
         )
+        self.catalog = DocumentCatalog(store, registry)
+        self.curator = DocumentCurator(store, registry, settings.data_dir / "sources", self.audit)
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -124,8 +129,10 @@ class SearchEngine:
                 result_count=len(result.documents),
                 top_score=best_dense_score(result.documents),
             )
+        results = [SearchResult.from_document(doc) for doc in result.documents]
+        self._name_successors(result.documents, results, principal)
         return SearchResponse(
-            results=[SearchResult.from_document(doc) for doc in result.documents],
+            results=results,
             facets=Facets.from_counts(result.facets) if result.facets is not None else None,
         )
 
@@ -157,39 +164,46 @@ class SearchEngine:
                 top_score=best_dense_score(outcome["passages"]),
                 abstained=outcome["abstained"],
             )
+        citations = [
+            Citation.from_document(n, doc) for n, doc in enumerate(outcome["citations"], 1)
+        ]
+        passages = [SearchResult.from_document(doc) for doc in outcome["passages"]]
+        self._name_successors(outcome["citations"], citations, principal)
+        self._name_successors(outcome["passages"], passages, principal)
         return AskResponse(
             answer=outcome["answer"],
-            citations=[
-                Citation.from_document(n, doc) for n, doc in enumerate(outcome["citations"], 1)
-            ],
+            citations=citations,
             abstained=outcome["abstained"],
             mode=outcome["mode"],
-            passages=[SearchResult.from_document(doc) for doc in outcome["passages"]],
+            passages=passages,
             answer_id=answer_id,
         )
 
+    def _name_successors(
+        self, documents: list[Any], items: list[Any], principal: Principal
+    ) -> None:
+        """Fill in the successor of superseded documents, only where `principal` may see it."""
+        for document, item in zip(documents, items, strict=True):
+            assert isinstance(item, SupersededFields)
+            successor = self.catalog.successor(document.meta.get("superseded_by"), principal)
+            if successor is not None:
+                item.superseded_by = successor.document_id
+                item.superseded_by_title = successor.title
+
     def source_file(self, document_id: str, *, principal: Principal = SYSTEM) -> SourceFile:
-        """The original file of an indexed document the principal may see.
+        """The original file of a document the principal may read (`pipelines.catalog`).
 
         Raises:
-            NotFoundError: no indexed document has this id, the principal may not see it, or
+            NotFoundError: no readable document has this id, the principal may not see it, or
                 its file is gone; all three answer alike.
         """
-        record = self.registry.get(document_id)
-        if record is not None and record.status == "indexed" and self._visible(record, principal):
-            suffix = Path(record.source_name).suffix.lower()
-            path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
-            if path.is_file():
-                media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
-                return SourceFile(path, record.source_name, media_type)
-        raise NotFoundError("No such document.")
-
-    def _visible(self, record: DocumentRecord, principal: Principal) -> bool:
-        """Both the registry record and the store must let the principal see the document."""
-        if not may_see(principal, str(record.metadata.get("visibility", "office"))):
-            return False
-        document = FieldMatch("document_id", (record.document_id,))
-        return self.store.count([document, *access_conditions(principal)]) > 0
+        record = self.catalog.get(document_id, principal)
+        suffix = Path(record.source_name).suffix.lower()
+        path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
+        if not path.is_file():
+            raise NotFoundError(NOT_FOUND_MESSAGE)
+        media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
+        return SourceFile(path, record.source_name, media_type)
 
     def totals(self, *, principal: Principal = SYSTEM) -> tuple[int, int]:
         """Indexed documents and chunks the principal may see."""

@@ -20,6 +20,24 @@ def _stripped_text(value: str) -> str:
 QueryText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_stripped_text)]
 
 
+class SupersededFields(BaseModel):
+    """Whether the passage's document was superseded, and by which one the caller may see.
+
+    The successor's id and title are given only when the caller may read the successor; else
+    `superseded` alone says so.
+    """
+
+    superseded: bool = Field(
+        default=False, description="The office marked the document as superseded."
+    )
+    superseded_by: str | None = Field(
+        default=None, description="The successor's `document_id`, if the caller may see it."
+    )
+    superseded_by_title: str | None = Field(
+        default=None, description="The successor's title, if the caller may see it."
+    )
+
+
 class SearchRequest(BaseModel):
     """A search: German question or keywords, how many results, metadata filters."""
 
@@ -35,7 +53,7 @@ class SearchRequest(BaseModel):
     )
 
 
-class SearchResult(BaseModel):
+class SearchResult(SupersededFields):
     """One passage: where it stands (document, page, section, offsets) and what it says."""
 
     chunk_id: str
@@ -78,6 +96,7 @@ class SearchResult(BaseModel):
             score=round(float(document.score or 0.0), 6),
             extraction=meta.get("extraction", "text"),
             parent_document_id=meta.get("parent_document_id"),
+            superseded=bool(meta.get("superseded_by")),
         )
 
 
@@ -129,7 +148,7 @@ class AskRequest(BaseModel):
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
 
 
-class Citation(BaseModel):
+class Citation(SupersededFields):
     """One quote of the answer: `[n]` in the answer text points here."""
 
     n: int
@@ -165,6 +184,7 @@ class Citation(BaseModel):
             start_offset=int(meta["start_offset"]),
             end_offset=int(meta["end_offset"]),
             url=f"/v1/documents/{meta['document_id']}/file#page={page}",
+            superseded=bool(meta.get("superseded_by")),
         )
 
 

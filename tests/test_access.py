@@ -3,7 +3,8 @@
 A small corpus of its own holds one document per visibility, each with a marker word in its
 title, text, topic and job centre. For every caller the test knows exactly which documents are
 visible; whatever a read path returns (results, facets, answers, citations, passages, files,
-errors) must neither name an invisible document's id nor contain its marker.
+document lists, document details, page texts, errors) must neither name an invisible document's
+id nor contain its marker, and an invisible document answers exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -127,3 +128,52 @@ def test_the_request_cannot_widen_access(access_world: LeakWorld) -> None:
             response = access_world.call("anonymous", "POST", path, json=body)
             assert response.status_code == 422
             assert_no_leak(access_world, "anonymous", response.json())
+
+
+@pytest.mark.parametrize("caller", sorted(EXPECTED))
+def test_document_list_shows_exactly_the_visible_documents(
+    access_world: LeakWorld, caller: str
+) -> None:
+    response = access_world.call(caller, "GET", "/v1/documents", params={"limit": 500})
+    assert response.status_code == 200
+    body = response.json()
+    assert stems(access_world, {d["document_id"] for d in body["documents"]}) == EXPECTED[caller]
+    assert body["total"] == len(EXPECTED[caller])
+    assert_no_leak(access_world, caller, body)
+    for params in ({"kind": "protokoll"}, {"ring": "VR 2"}, {"year": 2024}, {"limit": 1}):
+        response = access_world.call(caller, "GET", "/v1/documents", params=params)
+        assert response.status_code == 200
+        found = stems(access_world, {d["document_id"] for d in response.json()["documents"]})
+        assert found <= EXPECTED[caller]
+        assert_no_leak(access_world, caller, response.json())
+    by_ring = access_world.call(caller, "GET", "/v1/documents", params={"ring": "vr2"}).json()
+    expected = {d.stem for d in DOCUMENTS if d.ring == "vr2"} & EXPECTED[caller]
+    assert stems(access_world, {d["document_id"] for d in by_ring["documents"]}) == expected
+
+
+@pytest.mark.parametrize("caller", sorted(EXPECTED))
+def test_invisible_documents_and_pages_answer_exactly_like_missing_ones(
+    access_world: LeakWorld, caller: str
+) -> None:
+    office = caller in ("buero", "admin")
+    for suffix in ("", "/pages/1"):
+        missing = access_world.call(caller, "GET", f"/v1/documents/0000000000000000{suffix}")
+        assert missing.status_code == 404
+        for document in DOCUMENTS:
+            document_id = access_world.document_ids[document.stem]
+            response = access_world.call(caller, "GET", f"/v1/documents/{document_id}{suffix}")
+            if document.stem in EXPECTED[caller]:
+                assert response.status_code == 200
+                body = response.json()
+                assert body["document_id"] == document_id
+                assert_no_leak(access_world, caller, body)
+                if suffix:
+                    assert document.marker in body["text"]
+                else:
+                    assert (body["paths"] is not None) == office
+            else:
+                assert response.status_code == 404
+                assert response.content == missing.content
+    visible = access_world.document_ids["oeffentlich"]
+    beyond = access_world.call(caller, "GET", f"/v1/documents/{visible}/pages/2")
+    assert beyond.status_code == 404

@@ -28,7 +28,7 @@ def test_search_returns_cited_passages(demo_client: TestClient) -> None:
     expected = {
         "chunk_id", "document_id", "title", "source_name", "kind", "ring", "date", "page",
         "section", "text", "start_offset", "end_offset", "score", "extraction",
-        "parent_document_id",
+        "parent_document_id", "superseded", "superseded_by", "superseded_by_title",
     }  # fmt: skip
     assert set(results[0]) == expected
     assert results[0]["ring"] == "vr3"

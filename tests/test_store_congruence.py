@@ -168,3 +168,46 @@ def test_deleting_a_document_leaves_no_chunk(tmp_path: Path) -> None:
         assert store.count([FieldMatch("document_id", ("a",))]) == 0
         assert store.count() == 2
         store.close()
+
+
+def test_setting_a_payload_keeps_the_vectors(tmp_path: Path) -> None:
+    """Both back ends change the fields of one document's chunks alike, vectors untouched."""
+    answers = []
+    for store in (
+        EdgeChunkStore(tmp_path / "edge"),
+        QdrantClientChunkStore.local(tmp_path / "c", "c"),
+    ):
+        store.ensure_collection(3)
+        store.upsert(
+            [
+                ChunkRecord(
+                    f"00000000-0000-0000-0000-00000000000{i}",
+                    [1.0, float(i), 0.5],
+                    [1, 2 + i],
+                    [1.0, 0.5],
+                    {"document_id": "a" if i < 3 else "b", "kind": "protokoll", "ring": "vr1"},
+                )
+                for i in range(5)
+            ]
+        )
+
+        def ranking(store: EdgeChunkStore | QdrantClientChunkStore) -> list[tuple[str, float]]:
+            dense = store.query_dense([1.0, 0.2, 0.4], [], 10)
+            sparse = store.query_sparse([1, 3], [1.0, 1.0], [], 10)
+            return [(hit.chunk_id, round(hit.score, 6)) for hit in dense + sparse]
+
+        before = ranking(store)
+        store.set_payload("a", {"kind": "praxisbeispiel", "ring": None, "superseded_by": "b"})
+        assert ranking(store) == before
+        assert store.count([FieldMatch("kind", ("praxisbeispiel",))]) == 3
+        assert store.count([FieldMatch("ring", ("vr1",))]) == 2
+        assert store.count([FieldMatch("document_id", ("a",))]) == 3
+        payloads = {hit.chunk_id: hit.payload for hit in store.query_dense([1.0, 0.2, 0.4], [], 10)}
+        answers.append(payloads)
+        store.set_payload("nobody", {"kind": "sonstiges"})  # no chunk: nothing changes
+        assert store.count([FieldMatch("kind", ("sonstiges",))]) == 0
+        store.close()
+    assert answers[0] == answers[1]
+    changed = answers[0]["00000000-0000-0000-0000-000000000000"]
+    # A null value reads as an absent field on both back ends.
+    assert changed == {"document_id": "a", "kind": "praxisbeispiel", "superseded_by": "b"}

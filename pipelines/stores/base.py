@@ -53,6 +53,12 @@ class ChunkStore(Protocol):
     def delete_document(self, document_id: str) -> None:
         """Remove every chunk of one document."""
 
+    def set_payload(self, document_id: str, payload: dict[str, Any]) -> None:
+        """Set these payload fields on every chunk of one document; vectors stay as they are.
+
+        Fields not named keep their values; a field set to None reads as absent afterwards.
+        """
+
     def count(self, conditions: list[Condition] | None = None) -> int:
         """Exact number of chunks matching all conditions."""
 

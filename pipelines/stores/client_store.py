@@ -7,6 +7,7 @@ qdrant-client's local mode, the stand-in for a server in the congruence tests.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
@@ -107,6 +108,15 @@ class QdrantClientChunkStore:
         assert condition is not None
         selector = qm.FilterSelector(filter=condition)
         self.client.delete(self.collection, points_selector=selector, wait=True)
+
+    def set_payload(self, document_id: str, payload: dict[str, Any]) -> None:
+        """Set payload fields on every chunk of one document (no re-embedding)."""
+        if not self._exists():
+            return
+        condition = to_client_filter([FieldMatch("document_id", (document_id,))])
+        assert condition is not None
+        selector = qm.FilterSelector(filter=condition)
+        self.client.set_payload(self.collection, payload=payload, points=selector, wait=True)
 
     def count(self, conditions: list[Condition] | None = None) -> int:
         """Exact number of chunks matching all conditions."""

@@ -108,6 +108,14 @@ class EdgeChunkStore:
         assert condition is not None
         self._update(edge.UpdateOperation.delete_points_by_filter(condition))
 
+    def set_payload(self, document_id: str, payload: dict[str, Any]) -> None:
+        """Set payload fields on every chunk of one document (no re-embedding)."""
+        if self._shard is None:
+            return
+        condition = to_edge_filter([FieldMatch("document_id", (document_id,))])
+        assert condition is not None
+        self._update(edge.UpdateOperation.set_payload_by_filter(condition, payload))
+
     def _update(self, operation: edge.UpdateOperation) -> None:
         if self._shard is None:
             raise StoreError("The collection does not exist yet; call ensure_collection first.")

@@ -18,6 +18,7 @@ CITATION_META = (
     "date",
     "job_centre",
     "section",
+    "superseded_by",
 )
 
 

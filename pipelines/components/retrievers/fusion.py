@@ -1,4 +1,5 @@
-"""Fusion of the dense and the sparse ranking into one, and the per-document cap."""
+"""Fusion of the dense and the sparse ranking into one, the per-document cap, the demotion of
+superseded documents."""
 
 from __future__ import annotations
 
@@ -50,3 +51,52 @@ def cap_per_document(chunks: Sequence[ScoredChunk], cap: int) -> list[ScoredChun
             seen[document_id] += 1
             kept.append(chunk)
     return kept
+
+
+def demote_superseded(chunks: Sequence[ScoredChunk], penalty: float) -> list[ScoredChunk]:
+    """Rank chunks of superseded documents lower; the rule, applied to the fused ranking:
+
+    1. A chunk whose payload names a `superseded_by` document has its score multiplied by
+       `penalty` (0 to 1; 1 leaves the score alone).
+    2. If chunks of that successor are among `chunks`, the score is then capped at the lowest
+       successor chunk's score, so it ranks below every chunk of its successor present
+       (chains A → B → C are followed until nothing changes; cycles are refused by curation).
+    3. Ties go to the document that is not superseded, then to the shorter chain of successors,
+       then to the former order.
+    """
+    successors = {
+        str(chunk.payload["document_id"]): str(chunk.payload["superseded_by"])
+        for chunk in chunks
+        if chunk.payload.get("superseded_by")
+    }
+    if not successors:
+        return list(chunks)
+    scores = [
+        chunk.score * penalty if chunk.payload.get("superseded_by") else chunk.score
+        for chunk in chunks
+    ]
+    for _ in range(len(successors) + 1):
+        lowest: dict[str, float] = {}
+        for chunk, score in zip(chunks, scores, strict=True):
+            document_id = str(chunk.payload.get("document_id"))
+            lowest[document_id] = min(score, lowest.get(document_id, score))
+        capped = [
+            min(score, lowest.get(successors.get(str(chunk.payload.get("document_id")), ""), score))
+            for chunk, score in zip(chunks, scores, strict=True)
+        ]
+        if capped == scores:
+            break
+        scores = capped
+
+    def depth(document_id: str) -> int:
+        seen: set[str] = set()
+        while document_id in successors and document_id not in seen:
+            seen.add(document_id)
+            document_id = successors[document_id]
+        return len(seen)
+
+    order = sorted(
+        range(len(chunks)),
+        key=lambda i: (-scores[i], depth(str(chunks[i].payload.get("document_id"))), i),
+    )
+    return [ScoredChunk(chunks[i].chunk_id, scores[i], chunks[i].payload) for i in order]

@@ -5,7 +5,8 @@ candidates, so the counts follow the query and its filters. The caller's access 
 (`pipelines.access.access_conditions`) are added to the request's filters inside both store
 queries, so nothing the caller may not see is ever a candidate. With a `serving` state (the
 registry) documents that are being written or were just replaced are left out as well, and both
-store queries see one version of every document (`pipelines.serving`).
+store queries see one version of every document (`pipelines.serving`). Chunks of documents the
+office marked as superseded rank below their successor's (`fusion.demote_superseded`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
 from pipelines.components.retrievers.facets import FacetCounts, count_facets
-from pipelines.components.retrievers.fusion import cap_per_document, fuse
+from pipelines.components.retrievers.fusion import cap_per_document, demote_superseded, fuse
 from pipelines.filters import Condition, SearchFilters
 from pipelines.serving import MAX_QUERY_ATTEMPTS, ServingState
 from pipelines.stores.base import ChunkStore, ScoredChunk
@@ -49,8 +50,10 @@ class HybridRetriever:
         per_document_cap: int = 3,
         mode: RetrievalMode = "hybrid",
         serving: ServingState | None = None,
+        superseded_penalty: float = 0.5,
     ) -> None:
         self.store = store
+        self.superseded_penalty = superseded_penalty
         self.serving = serving
         self.fusion = fusion
         self.dense_weight = dense_weight
@@ -88,6 +91,7 @@ class HybridRetriever:
             )
         else:
             fused = dense or sparse
+        fused = demote_superseded(fused, self.superseded_penalty)
         dense_scores = {chunk.chunk_id: chunk.score for chunk in dense}
         sparse_scores = {chunk.chunk_id: chunk.score for chunk in sparse}
         capped = cap_per_document(fused, self.per_document_cap)[:top_k]
