@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,21 @@ READERS: dict[str, Callable[[Path], list[RawPage]]] = {
 MARKED_HEADINGS = ("markdown", "docx", "pptx", "html", "eml")
 
 
+def conversion_by_method(pages: list[RawPage], seconds: float) -> dict[str, dict[str, float]]:
+    """Pages and seconds per extraction method (`text`, `ocr`) of one file read in `seconds`.
+
+    An OCR page costs its own recognition time; what the file took besides (opening it, the
+    text layers) is shared evenly by all its pages.
+    """
+    shared = max(0.0, seconds - sum(page.ocr_seconds for page in pages)) / max(1, len(pages))
+    methods: dict[str, dict[str, float]] = {}
+    for page in pages:
+        method = methods.setdefault(page.method, {"pages": 0, "seconds": 0.0})
+        method["pages"] += 1
+        method["seconds"] += page.ocr_seconds + shared
+    return methods
+
+
 @component
 class PageConverter:
     """Convert PDF, DOCX, PPTX, HTML, e-mail, Markdown and plain text files into page documents.
@@ -46,7 +62,8 @@ class PageConverter:
     `extraction` (`text` or `ocr`) and, where the format marks headings, `headings` ([level,
     text] pairs in order). PDF pages without a usable text layer are recognised with tesseract
     when it is enabled and installed. Pages without text are left out and listed in
-    `skipped_pages` with the reason.
+    `skipped_pages` with the reason. `conversion` tells per source how many pages each method
+    read and in how many seconds (see `conversion_by_method`), for the ingest report.
     """
 
     def __init__(
@@ -71,7 +88,11 @@ class PageConverter:
             tesseract_command=tesseract_command,
         )
 
-    @component.output_types(documents=list[Document], skipped_pages=list[dict[str, Any]])
+    @component.output_types(
+        documents=list[Document],
+        skipped_pages=list[dict[str, Any]],
+        conversion=list[dict[str, Any]],
+    )
     def run(self, sources: list[Path], meta: list[dict[str, Any]]) -> dict[str, Any]:
         """Convert each source; `meta[i]` belongs to `sources[i]`.
 
@@ -80,6 +101,7 @@ class PageConverter:
         """
         documents: list[Document] = []
         skipped: list[dict[str, Any]] = []
+        conversion: list[dict[str, Any]] = []
         for source, file_meta in zip(sources, meta, strict=True):
             path = Path(source)
             with path.open("rb") as handle:
@@ -87,7 +109,12 @@ class PageConverter:
             if not head.strip():
                 raise ConversionError(f"{path.name} is empty", code=ErrorCode.EMPTY_DOCUMENT)
             file_format = detect_format(path, head)
+            started = time.perf_counter()
             pages = self.read_pages(path, file_format)
+            seconds = time.perf_counter() - started
+            conversion.append(
+                {"source": path.name, "methods": conversion_by_method(pages, seconds)}
+            )
             kept = [page for page in pages if page.text.strip()]
             left_out = [page for page in pages if not page.text.strip()]
             skipped += [
@@ -97,7 +124,7 @@ class PageConverter:
             if not kept:
                 raise self._no_text_error(path, file_format, left_out)
             documents += [self._page_document(page, file_format, file_meta) for page in kept]
-        return {"documents": documents, "skipped_pages": skipped}
+        return {"documents": documents, "skipped_pages": skipped, "conversion": conversion}
 
     def read_pages(self, path: Path, file_format: str) -> list[RawPage]:
         """The pages of one file of a known format."""
