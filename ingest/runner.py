@@ -57,7 +57,8 @@ from pipelines.stores import ChunkStore, build_chunk_store
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
 # 4: line numbers stripped, list markers normalised, title and date inferred from the text;
 #    chunks carry `extraction` (`text` or `ocr`); DOCX, PPTX, HTML and e-mail are read.
-INDEX_FORMAT_VERSION = "4"
+# 5: titles stated in HTML `<title>` and DOCX/PPTX properties win over the first heading.
+INDEX_FORMAT_VERSION = "5"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]

@@ -9,6 +9,10 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.components.converters.document_properties import (
+    PROPERTIES_TITLE_KEY,
+    properties_title,
+)
 from pipelines.components.converters.file_types import detect_format
 from pipelines.components.converters.mail_reader import read_eml_pages
 from pipelines.components.converters.ocr import PageOcr
@@ -62,8 +66,10 @@ class PageConverter:
     `extraction` (`text` or `ocr`) and, where the format marks headings, `headings` ([level,
     text] pairs in order). PDF pages without a usable text layer are recognised with tesseract
     when it is enabled and installed. Pages without text are left out and listed in
-    `skipped_pages` with the reason. `conversion` tells per source how many pages each method
-    read and in how many seconds (see `conversion_by_method`), for the ingest report.
+    `skipped_pages` with the reason. The title an HTML, DOCX or PPTX file states in its
+    properties, when sensible, is passed on as `properties_title` for the metadata extractor.
+    `conversion` tells per source how many pages each method read and in how many seconds (see
+    `conversion_by_method`), for the ingest report.
     """
 
     def __init__(
@@ -123,6 +129,9 @@ class PageConverter:
             ]
             if not kept:
                 raise self._no_text_error(path, file_format, left_out)
+            stated_title = properties_title(path, file_format)
+            if stated_title:
+                file_meta = {**file_meta, PROPERTIES_TITLE_KEY: stated_title}
             documents += [self._page_document(page, file_format, file_meta) for page in kept]
         return {"documents": documents, "skipped_pages": skipped, "conversion": conversion}
 
