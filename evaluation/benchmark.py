@@ -1,4 +1,4 @@
-"""Speed benchmark: `python -m evaluation.benchmark [--synthetic-chunks N]`.
+"""Speed benchmark: `python -m evaluation.benchmark [--synthetic-chunks N | --mixed-files N]`.
 
 1. Ingests the demo corpus into a fresh data directory with the real default model and reports
    ingestion throughput (chunks/s, including conversion, embedding and writing).
@@ -8,6 +8,10 @@
    demo-corpus words and random unit dense vectors (embedding 100,000 real chunks would take hours
    on two cores), then reports write throughput, HNSW build time and search latency p50/p95 with
    real query embeddings, with and without filters.
+
+With `--mixed-files N` it does neither and instead ingests a generated batch of N files of every
+supported format, scanned pages included (`evaluation.mixed_benchmark`): pages per minute per
+extraction method, chunks per second, peak memory. Alone in the process, so the peak is its own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
+from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
 from pipelines.components.embedders.bm25_embedders import build_bm25
 from pipelines.filters import SearchFilters
@@ -212,10 +217,26 @@ def main() -> None:
     )
     parser.add_argument("--synthetic-chunks", type=int, default=100_000)
     parser.add_argument("--models-dir", type=Path, default=Path("data/models"))
+    parser.add_argument(
+        "--mixed-files", type=int, default=0, help="ingest N generated files of every format"
+    )
+    parser.add_argument("--ocr-pages", type=int, default=20, help="scanned pages among them")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated files")
     args = parser.parse_args()
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
         embedding = EmbeddingSettings(models_dir=args.models_dir)
+        if args.mixed_files:
+            lines = bench_mixed(
+                Settings(data_dir=Path(root) / "data", embedding=embedding),
+                Path(root) / "files",
+                args.mixed_files,
+                ocr_pages=args.ocr_pages,
+                seed=args.seed,
+            )
+            print("\n".join(lines))
+            print(f"peak RSS: {peak_rss_mb():.0f} MB (the whole process: model, OCR, store)")
+            return
         bench_demo(Settings(data_dir=Path(root) / "demo", embedding=embedding), queries)
         if args.synthetic_chunks:
             bench_synthetic(

@@ -13,7 +13,8 @@ EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "withdrawn
 
 @dataclass
 class ReportEntry:
-    """What happened to one file."""
+    """What happened to one file; `seconds` is its wall time, `extraction` the pages and
+    conversion seconds per extraction method (`text`, `ocr`) of an indexed file."""
 
     source: str
     status: EntryStatus
@@ -24,6 +25,8 @@ class ReportEntry:
     reason: str | None = None
     skipped_pages: list[dict[str, Any]] = field(default_factory=list)
     path: str | None = None
+    seconds: float = 0.0
+    extraction: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass

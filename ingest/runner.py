@@ -63,7 +63,8 @@ from pipelines.stores import ChunkStore, build_chunk_store
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
 # 4: line numbers stripped, list markers normalised, title and date inferred from the text;
 #    chunks carry `extraction` (`text` or `ocr`); DOCX, PPTX, HTML and e-mail are read.
-INDEX_FORMAT_VERSION = "4"
+# 5: titles stated in HTML `<title>` and DOCX/PPTX properties win over the first heading.
+INDEX_FORMAT_VERSION = "5"
 # Failures that concern the whole run, not one file.
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
@@ -219,7 +220,10 @@ class IngestRunner:
         if isinstance(source, Path):
             source = Source(source, source.name, str(source))
         part = source
-        return self._guarded(part.name, lambda: self._ingest(part, root or part.path.parent))
+        started = time.perf_counter()
+        entry = self._guarded(part.name, lambda: self._ingest(part, root or part.path.parent))
+        entry.seconds = time.perf_counter() - started
+        return entry
 
     def _guarded(self, name: str, work: Callable[[], T]) -> T | ReportEntry:
         """Run `work`; a failure of this file becomes its report entry."""
@@ -309,9 +313,15 @@ class IngestRunner:
         for old_id in replaced:
             withdraw_document(self.store, self.registry, self._sources, old_id)
         self._withdraw_replaced_versions(source.source_path, document_id)
-        skipped_pages = outputs["converter"]["skipped_pages"]
+        converted = outputs["converter"]
         return ReportEntry(
-            source.name, "indexed", document_id, len(pages), chunks, skipped_pages=skipped_pages
+            source.name,
+            "indexed",
+            document_id,
+            len(pages),
+            chunks,
+            skipped_pages=converted["skipped_pages"],
+            extraction=converted["conversion"][0]["methods"],
         )
 
     def _known_content(self, source: Source, sha256: str, key: str) -> ReportEntry | None:

@@ -1,28 +1,26 @@
 """Real files of every supported format, written by the tests (German text with umlauts).
 
-The scanned page is rendered with Bitstream Vera (shipped with reportlab; DejaVu Sans is derived
-from it) and saved as an image-only PDF, so it has no text layer at all.
+The writers themselves live in `evaluation.file_writers`, shared with the mixed-corpus benchmark;
+this module holds the fixed content the tests assert on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
-import reportlab
 from docx import Document as WordDocument
-from PIL import Image, ImageDraw, ImageFont
-from pptx import Presentation
 from pypdf import PdfReader, PdfWriter
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 
-FONT_FILE = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"
+from evaluation.file_writers import (
+    Attachment,
+    mail_bytes,
+    scanned_pages_pdf,
+    text_pages_pdf,
+    write_slides,
+)
+
 SCANNED_LINES = [
     "Protokoll der Vergleichsringsitzung",
     "Die Geschäftsführerin begrüßt die Teilnehmenden.",
@@ -62,37 +60,9 @@ MAIL_BODY = (
 PDF_ATTACHMENT_SENTENCE = "Im Anhang stehen die Ergebnisse der Fallmanagement-Werkstatt in Lingen."
 
 
-def font(size: int = 42) -> ImageFont.FreeTypeFont:
-    """A TrueType font with German umlauts."""
-    return ImageFont.truetype(str(FONT_FILE), size)
-
-
 def scanned_page_pdf(lines: list[str] = SCANNED_LINES, dpi: int = 200) -> bytes:
     """One A4 page as an image only (no text layer), as a scanner would produce it."""
-    image = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
-    draw = ImageDraw.Draw(image)
-    for index, line in enumerate(lines):
-        draw.text(
-            (int(0.8 * dpi), int(1.0 * dpi) + index * int(0.4 * dpi)), line, font=font(), fill=0
-        )
-    buffer = io.BytesIO()
-    image.save(buffer, "PDF", resolution=dpi)
-    return buffer.getvalue()
-
-
-def text_pages_pdf(pages: list[list[str]]) -> bytes:
-    """Born-digital pages with a text layer, one list of lines per page."""
-    if "Vera" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("Vera", str(FONT_FILE)))
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
-    for lines in pages:
-        canvas.setFont("Vera", 11)
-        for index, line in enumerate(lines):
-            canvas.drawString(72, 770 - index * 16, line)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return scanned_pages_pdf([lines], dpi)
 
 
 def mixed_pdf(path: Path) -> Path:
@@ -139,15 +109,7 @@ def write_docx(path: Path, title: str = "Protokoll der Sitzung") -> Path:
 
 def write_pptx(path: Path) -> Path:
     """Three slides with titles and body text."""
-    presentation = Presentation()
-    for title, lines in SLIDES:
-        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
-        slide.shapes.title.text = title
-        slide.placeholders[1].text = "\n".join(lines)
-    notes = presentation.slides[-1].notes_slide.notes_text_frame
-    notes.text = SLIDE_NOTES
-    presentation.save(str(path))
-    return path
+    return write_slides(path, SLIDES, notes=SLIDE_NOTES)
 
 
 def write_html(path: Path) -> Path:
@@ -158,28 +120,23 @@ def write_html(path: Path) -> Path:
 
 def write_eml(path: Path, folder: Path) -> Path:
     """A mail with a text body, a PDF and a DOCX attachment and an unsupported image."""
-    message = EmailMessage()
-    message["From"] = "Geschäftsstelle <geschaeftsstelle@example.org>"
-    message["To"] = "vr3@example.org"
-    message["Subject"] = "Protokoll der Sitzung in Meppen"
-    message["Date"] = format_datetime(dt.datetime(2024, 3, 5, 10, 30, tzinfo=dt.UTC))
-    message.set_content(MAIL_BODY)
-    message.add_attachment(
-        text_pages_pdf([[PDF_ATTACHMENT_SENTENCE]]),
-        maintype="application",
-        subtype="pdf",
-        filename="ergebnisse.pdf",
-    )
     docx = write_docx(folder / "protokoll-anlage.docx", "Anlage zum Protokoll")
-    message.add_attachment(
-        docx.read_bytes(),
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
-        filename="protokoll-anlage.docx",
-    )
+    attachments = [
+        Attachment("ergebnisse.pdf", text_pages_pdf([[PDF_ATTACHMENT_SENTENCE]]), subtype="pdf"),
+        Attachment(
+            "protokoll-anlage.docx",
+            docx.read_bytes(),
+            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        Attachment("foto.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "image", "png"),
+    ]
     docx.unlink()
-    message.add_attachment(
-        b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, maintype="image", subtype="png", filename="foto.png"
+    path.write_bytes(
+        mail_bytes(
+            subject="Protokoll der Sitzung in Meppen",
+            body=MAIL_BODY,
+            date=dt.datetime(2024, 3, 5, 10, 30, tzinfo=dt.UTC),
+            attachments=attachments,
+        )
     )
-    path.write_bytes(bytes(message))
     return path

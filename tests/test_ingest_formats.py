@@ -84,6 +84,20 @@ def test_every_chunk_is_its_page_text_at_its_offsets(engine: SearchEngine) -> No
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_the_report_times_each_file_and_each_extraction_method(
+    formats_ingest: tuple[Settings, IngestReport],
+) -> None:
+    mixed = entries(formats_ingest[1])["gemischt.pdf"]
+    assert {method: found["pages"] for method, found in mixed.extraction.items()} == {
+        "text": 2,
+        "ocr": 1,
+    }
+    assert 0 < mixed.extraction["text"]["seconds"] < mixed.extraction["ocr"]["seconds"]
+    assert mixed.seconds > sum(found["seconds"] for found in mixed.extraction.values())
+    assert entries(formats_ingest[1])["gute-praxis.html"].extraction["text"]["pages"] == 1
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
 def test_the_scanned_page_is_found_and_recorded_as_ocr(engine: SearchEngine) -> None:
     hit = search(engine, "Größere Jobcenter öffnen ihre Türen für Arbeitgeber")[0]
     assert hit.source_name == "gemischt.pdf" and hit.page == 2 and hit.extraction == "ocr"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from haystack import Document, component
 
+from pipelines.components.converters.document_properties import (
+    PROPERTIES_TITLE_KEY,
+    properties_title,
+)
 from pipelines.components.converters.file_types import detect_format
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_readers import RawPage
@@ -18,6 +23,21 @@ from pipelines.errors import ConversionError, ErrorCode
 MARKED_HEADINGS = ("markdown", "docx", "pptx", "html", "eml")
 
 
+def conversion_by_method(pages: list[RawPage], seconds: float) -> dict[str, dict[str, float]]:
+    """Pages and seconds per extraction method (`text`, `ocr`) of one file read in `seconds`.
+
+    An OCR page costs its own recognition time; what the file took besides (opening it, the
+    text layers) is shared evenly by all its pages.
+    """
+    shared = max(0.0, seconds - sum(page.ocr_seconds for page in pages)) / max(1, len(pages))
+    methods: dict[str, dict[str, float]] = {}
+    for page in pages:
+        method = methods.setdefault(page.method, {"pages": 0, "seconds": 0.0})
+        method["pages"] += 1
+        method["seconds"] += page.ocr_seconds + shared
+    return methods
+
+
 @component
 class PageConverter:
     """Convert PDF, DOCX, PPTX, HTML, e-mail, Markdown and plain text files into page documents.
@@ -27,7 +47,10 @@ class PageConverter:
     `extraction` (`text` or `ocr`) and, where the format marks headings, `headings` ([level,
     text] pairs in order). PDF pages without a usable text layer are recognised with tesseract
     when it is enabled and installed. Pages without text are left out and listed in
-    `skipped_pages` with the reason.
+    `skipped_pages` with the reason. The title an HTML, DOCX or PPTX file states in its
+    properties, when sensible, is passed on as `properties_title` for the metadata extractor.
+    `conversion` tells per source how many pages each method read and in how many seconds (see
+    `conversion_by_method`), for the ingest report.
 
     With a `deadline` the pages are read in a child process that is killed when the time is up
     (`reader_process`), so a reader that hangs cannot hold up the batch.
@@ -56,7 +79,11 @@ class PageConverter:
         )
         self._reader_process: ReaderProcess | None = None
 
-    @component.output_types(documents=list[Document], skipped_pages=list[dict[str, Any]])
+    @component.output_types(
+        documents=list[Document],
+        skipped_pages=list[dict[str, Any]],
+        conversion=list[dict[str, Any]],
+    )
     def run(
         self, sources: list[Path], meta: list[dict[str, Any]], deadline: float | None = None
     ) -> dict[str, Any]:
@@ -70,6 +97,7 @@ class PageConverter:
         """
         documents: list[Document] = []
         skipped: list[dict[str, Any]] = []
+        conversion: list[dict[str, Any]] = []
         for source, file_meta in zip(sources, meta, strict=True):
             path = Path(source)
             with path.open("rb") as handle:
@@ -77,7 +105,12 @@ class PageConverter:
             if not head.strip():
                 raise ConversionError(f"{path.name} is empty", code=ErrorCode.EMPTY_DOCUMENT)
             file_format = detect_format(path, head)
+            started = time.perf_counter()
             pages = self.read_pages(path, file_format, deadline)
+            seconds = time.perf_counter() - started
+            conversion.append(
+                {"source": path.name, "methods": conversion_by_method(pages, seconds)}
+            )
             kept = [page for page in pages if page.text.strip()]
             left_out = [page for page in pages if not page.text.strip()]
             skipped += [
@@ -86,8 +119,11 @@ class PageConverter:
             ]
             if not kept:
                 raise self._no_text_error(path, file_format, left_out)
+            stated_title = properties_title(path, file_format)
+            if stated_title:
+                file_meta = {**file_meta, PROPERTIES_TITLE_KEY: stated_title}
             documents += [self._page_document(page, file_format, file_meta) for page in kept]
-        return {"documents": documents, "skipped_pages": skipped}
+        return {"documents": documents, "skipped_pages": skipped, "conversion": conversion}
 
     def read_pages(
         self, path: Path, file_format: str, deadline: float | None = None

@@ -7,6 +7,7 @@ how its text was obtained (`text` or `ocr`).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,13 +30,15 @@ MARKDOWN_INLINE = (
 @dataclass
 class RawPage:
     """The text of one page (1-based number), its headings (level, text) where the format marks
-    them, how the text was obtained (`text` or `ocr`) and, for a page left out, why."""
+    them, how the text was obtained (`text` or `ocr`), for a page left out, why, and the seconds
+    its text recognition took (OCR is the slow step, so it is timed per page)."""
 
     number: int
     text: str
     headings: list[tuple[int, str]] = field(default_factory=list)
     method: str = "text"
     skip_reason: str | None = None
+    ocr_seconds: float = 0.0
 
 
 def read_pdf_pages(path: Path, ocr: PageOcr | None = None) -> list[RawPage]:
@@ -63,10 +66,13 @@ def read_pdf_pages(path: Path, ocr: PageOcr | None = None) -> list[RawPage]:
 
 def _recognised_page(path: Path, number: int, ocr: PageOcr) -> RawPage:
     """One page through OCR; a failure leaves the page out with its reason."""
+    started = time.perf_counter()
     try:
-        return RawPage(number, ocr.read_page(path, number - 1), method="ocr")
+        text, reason = ocr.read_page(path, number - 1), None
     except ConversionError as exc:
-        return RawPage(number, "", method="ocr", skip_reason=exc.message)
+        text, reason = "", exc.message
+    seconds = time.perf_counter() - started
+    return RawPage(number, text, method="ocr", skip_reason=reason, ocr_seconds=seconds)
 
 
 def _pdf_text_layers(path: Path) -> list[str]:

@@ -7,11 +7,13 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.components.converters.document_properties import PROPERTIES_TITLE_KEY
 from pipelines.components.preprocessors.german_chunker import page_units
 from pipelines.german_dates import unambiguous_date
 from pipelines.german_text import NUMBERED_HEADING, TOP_HEADING
 
 INFER_FIELDS_KEY = "infer_fields"
+CONVERTER_ONLY_KEYS = (INFER_FIELDS_KEY, PROPERTIES_TITLE_KEY)
 MAX_TITLE_CHARACTERS = 200
 
 
@@ -37,11 +39,13 @@ class DocumentMetadataExtractor:
     """Fill in the title and date of documents whose metadata names none.
 
     A page's meta lists in `infer_fields` the fields no metadata source gave. `title` becomes the
-    first heading of the first page (when there is one); `date` the one date found in the first
+    title the file states in its properties (`properties_title`, set by the converter for HTML
+    `<title>` and DOCX/PPTX core properties), else the first heading of the first page (when
+    there is one); `date` the one date found in the first
     `date_pages` pages in a German format ("14. Mai 2019", "14.05.2019", "Mai 2019"); several
     different dates are ambiguous and give none. Found values are set on every page (`date` and
     `year` as in the chunk payload) and returned per `document_id` in `inferred`; `infer_fields`
-    is removed from the meta.
+    and `properties_title` are removed from the meta (they are not chunk payload).
     """
 
     def __init__(self, *, date_pages: int = 2) -> None:
@@ -57,7 +61,7 @@ class DocumentMetadataExtractor:
         output: list[Document] = []
         for page in documents:
             found = inferred[str(page.meta.get("document_id"))]
-            meta = {k: v for k, v in page.meta.items() if k != INFER_FIELDS_KEY}
+            meta = {k: v for k, v in page.meta.items() if k not in CONVERTER_ONLY_KEYS}
             if "title" in found:
                 meta["title"] = found["title"]
             if "date" in found:
@@ -69,8 +73,10 @@ class DocumentMetadataExtractor:
     def _infer(self, pages: list[Document]) -> dict[str, Any]:
         wanted = set(pages[0].meta.get(INFER_FIELDS_KEY) or [])
         found: dict[str, Any] = {}
-        if "title" in wanted and (title := first_heading(pages[0])):
-            found["title"] = title
+        if "title" in wanted:
+            title = pages[0].meta.get(PROPERTIES_TITLE_KEY) or first_heading(pages[0])
+            if title:
+                found["title"] = title
         if "date" in wanted:
             text = "\n".join(page.content or "" for page in pages[: self.date_pages])
             date = unambiguous_date(text)
