@@ -13,6 +13,7 @@ from typing import Any
 from ingest.lifecycle import withdraw_document
 from pipelines.audit import cli_actor
 from pipelines.errors import NotFoundError
+from pipelines.index_state import refuse_during_reindex
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import build_chunk_store
@@ -85,7 +86,8 @@ def delete_document(settings: Settings, registry: Registry, document_id: str) ->
     """Withdraw one document from the store and the registry."""
     if registry.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
-    store = build_chunk_store(settings)
+    refuse_during_reindex(registry)
+    store = build_chunk_store(settings, registry)
     try:
         record = withdraw_document(
             store, registry, settings.data_dir / "sources", document_id, actor=cli_actor()

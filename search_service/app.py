@@ -14,6 +14,8 @@ from search_service.auth import SignInLimiter
 from search_service.auth_routes import auth_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
+from search_service.reindex_routes import reindex_router
+from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
 
 SECURITY_HEADERS = {
@@ -42,7 +44,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = build_search_engine(settings)
         try:
+            app.state.reindex_worker = ReindexWorker(app.state.engine)
             yield
+            app.state.reindex_worker.stop()  # aborts a running re-index; the old one serves
         finally:
             app.state.engine.close()
 
@@ -70,4 +74,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(auth_router)
     app.include_router(admin_router)
+    app.include_router(reindex_router)
     return app
