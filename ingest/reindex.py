@@ -71,7 +71,10 @@ def metadata_before_inference(
         before[name] = default_title(Path(record.source_name)) if name == "title" else None
     if mail_part:
         return before, []
-    return before, [name for name in INFERABLE_FIELDS if before.get(name) in (None, "")]
+    missing = [
+        name for name in INFERABLE_FIELDS if name in inferred or before.get(name) in (None, "")
+    ]
+    return before, missing
 
 
 class Reindexer:
