@@ -41,6 +41,7 @@ from pipelines.stores import (
     build_collections,
 )
 from pipelines.stores.collections import ClientCollections
+from pipelines.stores.switchable import ReadersWriterLock
 from search_service.app import create_app
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
@@ -333,7 +334,12 @@ def test_reindex_on_a_qdrant_server_moves_the_alias(ingested: Data, tmp_path: Pa
         tmp_path / "data", store={"backend": "server", "url": "http://127.0.0.1:6333"}
     )
     path = tmp_path / "qdrant-local"
-    run_ingest(settings, [ingested.corpus], store=QdrantClientChunkStore.local(path, "blok_chunks"))
+    corpus = tmp_path / "corpus"  # two documents are enough here
+    corpus.mkdir()
+    for source in DEMO_CORPUS.glob(f"{FILES[1]}.*"):
+        shutil.copy(source, corpus / source.name)
+    shutil.copy(ingested.corpus / "evaluationsbericht-ohne-sidecar.txt", corpus)
+    run_ingest(settings, [corpus], store=QdrantClientChunkStore.local(path, "blok_chunks"))
     engine = build_search_engine(settings, QdrantClientChunkStore.local(path, "blok_chunks"))
     try:
         before = results(engine)
@@ -354,3 +360,38 @@ def test_reindex_on_a_qdrant_server_moves_the_alias(ingested: Data, tmp_path: Pa
         assert len(set(names)) == 2
     finally:
         engine.close()
+
+
+def test_the_switch_waits_for_calls_in_flight_and_holds_new_ones_back() -> None:
+    lock = ReadersWriterLock()
+    events: list[str] = []
+    reading, release = threading.Event(), threading.Event()
+
+    def long_call() -> None:
+        with lock.reading():
+            reading.set()
+            release.wait(10)
+            events.append("call 1 done")
+
+    def switch() -> None:
+        with lock.writing():
+            events.append("switched")
+
+    def late_call() -> None:
+        with lock.reading():
+            events.append("call 2")
+
+    first = threading.Thread(target=long_call)
+    first.start()
+    reading.wait(10)
+    switcher = threading.Thread(target=switch)
+    switcher.start()
+    time.sleep(0.2)  # the switch waits for call 1 ...
+    late = threading.Thread(target=late_call)
+    late.start()
+    time.sleep(0.2)  # ... and call 2 waits behind the switch
+    assert events == []
+    release.set()
+    for thread in (first, switcher, late):
+        thread.join(10)
+    assert events == ["call 1 done", "switched", "call 2"]
