@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ingest.reindex import Reindexer
+from ingest.runner import IngestRunner
 from pipelines.audit import cli_actor
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -36,6 +37,8 @@ def command_reindex(settings: Settings, args: argparse.Namespace) -> int:
         store = SwitchableChunkStore(build_chunk_store(settings, registry))
         collections = build_collections(settings)
         try:
+            # What a killed ingest left (`pending` rows) would otherwise block the re-index.
+            IngestRunner(settings, store, registry).recover_interrupted()
             progress = Reindexer(
                 settings,
                 registry,

@@ -148,7 +148,8 @@ class IndexState:
             if pending.fetchone()[0]:
                 raise ConflictError(
                     "Documents are being written right now (an ingest or upload is running); "
-                    "start the re-index when it is done."
+                    "start the re-index when it is done. (A killed ingest leaves such documents "
+                    "too; `blok ingest` or `blok reindex` on the stopped service removes them.)"
                 )
             db.execute(
                 "INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)",
