@@ -37,7 +37,7 @@ from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
 from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error, index_key
 from ingest.sources import is_mail
 from pipelines.audit import AuditLog
-from pipelines.errors import BlokError, ConflictError, ErrorCode
+from pipelines.errors import ConflictError, ErrorCode
 from pipelines.index_state import (
     IndexState,
     ReindexMarker,
@@ -109,6 +109,18 @@ class Reindexer:
         old = active_collection(self.settings, self.registry)
         new = self.collections.new_name()
         self.state.begin_reindex(ReindexMarker(new, now_utc(), self.actor))
+        try:
+            remove_leftovers(self.collections, old)
+            self.audit.record(
+                actor=self.actor,
+                action="index.reindex.start",
+                target=new,
+                before={"collection": old},
+                after={"collection": new, "allow_losses": self.allow_losses},
+            )
+        except BaseException:
+            self.state.end_reindex()  # writers must not stay blocked
+            raise
         self.progress.update(
             state="running",
             old_collection=old,
@@ -116,14 +128,6 @@ class Reindexer:
             allow_losses=self.allow_losses,
             actor=self.actor,
             started_at=now_utc(),
-        )
-        remove_leftovers(self.collections, old)
-        self.audit.record(
-            actor=self.actor,
-            action="index.reindex.start",
-            target=new,
-            before={"collection": old},
-            after={"collection": new, "allow_losses": self.allow_losses},
         )
 
     def run(self) -> ReindexProgress:
@@ -140,9 +144,10 @@ class Reindexer:
             if self.stop.is_set():
                 return self._abort(build, "stopped before the switch (the service is stopping)")
             if self._failed and not self.allow_losses:
-                return self._abort(build, "documents failed; nothing was switched")
+                failed = len(self._failed)
+                return self._abort(build, f"{failed} document(s) failed; nothing was switched")
             build.optimize()
-            self._switch(build)
+            withdrawn = self._switch(build)
             swapped = True
         except Exception as exc:
             logger.exception("re-index into %s failed", new)
@@ -153,7 +158,7 @@ class Reindexer:
         finally:
             if not swapped or not self.collections.swaps_store:
                 build.close()
-        self._finish()
+        self._finish(withdrawn)
         return self.progress
 
     def _index_all(self, runner: IngestRunner, pipeline: Pipeline, build: ChunkStore) -> None:
@@ -257,8 +262,8 @@ class Reindexer:
             failures=[*failures, failure], documents_done=self.progress.documents_done + 1
         )
 
-    def _switch(self, build: ChunkStore) -> None:
-        """Commit the registry and exchange the store while no query runs."""
+    def _switch(self, build: ChunkStore) -> list[DocumentRecord]:
+        """Commit the registry and exchange the store while no query runs; returns the withdrawn."""
         new = str(self.progress.new_collection)
         withdrawn = tuple(sorted(self._failed))
         records = {r.document_id: r for r in self.registry.list_documents(status="indexed")}
@@ -271,44 +276,51 @@ class Reindexer:
             self.collections.publish(new)
 
         self.store.switch_to(build if self.collections.swaps_store else None, commit)
-        self.progress.update(withdrawn=list(withdrawn))
-        sources = self.settings.data_dir / "sources"
-        for document_id in withdrawn:
-            record = records[document_id]  # indexed when the switch began (checked in `commit`)
-            if not self.registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
-                for path in kept_sources(sources, record.sha256):
-                    path.unlink(missing_ok=True)
-            self.audit.record(
-                actor=self.actor,
-                action="document.withdraw",
-                target=document_id,
-                before=document_state(record, [record.source_path]),
-            )
+        return [records[document_id] for document_id in withdrawn]  # checked in `commit`
 
-    def _finish(self) -> None:
+    def _finish(self, withdrawn: list[DocumentRecord]) -> None:
+        """After the switch: delete the old collection, the originals of withdrawn documents."""
         old = str(self.progress.old_collection)
         try:
             self.collections.drop(old)
-        except BlokError as exc:  # the next start removes it
-            logger.warning("the old collection %s stays until the next start: %s", old, exc)
+            for record in withdrawn:
+                self._forget_withdrawn(record)
+        except Exception:  # the switch stands; the next start removes the old collection
+            logger.exception("cleaning up after the switch to %s", self.progress.new_collection)
         self.progress.update(
             state="switched",
+            withdrawn=[record.document_id for record in withdrawn],
             finished_at=now_utc(),
             message=f"{self.progress.new_collection} serves; {old} was deleted.",
         )
         self._audit_finish()
 
+    def _forget_withdrawn(self, record: DocumentRecord) -> None:
+        sources = self.settings.data_dir / "sources"
+        if not self.registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
+            for path in kept_sources(sources, record.sha256):
+                path.unlink(missing_ok=True)
+        self.audit.record(
+            actor=self.actor,
+            action="document.withdraw",
+            target=record.document_id,
+            before=document_state(record, [record.source_path]),
+        )
+
     def _abort(
         self, build: ChunkStore, message: str, *, state: ReindexState = "aborted"
     ) -> ReindexProgress:
         build.close()
-        self.collections.drop(str(self.progress.new_collection))
-        self.state.end_reindex()
-        self.progress.update(
-            state=state,
-            finished_at=now_utc(),
-            message=f"{message}; {self.progress.old_collection} still serves.",
-        )
+        new = str(self.progress.new_collection)
+        if active_collection(self.settings, self.registry) == new:
+            # The registry committed, then the server's alias could not be moved; the next
+            # start of the service points the alias at the registry's active collection.
+            message += f"; the registry names {new} active: restart the service to repair."
+        else:
+            self.collections.drop(new)
+            self.state.end_reindex()
+            message += f"; {self.progress.old_collection} still serves."
+        self.progress.update(state=state, finished_at=now_utc(), message=message)
         self._audit_finish()
         return self.progress
 
