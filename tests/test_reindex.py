@@ -8,6 +8,7 @@ test works on a copy of that data directory.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from ingest.reindex_cli import command_reindex
 from ingest.runner import run_ingest
 from pipelines.audit import AuditEntry, AuditLog
 from pipelines.errors import ReindexRunningError
+from pipelines.filters import FieldMatch
 from pipelines.index_state import IndexState, ReindexMarker, now_utc, refuse_during_reindex
 from pipelines.registry import Registry
 from pipelines.settings import Settings
@@ -38,6 +40,7 @@ from pipelines.stores import (
     QdrantClientChunkStore,
     SwitchableChunkStore,
     active_collection,
+    build_chunk_store,
     build_collections,
 )
 from pipelines.stores.collections import ClientCollections
@@ -319,10 +322,11 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     half_built = EdgeChunkStore(leftover)
     half_built.ensure_collection(4)
     half_built.close()
+    (data.data_dir / "qdrant-backup").mkdir()  # made by hand: not ours to delete
     refuse_during_reindex(registry)  # a dead process's marker blocks nobody
     registry.close()
     with TestClient(create_app(data.settings)) as client:
-        assert not leftover.exists()
+        assert not leftover.exists() and (data.data_dir / "qdrant-backup").is_dir()
         assert IndexState(engine_of(client).registry).marker() is None
         assert results(engine_of(client)) == before
     assert os.path.isdir(data.data_dir / "qdrant")
@@ -395,3 +399,43 @@ def test_the_switch_waits_for_calls_in_flight_and_holds_new_ones_back() -> None:
     for thread in (first, switcher, late):
         thread.join(10)
     assert events == ["call 1 done", "switched", "call 2"]
+
+
+def test_documents_changed_or_withdrawn_meanwhile_are_caught_up_before_the_switch(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers are refused during a re-index; should one slip through, the switch still holds."""
+    registry = data.registry()
+    served = SwitchableChunkStore(build_chunk_store(data.settings, registry))
+    reindexer = Reindexer(
+        data.settings, registry, served, build_collections(data.settings), actor="system"
+    )
+    records = registry.list_documents(status="indexed")
+    changed, withdrawn = records[0], records[-1]
+    index_one = reindexer._index_one
+    indexed: list[str] = []
+
+    def change_then_index(*args: Any) -> None:
+        if not indexed:  # while the first document is indexed, two others change
+            metadata = {**changed.metadata, "topics": ["Neues Thema"]}
+            registry.execute(
+                "UPDATE documents SET metadata = ? WHERE document_id = ?",
+                (json.dumps(metadata), changed.document_id),
+            )
+            registry.delete(withdrawn.document_id)
+        indexed.append(args[-1].document_id)
+        index_one(*args)
+
+    monkeypatch.setattr(reindexer, "_index_one", change_then_index)
+    try:
+        progress = reindexer.run()
+        assert progress.state == "switched", progress.render()
+        assert indexed.count(changed.document_id) == 2
+        assert indexed.count(withdrawn.document_id) == 1  # indexed once, then removed again
+        topic = [FieldMatch("topic_keys", ("neues thema",))]
+        assert served.count(topic) == changed.chunk_count
+        assert served.count([FieldMatch("document_id", (withdrawn.document_id,))]) == 0
+        assert served.count() == registry.totals()["chunks"]
+    finally:
+        served.close()
+        registry.close()

@@ -18,6 +18,7 @@ Which collection is active is recorded in the registry (`pipelines.index_state`)
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +37,11 @@ FIRST_EDGE_COLLECTION = "qdrant"
 def collection_stamp() -> str:
     """UTC time to the microsecond: collection names sort by when they were built."""
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def is_built_name(name: str, first: str) -> bool:
+    """True for `<first>-<stamp>`, a name only a re-index gives (never a folder made by hand)."""
+    return re.fullmatch(re.escape(first) + r"-\d{8}T\d{12}", name) is not None
 
 
 class Collections(Protocol):
@@ -77,10 +83,14 @@ class EdgeCollections:
         return self.data_dir / name
 
     def names(self) -> list[str]:
-        """`qdrant` and every `qdrant-*` directory."""
+        """`qdrant` and every `qdrant-<stamp>` directory."""
         if not self.data_dir.is_dir():
             return []
-        found = [p.name for p in self.data_dir.glob(f"{self.first}-*") if p.is_dir()]
+        found = [
+            p.name
+            for p in self.data_dir.glob(f"{self.first}-*")
+            if p.is_dir() and is_built_name(p.name, self.first)
+        ]
         return ([self.first] if self.path(self.first).is_dir() else []) + sorted(found)
 
     def new_name(self) -> str:
@@ -119,11 +129,11 @@ class ClientCollections:
             raise StoreError(f"Cannot reach the Qdrant server: {exc}") from exc
 
     def names(self) -> list[str]:
-        """`<base>` (a collection of an existing deployment) and every `<base>-*`."""
+        """`<base>` (a collection of an existing deployment) and every `<base>-<stamp>`."""
         return sorted(
             name
             for name in self._collection_names()
-            if name == self.first or name.startswith(f"{self.first}-")
+            if name == self.first or is_built_name(name, self.first)
         )
 
     def new_name(self) -> str:
