@@ -37,7 +37,10 @@ class ReindexWorker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._clean_up_after_crash()
+        try:
+            self._clean_up_after_crash()
+        except Exception:  # the service serves anyway; the next re-index tries again
+            logger.exception("could not remove what a crashed re-index left")
 
     def _collections(self) -> Collections:
         """The collections of the engine's back end (a server: through the served client)."""
