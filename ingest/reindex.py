@@ -54,6 +54,7 @@ from pipelines.stores.collections import remove_leftovers
 logger = logging.getLogger(__name__)
 # Passes over documents that changed while the previous pass ran; then the re-index gives up.
 MAX_CATCH_UP_PASSES = 3
+TRANSIENT_STATUSES = ("pending", "replaced")
 
 
 def metadata_before_inference(
@@ -177,10 +178,19 @@ class Reindexer:
                 self._index_one(runner, pipeline, build, record)
         raise ConflictError("Documents kept changing during the re-index; run it again.")
 
+    def _documents(self) -> list[DocumentRecord]:
+        """Every document that has chunks to carry over: all but those in transit.
+
+        `pending` ones are being written (a re-index does not start then) and `replaced` ones
+        are about to go; any other status (`indexed`, or one that hides a document without
+        deleting it) keeps its chunks, so the new collection must hold them too.
+        """
+        return [r for r in self.registry.list_documents() if r.status not in TRANSIENT_STATUSES]
+
     def _outstanding(self) -> tuple[list[DocumentRecord], list[str]]:
         """Indexed documents not staged in their current version; staged ones gone since."""
         staged = self.state.staged_fingerprints()
-        current = self.registry.list_documents(status="indexed")
+        current = self._documents()
         todo = [
             record
             for record in current
@@ -266,7 +276,7 @@ class Reindexer:
         """Commit the registry and exchange the store while no query runs; returns the withdrawn."""
         new = str(self.progress.new_collection)
         withdrawn = tuple(sorted(self._failed))
-        records = {r.document_id: r for r in self.registry.list_documents(status="indexed")}
+        records = {r.document_id: r for r in self._documents()}
 
         def commit() -> None:
             todo, gone = self._outstanding()
