@@ -25,17 +25,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 from haystack import Pipeline
 
 from ingest.lifecycle import document_state, kept_sources
-from ingest.metadata_sources import INFERABLE_FIELDS, default_title
+from ingest.reindex_documents import prepare_document
 from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
-from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error, index_key
-from ingest.sources import is_mail
+from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error
 from pipelines.audit import AuditLog
 from pipelines.errors import ConflictError, ErrorCode
 from pipelines.index_state import (
@@ -45,7 +41,6 @@ from pipelines.index_state import (
     document_fingerprint,
     now_utc,
 )
-from pipelines.metadata import DocumentMetadata
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
@@ -55,27 +50,6 @@ logger = logging.getLogger(__name__)
 # Passes over documents that changed while the previous pass ran; then the re-index gives up.
 MAX_CATCH_UP_PASSES = 3
 TRANSIENT_STATUSES = ("pending", "replaced")
-
-
-def metadata_before_inference(
-    record: DocumentRecord, mail_part: bool
-) -> tuple[dict[str, Any], list[str]]:
-    """The metadata as ingest had it before inference, and the fields to infer again.
-
-    Inferred fields go back to what ingest started from (the title from the file name, no
-    date), so they are inferred again with today's pipeline and the index key comes out as a
-    new ingest of the same file would compute it. Parts of an e-mail infer nothing, as in ingest.
-    """
-    inferred = list(record.metadata.get("inferred", []))
-    before = {key: value for key, value in record.metadata.items() if key != "inferred"}
-    for name in inferred:
-        before[name] = default_title(Path(record.source_name)) if name == "title" else None
-    if mail_part:
-        return before, []
-    missing = [
-        name for name in INFERABLE_FIELDS if name in inferred or before.get(name) in (None, "")
-    ]
-    return before, missing
 
 
 class Reindexer:
@@ -206,28 +180,8 @@ class Reindexer:
         self, runner: IngestRunner, pipeline: Pipeline, build: ChunkStore, record: DocumentRecord
     ) -> None:
         fingerprint = document_fingerprint(record)
-        suffix = Path(record.source_name).suffix.lower()
-        kept = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
         try:
-            if not kept.is_file():
-                found = kept_sources(self.settings.data_dir / "sources", record.sha256)
-                raise FileNotFoundError(
-                    f"its original {record.source_name} is not kept under sources/"
-                    + (f" (found {', '.join(p.name for p in found)})" if found else "")
-                )
-            mail_part = "parent_document_id" in record.metadata or is_mail(kept)
-            before, missing = metadata_before_inference(record, mail_part)
-            document = DocumentMetadata.model_validate(
-                {name: before[name] for name in DocumentMetadata.model_fields if name in before}
-            )
-            links = {k: v for k, v in before.items() if k not in DocumentMetadata.model_fields}
-            payload = {**document.payload_fields(), **links, "infer_fields": missing}
-            start = replace(
-                record,
-                title=str(before["title"]),
-                metadata=before,
-                index_key=index_key(before, self.settings),
-            )
+            kept, start, payload, missing = prepare_document(self.settings, record)
             deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
             indexed = runner.index_file(pipeline, kept, start, payload, missing, deadline)
         except Exception as exc:
