@@ -1,4 +1,4 @@
-"""The `blok` command: ingest, documents, search, ask, serve, eval, model, users, api-keys, audit.
+"""The `blok` command: ingest, documents, reindex, search, ask, serve, eval, users, api-keys, …
 
 Commands that change accounts, keys or documents record the OS user as `cli:<user>` in the audit
 log.
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ingest.account_cli import add_account_parsers, command_api_keys, command_users
 from ingest.audit_cli import add_audit_parser, command_audit
 from ingest.document_cli import add_document_parsers, command_documents
+from ingest.reindex_cli import add_reindex_parser, command_reindex
 from pipelines.errors import BlokError
 from pipelines.filters import SearchFilters
 from pipelines.settings import Settings
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="withdraw documents whose files under the given folders are all gone",
     )
     add_document_parsers(commands)
+    add_reindex_parser(commands)
 
     search = commands.add_parser("search", help="search the index")
     search.add_argument("query")
@@ -115,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "ingest": command_ingest,
         "documents": command_documents,
+        "reindex": command_reindex,
         "search": command_search,
         "ask": command_ask,
         "serve": command_serve,

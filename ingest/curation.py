@@ -27,6 +27,7 @@ from pipelines.audit import AuditLog
 from pipelines.catalog import NOT_FOUND_MESSAGE
 from pipelines.errors import ConflictError, MetadataError, NotFoundError, StoreError
 from pipelines.filters import FieldMatch
+from pipelines.index_state import refuse_during_reindex
 from pipelines.metadata import DocumentMetadata
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.stores.base import ChunkStore
@@ -127,6 +128,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             MetadataError: a field is unknown or its value is not allowed (names the field).
         """
+        refuse_during_reindex(self.registry)
         record = self._curatable(document_id)
         unknown = sorted(set(changes) - set(CURATED_FIELDS))
         if unknown:
@@ -161,10 +163,12 @@ class DocumentCurator:
 
     def withdraw(self, document_id: str, *, actor: str) -> DocumentRecord:
         """Hide an indexed document from every read path (see `set_withdrawn`)."""
+        refuse_during_reindex(self.registry)
         return set_withdrawn(self.registry, self.audit, document_id, True, actor=actor)
 
     def restore(self, document_id: str, *, actor: str) -> DocumentRecord:
         """Serve a withdrawn document again (see `set_withdrawn`)."""
+        refuse_during_reindex(self.registry)
         return set_withdrawn(self.registry, self.audit, document_id, False, actor=actor)
 
     def delete(self, document_id: str, *, actor: str) -> tuple[DocumentRecord, int]:
@@ -177,6 +181,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             StoreError: chunks of the document are still in the store.
         """
+        refuse_during_reindex(self.registry)
         self._curatable(document_id)
         record = withdraw_document(
             self.store,
@@ -202,6 +207,7 @@ class DocumentCurator:
             MetadataError: no indexed document has the successor's id.
             ConflictError: the document would supersede itself, or the chain would be a cycle.
         """
+        refuse_during_reindex(self.registry)
         record = self._curatable(document_id)
         if successor_id == document_id:
             raise ConflictError("a document cannot supersede itself")
@@ -229,6 +235,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             ConflictError: it is not marked as superseded.
         """
+        refuse_during_reindex(self.registry)
         record = self._curatable(document_id)
         if not record.metadata.get(SUCCESSOR_FIELD):
             raise ConflictError(f"document {document_id} is not marked as superseded")

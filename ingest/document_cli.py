@@ -17,6 +17,7 @@ from ingest.curation import set_withdrawn
 from ingest.lifecycle import withdraw_document
 from pipelines.audit import AuditLog, cli_actor
 from pipelines.errors import NotFoundError
+from pipelines.index_state import refuse_during_reindex
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
 from pipelines.stores import build_chunk_store
@@ -106,7 +107,8 @@ def delete_document(settings: Settings, registry: Registry, document_id: str) ->
     """Withdraw one document from the store and the registry."""
     if registry.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
-    store = build_chunk_store(settings)
+    refuse_during_reindex(registry)
+    store = build_chunk_store(settings, registry)
     try:
         record = withdraw_document(
             store, registry, settings.data_dir / "sources", document_id, actor=cli_actor()

@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +56,7 @@ from pipelines.errors import (
     ModelUnavailableError,
     StoreError,
 )
+from pipelines.index_state import refuse_during_reindex
 from pipelines.indexing import build_indexing_pipeline
 from pipelines.registry import DocumentRecord, Registry
 from pipelines.settings import Settings
@@ -69,6 +71,18 @@ INDEX_FORMAT_VERSION = "5"
 BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
 T = TypeVar("T")
+
+
+@dataclass
+class IndexedFile:
+    """What the indexing pipeline made of one file: page texts, chunks, final metadata."""
+
+    pages: list[tuple[int, str]]
+    methods: dict[int, str]
+    chunk_count: int
+    metadata: dict[str, Any]
+    skipped_pages: list[dict[str, Any]]
+    extraction: dict[str, Any]
 
 
 def file_sha256(path: Path) -> str:
@@ -162,6 +176,7 @@ class IngestRunner:
 
         With `prune`, afterwards withdraw documents whose files under the given folders are gone.
         """
+        refuse_during_reindex(self.registry)
         started = time.perf_counter()
         report = IngestReport()
         self.recover_interrupted()
@@ -193,7 +208,12 @@ class IngestRunner:
         return report
 
     def ingest_path(self, path: Path, root: Path | None = None) -> list[ReportEntry]:
-        """Index one file found under folder `root` (an e-mail: its body and each attachment)."""
+        """Index one file found under folder `root` (an e-mail: its body and each attachment).
+
+        Raises:
+            ReindexRunningError: a re-index is running (its switch would lose this write).
+        """
+        refuse_during_reindex(self.registry)
         root = root or path.parent
         if not is_mail(path):
             return [self.ingest_file(path, root)]
@@ -216,7 +236,12 @@ class IngestRunner:
             return entries + expanded.skipped
 
     def ingest_file(self, source: Path | Source, root: Path | None = None) -> ReportEntry:
-        """Index one file (or one part of a file) found under folder `root`, or say why not."""
+        """Index one file (or one part of a file) found under folder `root`, or say why not.
+
+        Raises:
+            ReindexRunningError: a re-index is running (its switch would lose this write).
+        """
+        refuse_during_reindex(self.registry)
         if isinstance(source, Path):
             source = Source(source, source.name, str(source))
         part = source
@@ -292,36 +317,55 @@ class IngestRunner:
         replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
             self.registry.mark_pending(record)
-            outputs = self._index(pipeline, path, record, payload, deadline)
-            inferred = outputs["extractor"]["inferred"].get(document_id, {})
-            fields = [name for name in missing if name == "title" or name in inferred]
-            final = {**metadata, **inferred, "inferred": fields}
-            cleaned = outputs["cleaner"]["documents"]
-            pages = [(doc.meta["page"], doc.content or "") for doc in cleaned]
-            methods = {doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned}
-            chunks = outputs["writer"]["documents_written"]
+            indexed = self.index_file(pipeline, path, record, payload, missing, deadline)
             self._keep_source(path, sha256)  # before the commit: an indexed document has its file
             self.registry.mark_indexed(
                 document_id,
-                pages,
-                chunks,
-                title=final["title"],
-                metadata=final,
-                methods=methods,
+                indexed.pages,
+                indexed.chunk_count,
+                title=indexed.metadata["title"],
+                metadata=indexed.metadata,
+                methods=indexed.methods,
                 replaces=replaced,
             )
         for old_id in replaced:
             withdraw_document(self.store, self.registry, self._sources, old_id)
         self._withdraw_replaced_versions(source.source_path, document_id)
-        converted = outputs["converter"]
         return ReportEntry(
             source.name,
             "indexed",
             document_id,
-            len(pages),
-            chunks,
-            skipped_pages=converted["skipped_pages"],
-            extraction=converted["conversion"][0]["methods"],
+            len(indexed.pages),
+            indexed.chunk_count,
+            skipped_pages=indexed.skipped_pages,
+            extraction=indexed.extraction,
+        )
+
+    def index_file(
+        self,
+        pipeline: Pipeline,
+        path: Path,
+        record: DocumentRecord,
+        payload: dict[str, Any],
+        missing: list[str],
+        deadline: float,
+    ) -> IndexedFile:
+        """Run the indexing pipeline on one file into this runner's store; no registry writes.
+
+        `record.metadata` is the metadata before inference; `missing` the fields to infer.
+        Shared by ingest and re-index (`ingest.reindex`), so both index a file alike.
+        """
+        outputs = self._index(pipeline, path, record, payload, deadline)
+        inferred = outputs["extractor"]["inferred"].get(record.document_id, {})
+        fields = [name for name in missing if name == "title" or name in inferred]
+        cleaned = outputs["cleaner"]["documents"]
+        return IndexedFile(
+            pages=[(doc.meta["page"], doc.content or "") for doc in cleaned],
+            methods={doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned},
+            chunk_count=outputs["writer"]["documents_written"],
+            metadata={**record.metadata, **inferred, "inferred": fields},
+            skipped_pages=outputs["converter"]["skipped_pages"],
+            extraction=outputs["converter"]["conversion"][0]["methods"],
         )
 
     def _known_content(self, source: Source, sha256: str, key: str) -> ReportEntry | None:
@@ -415,7 +459,7 @@ def run_ingest(
 ) -> IngestReport:
     """Open the store (unless given) and the registry, ingest, close them again."""
     registry = Registry(settings.registry_path)
-    store = store or build_chunk_store(settings)
+    store = store or build_chunk_store(settings, registry)
     try:
         return IngestRunner(settings, store, registry).run(paths, progress, prune=prune)
     finally:

@@ -11,6 +11,7 @@ wrapped at the boundary (``raise StoreError(...) from exc``)::
     ├── ForbiddenError           signed in, but the role does not allow the action (HTTP 403)
     ├── TooManyRequestsError     too many failed sign-ins; try again later (HTTP 429)
     ├── ConflictError            the thing exists already (HTTP 409)
+    │   └── ReindexRunningError  a re-index is running; writes wait until it is done (HTTP 409)
     ├── MetadataError            a sidecar or manifest with an invalid field (rejects one file)
     ├── ConversionError          a file that cannot be turned into text (rejects one file)
     ├── FileTooLargeError        a file over the size limit (rejects one file, HTTP 413)
@@ -98,6 +99,10 @@ class ConflictError(BlokError):
     """The thing to be created exists already."""
 
     code = ErrorCode.CONFLICT
+
+
+class ReindexRunningError(ConflictError):
+    """A re-index is building a new collection; a write now would be lost, so it is refused."""
 
 
 class MetadataError(BlokError):

@@ -17,6 +17,8 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,6 +153,16 @@ class Registry:
         """Run one statement; returns the number of rows it changed."""
         with self._lock:
             return self._connection.execute(sql, params).rowcount
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the registry's lock, committed at the end or rolled back.
+
+        For changes that must become visible together (`pipelines.index_state`).
+        """
+        with self._lock, self._connection:
+            self._connection.execute("BEGIN IMMEDIATE")
+            yield self._connection
 
     def execute_script(self, script: str) -> None:
         """Run several statements (schema definitions)."""

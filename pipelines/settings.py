@@ -285,5 +285,8 @@ class Settings(BaseSettings):
 
     @property
     def edge_store_dir(self) -> Path:
-        """The embedded Qdrant Edge shard."""
+        """The first embedded Qdrant Edge collection; a re-index moves on to `qdrant-<time>/`.
+
+        The active one is named in the registry (`pipelines.stores.active_collection`).
+        """
         return self.data_dir / "qdrant"

@@ -15,6 +15,8 @@ from search_service.document_routes import document_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
 from search_service.rate_limits import RateLimiter
+from search_service.reindex_routes import reindex_router
+from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
 
 SECURITY_HEADERS = {
@@ -44,7 +46,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.engine = build_search_engine(settings)
         app.state.engine.retention.prune_if_due()
         try:
+            app.state.reindex_worker = ReindexWorker(app.state.engine)
             yield
+            app.state.reindex_worker.stop()  # aborts a running re-index; the old one serves
         finally:
             app.state.engine.close()
 
@@ -79,4 +83,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(document_router)
+    app.include_router(reindex_router)
     return app

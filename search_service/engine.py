@@ -33,7 +33,7 @@ from pipelines.query_log import QueryLog, best_dense_score
 from pipelines.registry import Registry
 from pipelines.retention import LogRetention
 from pipelines.settings import Settings
-from pipelines.stores import ChunkStore, build_chunk_store
+from pipelines.stores import ChunkStore, SwitchableChunkStore, build_chunk_store
 from search_service.schemas import (
     AskRequest,
     AskResponse,
@@ -70,7 +70,7 @@ class SearchEngine:
     def __init__(
         self,
         settings: Settings,
-        store: ChunkStore,
+        store: SwitchableChunkStore,
         registry: Registry,
         pipeline: Pipeline,
         ask_pipeline: Pipeline,
@@ -226,14 +226,23 @@ def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
 
 
 def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> SearchEngine:
-    """Open the store (unless given) and registry, warm up the query pipeline (loads the model)."""
-    store = store or build_chunk_store(settings)
+    """Open the store (unless given) and registry, warm up the query pipeline (loads the model).
+
+    The pipelines get the store wrapped in a `SwitchableChunkStore`, so a re-index can put a new
+    collection in its place under them (`ingest.reindex`).
+    """
     registry = Registry(settings.registry_path)
+    try:
+        given = store or build_chunk_store(settings, registry)
+    except BaseException:
+        registry.close()
+        raise
+    served = given if isinstance(given, SwitchableChunkStore) else SwitchableChunkStore(given)
     try:
         model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
         glossary = load_glossary(settings.data_dir)
         pipeline = build_query_pipeline(
-            store=store,
+            store=served,
             model=model,
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
@@ -242,7 +251,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
         )
         warm_up_pipeline(pipeline, model)
         ask_pipeline = build_ask_pipeline(
-            store=store,
+            store=served,
             model=model,
             retrieval=settings.retrieval,
             answer=settings.answer,
@@ -255,7 +264,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
         )
         warm_up_pipeline(ask_pipeline, model)
     except BaseException:
-        store.close()
+        served.close()
         registry.close()
         raise
-    return SearchEngine(settings, store, registry, pipeline, ask_pipeline)
+    return SearchEngine(settings, served, registry, pipeline, ask_pipeline)

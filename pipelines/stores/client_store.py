@@ -45,11 +45,16 @@ def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
 
 
 class QdrantClientChunkStore:
-    """One collection on a Qdrant server (URL and API key) or in qdrant-client's local mode."""
+    """One collection on a Qdrant server (URL and API key) or in qdrant-client's local mode.
 
-    def __init__(self, client: QdrantClient, collection: str) -> None:
+    `collection` may be an alias (`pipelines.stores.collections`). A store that does not own its
+    client (`owns_client=False`, several collections through one client) leaves it open.
+    """
+
+    def __init__(self, client: QdrantClient, collection: str, *, owns_client: bool = True) -> None:
         self.client = client
         self.collection = collection
+        self.owns_client = owns_client
 
     @classmethod
     def remote(cls, url: str, api_key: str | None, collection: str) -> QdrantClientChunkStore:
@@ -166,5 +171,6 @@ class QdrantClientChunkStore:
         """The server builds its indexes itself."""
 
     def close(self) -> None:
-        """Close the client."""
-        self.client.close()
+        """Close the client (if it is this store's own)."""
+        if self.owns_client:
+            self.client.close()
