@@ -301,7 +301,15 @@ def test_reindex_routes_need_the_office_and_refuse_a_second_run(
     assert refused.status_code == 409 and "cli:someone" in refused.json()["error"]["message"]
     running = client.get("/v1/admin/reindex", headers=office).json()
     assert running["state"] == "running" and running["new_collection"] == "qdrant-elsewhere"
+    # Curation waits for the re-index too, rather than being lost by the switch.
+    listed = client.get("/v1/documents", headers=office).json()["documents"]
+    document_id = listed[0]["document_id"]
+    edit = client.patch(f"/v1/documents/{document_id}", headers=office, json={"title": "Neu"})
+    assert edit.status_code == 409 and "cli:someone" in edit.json()["error"]["message"]
+    assert client.post(f"/v1/documents/{document_id}/withdraw", headers=office).status_code == 409
+    assert client.delete(f"/v1/documents/{document_id}", headers=office).status_code == 409
     state.end_reindex()
+    assert client.get(f"/v1/documents/{document_id}", headers=office).json()["title"] != "Neu"
 
 
 def dead_pid() -> int:
