@@ -221,10 +221,12 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from search_service.app import create_app
+    from search_service.service_file import service_url
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings, service_url=service_url(host, port))
+    uvicorn.run(app, host=host, port=port, log_level="info")
     return EXIT_OK
 
 
