@@ -21,16 +21,19 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import python_multipart
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartCallbacks, parse_options_header
+from python_multipart.multipart import parse_options_header
 
 from ingest.discovery import SIDECAR_SUFFIX
 from ingest.metadata_sources import MANIFEST_NAME
 from pipelines.components.converters.file_types import detect_format
 from pipelines.errors import ConversionError, ErrorCode, FileTooLargeError, InvalidRequestError
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FILE_FIELD = "files"
 MAX_FIELD_BYTES = 64_000
