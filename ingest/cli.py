@@ -155,7 +155,6 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
     from ingest.discovery import discover_files
     from ingest.handoff import hand_off_ingest
-    from ingest.runner import run_ingest
     from pipelines.errors import StoreLockedError
     from search_service.service_file import running_service
 
@@ -175,6 +174,8 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
         if service is not None and api_key:
             report = hand_off_ingest(settings, args.paths, service.url, api_key, advance)
         else:
+            from ingest.runner import run_ingest  # loads the model libraries: only when needed
+
             report = run_ingest(settings, args.paths, advance, prune=args.prune)
     except StoreLockedError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

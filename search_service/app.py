@@ -15,7 +15,7 @@ from search_service.auth_routes import auth_router
 from search_service.document_routes import document_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
-from search_service.ingest_jobs import IngestJobs
+from search_service.ingest_jobs import IngestJobs, hold_store
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         engine = build_search_engine(settings)
         app.state.engine = engine
         engine.retention.prune_if_due()
+        hold_store(engine)
         jobs = IngestJobs(settings, engine.store, engine.registry)
         jobs.start()
         app.state.ingest_jobs = jobs

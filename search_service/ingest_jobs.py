@@ -33,6 +33,7 @@ from pipelines.errors import ErrorCode
 from pipelines.registry import Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore
+from search_service.engine import SearchEngine
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,17 @@ class IngestJobs:
             target = entry.document_id or f"job:{job.job_id}"
             self.audit.record(actor=job.actor, action="document.upload", target=target, after=after)
         return entries
+
+
+def hold_store(engine: SearchEngine) -> None:
+    """Create the (empty) store now if it does not exist, with the model's dimension.
+
+    An embedded shard is otherwise created at the first write, and until then the service holds
+    no lock on it: a `blok ingest` could create it meanwhile and lock the service out.
+    """
+    embedder = engine.pipeline.get_component("dense_embedder")
+    probe: list[float] = embedder.run(text="Jobcenter")["embedding"]
+    engine.store.ensure_collection(len(probe))
 
 
 def public_entry(entry: ReportEntry) -> dict[str, Any]:
