@@ -28,6 +28,7 @@ from pipelines.errors import (
     UnauthorizedError,
 )
 from pipelines.settings import Settings
+from search_service.service_file import SERVICE_FILE
 
 POLL_SECONDS = 0.5
 FINISHED_STATES = ("done", "failed", "interrupted")
@@ -74,7 +75,10 @@ def hand_off_ingest(
                 if progress:
                     progress(path, entries[0])
     except httpx.HTTPError as exc:
-        raise ServiceError(f"the service at {url} cannot be reached: {exc}") from exc
+        raise ServiceError(
+            f"the service at {url} cannot be reached ({exc}); if it is not running any more, "
+            f"remove {settings.data_dir / SERVICE_FILE} and try again"
+        ) from exc
     report.seconds = time.perf_counter() - started
     return report
 

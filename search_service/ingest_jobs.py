@@ -255,7 +255,7 @@ class IngestJobs:
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
         """Ingest one stored file under its label and audit it as `document.upload`."""
-        path = self.settings.data_dir / str(item.stored)
+        path = (self.settings.data_dir / str(item.stored)).resolve()
         entries = self.runner.ingest_path(path, path.parent, source_path=item.source_path)
         for entry in entries:
             after = {

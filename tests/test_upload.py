@@ -18,6 +18,7 @@ from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 from test_api import assert_error_shape
 
+from ingest.lifecycle import prune_missing
 from pipelines.errors import InvalidRequestError
 from pipelines.settings import Settings
 from search_service.app import create_app
@@ -327,6 +328,23 @@ def test_a_label_makes_a_changed_file_replace_its_version(
     replaced = [e for e in audit if e["action"] == "document.replace"]
     assert replaced[0]["target"] == old["document_id"]
     assert replaced[0]["actor"] == "account:buero"
+
+
+def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) -> None:
+    client, settings = upload_app
+    engine = engine_of(client)
+    before = engine.registry.totals()
+    assert before["documents"] >= 3
+    sources = settings.data_dir / "sources"
+    folders = [settings.data_dir.parent, Path("protokolle").resolve()]
+    assert prune_missing(engine.store, engine.registry, sources, folders) == []
+    assert engine.registry.totals() == before
+    paths = [
+        path
+        for r in engine.registry.list_documents()
+        for path in engine.registry.paths(r.document_id)
+    ]
+    assert all(Path(path).is_absolute() or path == "protokolle/vr2-2024.md" for path in paths)
 
 
 def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
