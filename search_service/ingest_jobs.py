@@ -226,6 +226,8 @@ class IngestJobs:
             try:
                 self._run(job_id)
             except Exception:  # the worker must survive a bug in one job
+                if self._stopping.is_set():
+                    break  # abandoned at shutdown (store and registry closed): taken up at start
                 logger.exception("ingest job %s failed", job_id)
                 self._set(job_id, state="failed", finished_at=now_text(), error=INTERNAL_REASON)
 
