@@ -22,7 +22,7 @@ from ingest.lifecycle import prune_missing
 from pipelines.errors import InvalidRequestError
 from pipelines.settings import Settings
 from search_service.app import create_app
-from search_service.ingest_jobs import IngestJobs, JobFile
+from search_service.ingest_jobs import IngestJobs, JobFile, public_reason
 from search_service.upload_receiver import safe_file_name
 
 PROTOKOLL = (
@@ -92,6 +92,17 @@ def test_upload_needs_the_office(upload_app: tuple[TestClient, Settings]) -> Non
     assert_error_shape(reader.json(), "forbidden")
     for path in ("/v1/ingest/jobs", "/v1/ingest/jobs/x"):
         assert client.get(path, headers={"Authorization": ""}).status_code == 401
+    operation = client.get("/openapi.json").json()["paths"]["/v1/documents"]["post"]
+    form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(form["properties"]) == {"files", "metadata", "source_path"}
+    assert "/v1/ingest/jobs/{job_id}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_reasons_lose_server_paths() -> None:
+    reason = "duplicate of /srv/blok/data/uploads/ab12/1/bericht.pdf (same content)"
+    assert public_reason(reason) == "duplicate of bericht.pdf (same content)"
+    assert public_reason("Fehler in /tmp/x/y.txt: kaputt") == "Fehler in y.txt: kaputt"
+    assert public_reason("ring:vr3 und 2023-04") == "ring:vr3 und 2023-04"
 
 
 def test_upload_is_ingested_while_searches_go_on(upload_app: tuple[TestClient, Settings]) -> None:
