@@ -246,7 +246,8 @@ class IngestJobs:
             try:
                 entries = self._ingest(job, item)
             except BATCH_ERRORS as exc:
-                self._set(job_id, state="failed", finished_at=now_text(), error=exc.message)
+                error = public_reason(exc.message)
+                self._set(job_id, state="failed", finished_at=now_text(), error=error)
                 return
             item.entries = [public_entry(entry) for entry in entries]
             self._set(job_id, files=self._files_json(job.files))
