@@ -29,7 +29,7 @@ from typing import Any
 from ingest.report import ReportEntry
 from ingest.runner import BATCH_ERRORS, IngestRunner
 from pipelines.audit import SYSTEM_ACTOR, AuditLog
-from pipelines.errors import ErrorCode
+from pipelines.errors import ErrorCode, ReindexRunningError
 from pipelines.registry import Registry
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore
@@ -245,7 +245,7 @@ class IngestJobs:
                 return  # left `running`: the next start queues it again
             try:
                 entries = self._ingest(job, item)
-            except BATCH_ERRORS as exc:
+            except (*BATCH_ERRORS, ReindexRunningError) as exc:
                 error = public_reason(exc.message)
                 self._set(job_id, state="failed", finished_at=now_text(), error=error)
                 return

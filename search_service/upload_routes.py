@@ -24,6 +24,7 @@ from pipelines.errors import (
     MetadataError,
     NotFoundError,
 )
+from pipelines.index_state import refuse_during_reindex
 from pipelines.settings import Settings
 from search_service.deps import EngineDep, OfficeDep
 from search_service.ingest_jobs import IngestJobs, JobFile, new_job_id
@@ -38,7 +39,7 @@ from search_service.upload_schemas import (
 )
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 422)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422)
 }
 upload_router = APIRouter(responses=UPLOAD_ERRORS)
 UPLOAD_FIELDS = ("metadata", "source_path")
@@ -62,6 +63,7 @@ async def upload_documents(
 ) -> UploadResponse:
     """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
     settings = engine.settings
+    refuse_during_reindex(engine.registry)  # 409: the switch would lose the new documents
     limit = int(settings.upload.max_request_mb * 1_000_000)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

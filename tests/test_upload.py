@@ -20,6 +20,7 @@ from test_api import assert_error_shape
 
 from ingest.lifecycle import prune_missing
 from pipelines.errors import InvalidRequestError
+from pipelines.index_state import IndexState, ReindexMarker
 from pipelines.settings import Settings
 from search_service.app import create_app
 from search_service.ingest_jobs import IngestJobs, JobFile, public_reason
@@ -339,6 +340,19 @@ def test_a_label_makes_a_changed_file_replace_its_version(
     replaced = [e for e in audit if e["action"] == "document.replace"]
     assert replaced[0]["target"] == old["document_id"]
     assert replaced[0]["actor"] == "account:buero"
+
+
+def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, Settings]) -> None:
+    client, _ = upload_app
+    state = IndexState(engine_of(client).registry)
+    state.begin_reindex(ReindexMarker("qdrant-test", "2026-01-01T00:00:00+00:00", "system"))
+    try:
+        response = upload(client, [("a.md", PROTOKOLL.encode())])
+    finally:
+        state.end_reindex()
+    assert response.status_code == 409
+    assert_error_shape(response.json(), "conflict")
+    assert "re-index is running" in response.json()["error"]["message"]
 
 
 def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) -> None:
