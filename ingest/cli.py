@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from pipelines.filters import SearchFilters
 from pipelines.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FILES_SKIPPED = 0, 1, 2, 3
+API_KEY_ENV = "BLOK_API_KEY"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--prune",
         action="store_true",
         help="withdraw documents whose files under the given folders are all gone",
+    )
+    ingest.add_argument(
+        "--api-key",
+        help=f"office API key: while `blok serve` runs, hand the files to it (or ${API_KEY_ENV})",
     )
     add_document_parsers(commands)
     add_reindex_parser(commands)
@@ -140,13 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    """`blok ingest PATH...`."""
+    """`blok ingest PATH...`: into the store, or handed to the running service (`ingest.handoff`).
+
+    The embedded store admits one process; while `blok serve` holds it, the files go to the
+    service with an office API key, and without one the command says what to do (exit code 2).
+    """
     from tqdm import tqdm
 
     from ingest.discovery import discover_files
-    from ingest.runner import run_ingest
+    from ingest.handoff import hand_off_ingest
+    from pipelines.errors import StoreLockedError
+    from search_service.service_file import running_service
 
     files = discover_files(args.paths)  # for the progress bar; the runner finds them again
+    service = running_service(settings.data_dir) if settings.store.backend == "edge" else None
+    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    if service is not None and (args.prune or not api_key):
+        print(service_running_message(service.url, service.pid, args.prune), file=sys.stderr)
+        return EXIT_USAGE
     bar = tqdm(total=len(files), unit="file", disable=args.no_progress, file=sys.stderr)
 
     def advance(path: Path, entry: object) -> None:
@@ -154,13 +171,36 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
         bar.update()
 
     try:
-        report = run_ingest(settings, args.paths, advance, prune=args.prune)
+        if service is not None and api_key:
+            report = hand_off_ingest(settings, args.paths, service.url, api_key, advance)
+        else:
+            from ingest.runner import run_ingest  # loads the model libraries: only when needed
+
+            report = run_ingest(settings, args.paths, advance, prune=args.prune)
+    except StoreLockedError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         bar.close()
     print(report.render())
     if args.report:
         args.report.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     return EXIT_FILES_SKIPPED if report.count("skipped") else EXIT_OK
+
+
+def service_running_message(url: str, pid: int, prune: bool) -> str:
+    """What to do when `blok serve` holds the store: hand over with a key, or stop it."""
+    head = f"error: blok serve is running at {url} (pid {pid}) and holds the embedded store.\n"
+    if prune:
+        return head + (
+            "--prune withdraws documents directly in the store: stop the service first, "
+            "or run the ingest without --prune (it can be handed to the service)."
+        )
+    return head + (
+        "Either hand the files to it with an office API key: pass --api-key KEY or set "
+        f"{API_KEY_ENV} (create one with `blok api-keys create NAME --role office`), "
+        "or stop the service first."
+    )
 
 
 def command_search(settings: Settings, args: argparse.Namespace) -> int:
@@ -221,10 +261,12 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from search_service.app import create_app
+    from search_service.service_file import service_url
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings, service_url=service_url(host, port))
+    uvicorn.run(app, host=host, port=port, log_level="info")
     return EXIT_OK
 
 

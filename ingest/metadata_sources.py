@@ -160,6 +160,15 @@ def resolve_metadata(
     return ResolvedMetadata(metadata, missing)
 
 
+def validate_metadata(raw: dict[str, Any], label: str) -> DocumentMetadata:
+    """Validate fields given as a mapping (an upload's metadata) like a sidecar's.
+
+    Raises:
+        MetadataError: a field is unknown or invalid; the message names it and the allowed values.
+    """
+    return _validate(raw, label)
+
+
 def load_metadata(path: Path, default_visibility: str = "programme") -> DocumentMetadata:
     """The metadata of a file given on its own (its sidecar and its folder's manifest)."""
     return resolve_metadata(path, default_visibility).metadata

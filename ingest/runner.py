@@ -19,6 +19,10 @@ Content the office withdrew (status `withdrawn`, `ingest.curation`) stays withdr
 is ingested again: it is reported as `held`, never indexed anew, and `--prune` leaves it to the
 office. Should its file change, the new content is a new document; the withdrawn version loses
 that path like any replaced version.
+
+A file may be ingested under a label instead of its own path (`ingest_path(..., source_path=)`):
+the service stores uploads under server-chosen names, and the label (the file's path on the
+office's machine) is what identifies the document's versions, as it would in a local ingest.
 """
 
 from __future__ import annotations
@@ -128,10 +132,19 @@ def find_domain_error(exc: BaseException) -> BlokError | None:
 class IngestRunner:
     """Ingest files into one store and registry."""
 
-    def __init__(self, settings: Settings, store: ChunkStore, registry: Registry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        registry: Registry,
+        *,
+        actor: str | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.registry = registry
+        # Who withdrawals of replaced versions are audited under (None: `cli:<os user>`).
+        self.actor = actor
         self._pipeline: Pipeline | None = None
         self._manifests = ManifestReader()
 
@@ -158,7 +171,9 @@ class IngestRunner:
         """
         replaced = self.registry.list_documents(status="replaced")
         for record in replaced:
-            withdraw_document(self.store, self.registry, self._sources, record.document_id)
+            withdraw_document(
+                self.store, self.registry, self._sources, record.document_id, actor=self.actor
+            )
         pending = self.registry.list_documents(status="pending")
         for record in pending:
             self.store.delete_document(record.document_id)
@@ -207,16 +222,21 @@ class IngestRunner:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_path(self, path: Path, root: Path | None = None) -> list[ReportEntry]:
+    def ingest_path(
+        self, path: Path, root: Path | None = None, *, source_path: str | None = None
+    ) -> list[ReportEntry]:
         """Index one file found under folder `root` (an e-mail: its body and each attachment).
+
+        `source_path` is the label the document is recorded under (default: the file's path).
 
         Raises:
             ReindexRunningError: a re-index is running (its switch would lose this write).
         """
         refuse_during_reindex(self.registry)
         root = root or path.parent
+        label = source_path or str(path)
         if not is_mail(path):
-            return [self.ingest_file(path, root)]
+            return [self.ingest_file(Source(path, path.name, label), root)]
         with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
 
             def expand() -> ExpandedFile:
@@ -227,7 +247,9 @@ class IngestRunner:
                     root=root,
                     manifests=self._manifests,
                 ).metadata
-                return expand_mail(path, file_sha256(path)[:16], metadata, Path(folder))
+                return expand_mail(
+                    path, file_sha256(path)[:16], metadata, Path(folder), source_path=label
+                )
 
             expanded = self._guarded(path.name, expand)
             if isinstance(expanded, ReportEntry):
@@ -329,7 +351,7 @@ class IngestRunner:
                 replaces=replaced,
             )
         for old_id in replaced:
-            withdraw_document(self.store, self.registry, self._sources, old_id)
+            withdraw_document(self.store, self.registry, self._sources, old_id, actor=self.actor)
         self._withdraw_replaced_versions(source.source_path, document_id)
         return ReportEntry(
             source.name,
@@ -435,7 +457,14 @@ class IngestRunner:
         """The file at `source_path` now holds other content: its old documents lose the path."""
         for old in self.registry.find_by_path(source_path):
             if old.document_id != document_id:
-                forget_path(self.store, self.registry, self._sources, old.document_id, source_path)
+                forget_path(
+                    self.store,
+                    self.registry,
+                    self._sources,
+                    old.document_id,
+                    source_path,
+                    actor=self.actor,
+                )
 
     def _keep_source(self, path: Path, sha256: str) -> None:
         target = self.settings.data_dir / "sources" / f"{sha256}{path.suffix.lower()}"

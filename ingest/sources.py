@@ -60,16 +60,24 @@ def mail_metadata(path: Path, mail: Mail, metadata: DocumentMetadata) -> Documen
 
 
 def expand_mail(
-    path: Path, mail_document_id: str, metadata: DocumentMetadata, folder: Path
+    path: Path,
+    mail_document_id: str,
+    metadata: DocumentMetadata,
+    folder: Path,
+    *,
+    source_path: str | None = None,
 ) -> ExpandedFile:
     """The mail's body and each attachment written to `folder` as sources.
+
+    `source_path` labels the mail (default: its path); an attachment is `<label>#<name>`.
 
     Raises:
         ConversionError: the file is not a readable e-mail.
     """
     mail = parse_mail(path)
     metadata = mail_metadata(path, mail, metadata)
-    expanded = ExpandedFile([Source(path, path.name, str(path), metadata)])
+    label = source_path or str(path)
+    expanded = ExpandedFile([Source(path, path.name, label, metadata)])
     for index, attachment in enumerate(mail.attachments, start=1):
         name = f"{path.name}{ATTACHMENT_SEPARATOR}{attachment.name}"
         if attachment.data is None:
@@ -93,7 +101,7 @@ def expand_mail(
             Source(
                 target,
                 name,
-                f"{path}#{attachment.name}",
+                f"{label}#{attachment.name}",
                 attachment_metadata,
                 {"parent_document_id": mail_document_id},
             )

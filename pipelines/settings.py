@@ -102,6 +102,20 @@ class IngestSettings(BaseModel):
     )
 
 
+class UploadSettings(BaseModel):
+    """Limits of `POST /v1/documents`; the size of each file is `IngestSettings.max_file_mb`."""
+
+    max_files: int = Field(
+        default=50, ge=1, le=10000, description="Most files in one upload request."
+    )
+    max_request_mb: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Largest upload request, in MB (all files together); a larger one is "
+        "refused (413) without being stored.",
+    )
+
+
 class OcrSettings(BaseModel):
     """Text recognition (tesseract) for PDF pages without a usable text layer."""
 
@@ -260,6 +274,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    upload: UploadSettings = Field(default_factory=UploadSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -14,10 +15,17 @@ from search_service.auth_routes import auth_router
 from search_service.document_routes import document_router
 from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
+from search_service.ingest_jobs import IngestJobs, hold_store
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
+from search_service.service_file import remove_service_file, write_service_file
+from search_service.upload_routes import upload_router
+
+logger = logging.getLogger(__name__)
+# How long shutdown waits for the file being ingested before abandoning it.
+SHUTDOWN_WAIT_SECONDS = 30.0
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,19 +46,34 @@ async def add_security_headers(
     return response
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app; the search engine opens at start-up and closes at shutdown."""
+def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI:
+    """Build the app; the search engine and the ingest worker run from start-up to shutdown.
+
+    With `service_url` (`blok serve`), `DATA_DIR/service.json` tells `blok ingest` where the
+    running service is, so it hands its files over instead of opening the store.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = build_search_engine(settings)
-        app.state.engine.retention.prune_if_due()
+        engine = build_search_engine(settings)
+        app.state.engine = engine
+        engine.retention.prune_if_due()
+        hold_store(engine)
+        jobs = IngestJobs(settings, engine.store, engine.registry)
+        jobs.start()
+        app.state.ingest_jobs = jobs
+        if service_url:
+            write_service_file(settings.data_dir, service_url)
         try:
             app.state.reindex_worker = ReindexWorker(app.state.engine)
             yield
             app.state.reindex_worker.stop()  # aborts a running re-index; the old one serves
         finally:
-            app.state.engine.close()
+            if service_url:
+                remove_service_file(settings.data_dir)
+            if not jobs.stop(SHUTDOWN_WAIT_SECONDS):
+                logger.warning("abandoned the file being ingested; the next start removes it")
+            engine.close()
 
     app = FastAPI(
         title="Benchlearning-Wissenssuche",
@@ -84,4 +107,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(document_router)
     app.include_router(reindex_router)
+    app.include_router(upload_router)
     return app

@@ -1,0 +1,298 @@
+"""In-service ingestion: upload jobs, run one at a time by one background thread.
+
+The embedded store admits one process, so the service ingests itself: `POST /v1/documents`
+stores the files and queues a job; the worker thread runs it with an `IngestRunner` on the
+engine's own store and registry while searches go on (a document is hidden while `pending`, and
+a replacement switches in one registry transaction, `ingest.runner`).
+
+Jobs are rows of `ingest_jobs` in the registry: state `queued`, `running`, `done`, `failed` or
+`interrupted`, the actor, the times, the metadata and per file its report entries (JSON), saved
+after every file. At shutdown the worker stops after the current file; one that does not finish
+in time is abandoned (the process ends, the runner's `pending` row makes the next start remove
+its chunks). At start-up, jobs left `queued` or `running` are queued again when their files are
+still there (files already done are not run again), else marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import queue
+import re
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.report import ReportEntry
+from ingest.runner import BATCH_ERRORS, IngestRunner
+from pipelines.audit import SYSTEM_ACTOR, AuditLog
+from pipelines.errors import ErrorCode, ReindexRunningError
+from pipelines.registry import Registry
+from pipelines.settings import Settings
+from pipelines.stores import ChunkStore
+from search_service.engine import SearchEngine
+
+logger = logging.getLogger(__name__)
+
+JOBS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ingest_jobs (
+    job_id      TEXT PRIMARY KEY,
+    state       TEXT NOT NULL
+                CHECK (state IN ('queued', 'running', 'done', 'failed', 'interrupted')),
+    actor       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT,
+    metadata    TEXT NOT NULL,
+    files       TEXT NOT NULL,
+    error       TEXT
+);
+"""
+UNFINISHED = ("queued", "running")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(?:/[^\s/'\"():,;]+)+/([^\s/'\"():,;]+)")
+INTERNAL_REASON = "an internal error occurred while processing this file"
+
+
+def now_text() -> str:
+    """The current UTC time as the registry writes it."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def public_reason(reason: str | None) -> str | None:
+    """A reason without server paths: every absolute path becomes its last part."""
+    return ABSOLUTE_PATH.sub(r"\1", reason) if reason else reason
+
+
+@dataclass
+class JobFile:
+    """One file of a job: `stored` is relative to the data directory; `entries` once run."""
+
+    name: str
+    status: str  # `accepted` or `rejected` (at upload)
+    stored: str | None = None
+    source_path: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    entries: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class IngestJob:
+    """One upload and what ingesting it did."""
+
+    job_id: str
+    state: str
+    actor: str
+    created_at: str
+    metadata: dict[str, Any]
+    files: list[JobFile] = field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+def _job(row: dict[str, Any]) -> IngestJob:
+    files = [JobFile(**item) for item in json.loads(row["files"])]
+    return IngestJob(
+        job_id=str(row["job_id"]),
+        state=str(row["state"]),
+        actor=str(row["actor"]),
+        created_at=str(row["created_at"]),
+        metadata=json.loads(row["metadata"]),
+        files=files,
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error=row["error"],
+    )
+
+
+def new_job_id() -> str:
+    """A random id; also the name of the job's upload folder."""
+    return uuid.uuid4().hex
+
+
+class IngestJobs:
+    """The job table and the one worker thread that runs the jobs."""
+
+    def __init__(self, settings: Settings, store: ChunkStore, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.runner = IngestRunner(settings, store, registry, actor=SYSTEM_ACTOR)
+        self.audit = AuditLog(registry)
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ingest_jobs'"
+        if not registry.rows(exists):
+            registry.execute_script(JOBS_SCHEMA)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded files are kept: `DATA_DIR/uploads/<job id>/<n>/<name>`."""
+        return self.settings.data_dir / "uploads"
+
+    def start(self) -> None:
+        """Clean up after a crash, queue unfinished jobs again, start the worker thread."""
+        self.runner.recover_interrupted()
+        for job in self.list_jobs(states=UNFINISHED, limit=None, oldest_first=True):
+            pending = [f for f in job.files if f.stored is not None and f.entries is None]
+            if all((self.settings.data_dir / str(f.stored)).is_file() for f in pending):
+                self._set(job.job_id, state="queued")
+                self._queue.put(job.job_id)
+            else:
+                gone = "its uploaded files are gone; upload them again"
+                self._set(job.job_id, state="interrupted", finished_at=now_text(), error=gone)
+        self._thread = threading.Thread(target=self._work, name="blok-ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop after the current file; False when it did not finish within `timeout` seconds."""
+        self._stopping.set()
+        self._queue.put(None)
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def submit(
+        self, job_id: str, actor: str, metadata: dict[str, Any], files: list[JobFile]
+    ) -> IngestJob:
+        """Record a job and queue it; a job without an accepted file is done at once."""
+        runnable = any(item.stored is not None for item in files)
+        created = now_text()
+        job = IngestJob(job_id, "queued" if runnable else "done", actor, created, metadata, files)
+        job.finished_at = None if runnable else created
+        self.registry.execute(
+            "INSERT INTO ingest_jobs (job_id, state, actor, created_at, finished_at, metadata, "
+            "files) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.state,
+                actor,
+                job.created_at,
+                job.finished_at,
+                json.dumps(metadata, ensure_ascii=False),
+                self._files_json(files),
+            ),
+        )
+        if runnable:
+            self._queue.put(job.job_id)
+        return job
+
+    def get(self, job_id: str) -> IngestJob | None:
+        """The job with this id."""
+        rows = self.registry.rows("SELECT * FROM ingest_jobs WHERE job_id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def list_jobs(
+        self,
+        *,
+        states: tuple[str, ...] | None = None,
+        limit: int | None = 50,
+        oldest_first: bool = False,
+    ) -> list[IngestJob]:
+        """Jobs newest first (or oldest first), optionally of some states only."""
+        where = ""
+        params: tuple[str, ...] = ()
+        if states:
+            where = f"WHERE state IN ({', '.join('?' for _ in states)})"
+            params = tuple(states)
+        order = "ASC" if oldest_first else "DESC"
+        tail = f" LIMIT {int(limit)}" if limit else ""
+        rows = self.registry.rows(
+            f"SELECT * FROM ingest_jobs {where} ORDER BY created_at {order}, rowid {order}{tail}",
+            params,
+        )
+        return [_job(row) for row in rows]
+
+    @staticmethod
+    def _files_json(files: list[JobFile]) -> str:
+        return json.dumps([asdict(item) for item in files], ensure_ascii=False)
+
+    def _set(self, job_id: str, **values: Any) -> None:
+        columns = ", ".join(f"{name} = ?" for name in values)
+        self.registry.execute(
+            f"UPDATE ingest_jobs SET {columns} WHERE job_id = ?", (*values.values(), job_id)
+        )
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            job_id = self._queue.get()
+            if job_id is None or self._stopping.is_set():
+                break
+            try:
+                self._run(job_id)
+            except Exception:  # the worker must survive a bug in one job
+                if self._stopping.is_set():
+                    break  # abandoned at shutdown (store and registry closed): taken up at start
+                logger.exception("ingest job %s failed", job_id)
+                self._set(job_id, state="failed", finished_at=now_text(), error=INTERNAL_REASON)
+
+    def _run(self, job_id: str) -> None:
+        job = self.get(job_id)
+        if job is None or job.state not in UNFINISHED:
+            return
+        self._set(job_id, state="running", started_at=job.started_at or now_text())
+        self.runner.actor = job.actor
+        indexed = False
+        for item in job.files:
+            if item.stored is None or item.entries is not None:
+                continue
+            if self._stopping.is_set():
+                return  # left `running`: the next start queues it again
+            try:
+                entries = self._ingest(job, item)
+            except (*BATCH_ERRORS, ReindexRunningError) as exc:
+                error = public_reason(exc.message)
+                self._set(job_id, state="failed", finished_at=now_text(), error=error)
+                return
+            item.entries = [public_entry(entry) for entry in entries]
+            self._set(job_id, files=self._files_json(job.files))
+            indexed = indexed or any(entry.status == "indexed" for entry in entries)
+        if indexed:
+            self.runner.store.optimize()
+        self._set(job_id, state="done", finished_at=now_text())
+
+    def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
+        """Ingest one stored file under its label and audit it as `document.upload`."""
+        path = (self.settings.data_dir / str(item.stored)).resolve()
+        entries = self.runner.ingest_path(path, path.parent, source_path=item.source_path)
+        for entry in entries:
+            after = {
+                "job_id": job.job_id,
+                "file": entry.source,
+                "status": entry.status,
+                "document_id": entry.document_id,
+                "metadata": job.metadata,
+                "source_path": item.source_path,
+                "reason": public_reason(entry.reason),
+            }
+            target = entry.document_id or f"job:{job.job_id}"
+            self.audit.record(actor=job.actor, action="document.upload", target=target, after=after)
+        return entries
+
+
+def hold_store(engine: SearchEngine) -> None:
+    """Create the (empty) store now if it does not exist, with the model's dimension.
+
+    An embedded shard is otherwise created at the first write, and until then the service holds
+    no lock on it: a `blok ingest` could create it meanwhile and lock the service out.
+    """
+    embedder = engine.pipeline.get_component("dense_embedder")
+    probe: list[float] = embedder.run(text="Jobcenter")["embedding"]
+    engine.store.ensure_collection(len(probe))
+
+
+def public_entry(entry: ReportEntry) -> dict[str, Any]:
+    """A report entry as the API shows it: no server paths, no internal error text."""
+    values = asdict(entry)
+    values.pop("path", None)
+    if entry.code == ErrorCode.INTERNAL.value:
+        logger.error("ingesting %s failed: %s", entry.source, entry.reason)
+        values["reason"] = INTERNAL_REASON
+    else:
+        values["reason"] = public_reason(entry.reason)
+    return values

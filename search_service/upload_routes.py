@@ -1,0 +1,173 @@
+"""Upload documents through the running service and follow their ingestion (office and admin).
+
+`POST /v1/documents` streams the files to `DATA_DIR/uploads/<job id>/<n>/<safe name>`
+(`upload_receiver`), writes the request's metadata beside each as its sidecar (so the runner
+resolves and infers metadata exactly as for a local file) and queues one job (`ingest_jobs`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Query, Request
+
+from ingest.metadata_sources import validate_metadata
+from pipelines.audit import principal_actor
+from pipelines.errors import (
+    FileTooLargeError,
+    InvalidRequestError,
+    MetadataError,
+    NotFoundError,
+)
+from pipelines.index_state import refuse_during_reindex
+from pipelines.settings import Settings
+from search_service.deps import EngineDep, OfficeDep
+from search_service.ingest_jobs import IngestJobs, JobFile, new_job_id
+from search_service.schemas import ErrorResponse
+from search_service.upload_receiver import ReceivedUpload, UploadReceiver
+from search_service.upload_schemas import (
+    UPLOAD_REQUEST_BODY,
+    IngestJobResponse,
+    IngestJobsResponse,
+    UploadedFileResponse,
+    UploadResponse,
+)
+
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422)
+}
+upload_router = APIRouter(responses=UPLOAD_ERRORS)
+UPLOAD_FIELDS = ("metadata", "source_path")
+MAX_LABEL_CHARS = 1000
+
+
+def get_ingest_jobs(request: Request) -> IngestJobs:
+    """The job queue started with the app."""
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return jobs
+
+
+@upload_router.post(
+    "/v1/documents",
+    status_code=202,
+    response_model=UploadResponse,
+    openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
+)
+async def upload_documents(
+    request: Request, engine: EngineDep, office: OfficeDep
+) -> UploadResponse:
+    """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
+    settings = engine.settings
+    refuse_during_reindex(engine.registry)  # 409: the switch would lose the new documents
+    limit = int(settings.upload.max_request_mb * 1_000_000)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FileTooLargeError(
+            f"the request is larger than {limit / 1e6:g} MB, the limit set by "
+            "BLOK_UPLOAD__MAX_REQUEST_MB"
+        )
+    jobs = get_ingest_jobs(request)
+    job_id = new_job_id()
+    folder = jobs.uploads_dir / job_id
+    receiver = UploadReceiver(
+        folder,
+        max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+        max_files=settings.upload.max_files,
+        max_request_bytes=limit,
+    )
+    try:
+        upload = await receiver.receive(request.headers.get("content-type", ""), request.stream())
+        metadata, label = upload_fields(upload)
+        files = job_files(upload, settings, metadata, label)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not any(item.stored for item in files):
+        shutil.rmtree(folder, ignore_errors=True)
+    job = jobs.submit(job_id, principal_actor(office), metadata, files)
+    return UploadResponse(
+        job_id=job.job_id,
+        state=job.state,
+        job_url=f"/v1/ingest/jobs/{job.job_id}",
+        files=[UploadedFileResponse.from_file(item) for item in files],
+    )
+
+
+def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:
+    """The validated metadata (only the fields given) and the optional `source_path` label.
+
+    Raises:
+        InvalidRequestError: no file, an unknown field, a label with several files.
+        MetadataError: the metadata is not a JSON object or a field is invalid (422).
+    """
+    unknown = sorted(set(upload.fields) - set(UPLOAD_FIELDS))
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown form field '{unknown[0]}' (known: files, {', '.join(UPLOAD_FIELDS)})"
+        )
+    if not upload.files:
+        raise InvalidRequestError("send one or more files as 'files'")
+    try:
+        raw = json.loads(upload.fields.get("metadata") or "{}")
+    except json.JSONDecodeError as exc:
+        raise MetadataError(f"metadata is not valid JSON: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise MetadataError("metadata must be a JSON object of fields to values")
+    metadata = validate_metadata(raw, "metadata").model_dump(mode="json", exclude_unset=True)
+    label = upload.fields.get("source_path")
+    if label is not None:
+        label = "".join(c for c in label if not unicodedata.category(c).startswith("C")).strip()
+        if len(upload.files) != 1:
+            raise InvalidRequestError("source_path labels one file; send one file with it")
+        if not label or len(label) > MAX_LABEL_CHARS:
+            raise InvalidRequestError(f"source_path must have 1 to {MAX_LABEL_CHARS} characters")
+    return metadata, label or None
+
+
+def job_files(
+    upload: ReceivedUpload, settings: Settings, metadata: dict[str, Any], label: str | None
+) -> list[JobFile]:
+    """The job's files; each stored file gets the metadata as its sidecar."""
+    files = []
+    for received in upload.files:
+        stored: str | None = None
+        if received.path is not None:
+            sidecar = received.path.with_name(received.path.name + ".meta.yaml")
+            sidecar.write_text(yaml.safe_dump(metadata, allow_unicode=True), encoding="utf-8")
+            stored = Path(received.path).relative_to(settings.data_dir).as_posix()
+        files.append(
+            JobFile(
+                name=received.name,
+                status="accepted" if stored else "rejected",
+                stored=stored,
+                source_path=label if stored else None,
+                code=received.code,
+                reason=received.reason,
+            )
+        )
+    return files
+
+
+@upload_router.get("/v1/ingest/jobs", response_model=IngestJobsResponse)
+def list_ingest_jobs(
+    request: Request,
+    office: OfficeDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Most jobs in the answer.")] = 50,
+) -> IngestJobsResponse:
+    """Upload jobs, newest first, each with its state and per-file report."""
+    jobs = get_ingest_jobs(request).list_jobs(limit=limit)
+    return IngestJobsResponse(jobs=[IngestJobResponse.from_job(job) for job in jobs])
+
+
+@upload_router.get("/v1/ingest/jobs/{job_id}", response_model=IngestJobResponse)
+def get_ingest_job(request: Request, office: OfficeDep, job_id: str) -> IngestJobResponse:
+    """One upload job: state, times, metadata, per-file report entries and totals."""
+    job = get_ingest_jobs(request).get(job_id)
+    if job is None:
+        raise NotFoundError("No such ingest job.")
+    return IngestJobResponse.from_job(job)
