@@ -1,7 +1,7 @@
 """A reader that hangs or dies is stopped without holding up or ending the batch.
 
-The slow file is real: a scanned PDF of several pages, which tesseract needs seconds per page
-for; the deadline is shorter than that, so the reader is still working when the time is up.
+The slow file is real: a scanned PDF of thirty pages, which tesseract needs a good part of a second per
+page for; the deadline is shorter than that, so the reader is still working when the time is up.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from pipelines.stores import EdgeChunkStore
 NOTE = "Das Jobcenter Emsland bindet Arbeitgeber früh in die Qualifizierung ein."
 
 
-def slow_scan(path: Path, pages: int = 6) -> Path:
-    """An image-only PDF whose OCR takes several seconds per page."""
+def slow_scan(path: Path, pages: int = 30) -> Path:
+    """An image-only PDF whose OCR takes seconds: about one per page, and pages add up."""
     writer = PdfWriter()
     page = PdfReader(io.BytesIO(scanned_page_pdf())).pages[0]
     for _ in range(pages):
