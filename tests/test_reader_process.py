@@ -1,7 +1,7 @@
 """A reader that hangs or dies is stopped without holding up or ending the batch.
 
-The slow file is real: a scanned PDF of thirty pages, which tesseract needs a good part of a second per
-page for; the deadline is shorter than that, so the reader is still working when the time is up.
+The slow file is real: a scanned PDF of thirty pages, each of which takes tesseract a good part
+of a second; the deadline is shorter than that, so the reader is still working when it is up.
 """
 
 from __future__ import annotations
