@@ -39,9 +39,8 @@ from pipelines.index_state import (
     ReindexMarker,
     StagedDocument,
     document_fingerprint,
-    now_utc,
 )
-from pipelines.registry import DocumentRecord, Registry
+from pipelines.registry import DocumentRecord, Registry, utc_now_text
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
 from pipelines.stores.collections import remove_leftovers
@@ -83,7 +82,7 @@ class Reindexer:
         """Set the marker and clean up; raises `ConflictError` when a re-index or ingest runs."""
         old = active_collection(self.settings, self.registry)
         new = self.collections.new_name()
-        self.state.begin_reindex(ReindexMarker(new, now_utc(), self.actor))
+        self.state.begin_reindex(ReindexMarker(new, utc_now_text(), self.actor))
         try:
             remove_leftovers(self.collections, old)
             self.audit.record(
@@ -102,7 +101,7 @@ class Reindexer:
             new_collection=new,
             allow_losses=self.allow_losses,
             actor=self.actor,
-            started_at=now_utc(),
+            started_at=utc_now_text(),
         )
 
     def run(self) -> ReindexProgress:
@@ -254,7 +253,7 @@ class Reindexer:
         self.progress.update(
             state="switched",
             withdrawn=[record.document_id for record in withdrawn],
-            finished_at=now_utc(),
+            finished_at=utc_now_text(),
             message=f"{self.progress.new_collection} serves; {old} was deleted.",
         )
         self._audit_finish()
@@ -284,7 +283,7 @@ class Reindexer:
             self.collections.drop(new)
             self.state.end_reindex()
             message += f"; {self.progress.old_collection} still serves."
-        self.progress.update(state=state, finished_at=now_utc(), message=message)
+        self.progress.update(state=state, finished_at=utc_now_text(), message=message)
         self._audit_finish()
         return self.progress
 

@@ -28,7 +28,7 @@ from pipelines.access import Principal, Role
 from pipelines.audit import SYSTEM_ACTOR, AuditLog
 from pipelines.errors import ConflictError, InvalidRequestError, NotFoundError
 from pipelines.metadata import normalize_ring
-from pipelines.registry import Registry
+from pipelines.registry import Registry, utc_now_text
 
 ACCOUNTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -68,10 +68,6 @@ def generate_password() -> str:
 def secret_hash(secret: str) -> str:
     """SHA-256 of a high-entropy secret (token or API key); only this is stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _now_text() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def check_name(name: str) -> None:
@@ -208,7 +204,7 @@ class AccountStore:
             self._hash_password(password),
             json.dumps([role.value for role in parse_roles(roles)]),
             json.dumps(list(parse_rings(rings))),
-            _now_text(),
+            utc_now_text(),
         )
         try:
             self.registry.execute(
@@ -330,7 +326,7 @@ class AccountStore:
         self.registry.execute(
             "INSERT INTO sessions (token_hash, account_name, created_at, expires_at) "
             "VALUES (?, ?, ?, ?)",
-            (secret_hash(token), account.name, _now_text(), expires_at.timestamp()),
+            (secret_hash(token), account.name, utc_now_text(), expires_at.timestamp()),
         )
         return IssuedToken(token, expires_at)
 
@@ -374,7 +370,7 @@ class AccountStore:
                 secret_hash(secret),
                 json.dumps([role.value for role in parse_roles(roles)]),
                 json.dumps(list(parse_rings(rings))),
-                _now_text(),
+                utc_now_text(),
             ),
         )
         key = self._api_key(key_id)
@@ -399,7 +395,7 @@ class AccountStore:
         before = self._api_key(key_id)
         self.registry.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-            (_now_text(), key_id),
+            (utc_now_text(), key_id),
         )
         after = self._api_key(key_id)
         self.audit.record(

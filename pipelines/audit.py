@@ -11,14 +11,13 @@ Actors: `cli:<os user>` for the command line on the server, `account:<name>` or
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from pipelines.access import Principal
-from pipelines.registry import Registry
+from pipelines.registry import Registry, utc_now_text
 
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -112,7 +111,7 @@ class AuditLog:
             ValueError: `before` or `after` names a secret field.
         """
         row = (
-            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            utc_now_text(),
             actor,
             action,
             target,

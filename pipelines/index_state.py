@@ -16,7 +16,6 @@ SQLite transaction. The `index_state` table is a small key/value table:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -52,11 +51,6 @@ CREATE TABLE IF NOT EXISTS staged_pages (
 TABLES = ("index_state", "staged_documents", "staged_pages")
 ACTIVE_COLLECTION_KEY = "active_collection"
 REINDEX_KEY = "reindex"
-
-
-def now_utc() -> str:
-    """The current time, UTC, ISO 8601 to the second."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ source: rows of the former `knowledge_gaps` table are moved into it when it is o
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from typing import Any, Literal
 from haystack import Document
 
 from pipelines.errors import NotFoundError
-from pipelines.registry import Registry
+from pipelines.registry import Registry, utc_now_text
 
 Endpoint = Literal["search", "ask"]
 QUERY_LOG_SCHEMA = """
@@ -88,10 +87,6 @@ def best_dense_score(passages: list[Document]) -> float | None:
     return round(max(scores), 6) if scores else None
 
 
-def _now_text() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 @dataclass(frozen=True)
 class Feedback:
     """Whether an answer helped, with an optional comment (no identity of the sender)."""
@@ -155,7 +150,7 @@ class QueryLog:
     ) -> int:
         """Log one search or question; returns its id (an answer's `answer_id`)."""
         row = (
-            _now_text(),
+            utc_now_text(),
             endpoint,
             query,
             normalize_question(query),
@@ -218,7 +213,7 @@ class QueryLog:
         rows = self.registry.rows(
             "INSERT INTO feedback (answer_id, at, helpful, comment) VALUES (?, ?, ?, ?) "
             "RETURNING id",
-            (answer_id, _now_text(), int(helpful), comment),
+            (answer_id, utc_now_text(), int(helpful), comment),
         )
         return int(rows[0]["id"])
 

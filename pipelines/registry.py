@@ -82,6 +82,11 @@ class DocumentRecord:
     ingested_at: str
 
 
+def utc_now_text() -> str:
+    """The current time as the registry stores times: UTC, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 class Registry:
     """Access to the registry database; safe to share between threads of one process."""
 
@@ -245,7 +250,7 @@ class Registry:
         """Record that a document is being (re)written to the store."""
         values = {**record.__dict__, "metadata": json.dumps(record.metadata, ensure_ascii=False)}
         values["status"] = "pending"
-        values["ingested_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        values["ingested_at"] = utc_now_text()
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
         with self._lock:

@@ -15,7 +15,6 @@ still there (files already done are not run again), else marked `interrupted`.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import queue
@@ -30,7 +29,7 @@ from ingest.report import ReportEntry
 from ingest.runner import BATCH_ERRORS, IngestRunner
 from pipelines.audit import SYSTEM_ACTOR, AuditLog
 from pipelines.errors import ErrorCode, ReindexRunningError
-from pipelines.registry import Registry
+from pipelines.registry import Registry, utc_now_text
 from pipelines.settings import Settings
 from pipelines.stores import ChunkStore
 from search_service.engine import SearchEngine
@@ -54,11 +53,6 @@ CREATE TABLE IF NOT EXISTS ingest_jobs (
 UNFINISHED = ("queued", "running")
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(?:/[^\s/'\"():,;]+)+/([^\s/'\"():,;]+)")
 INTERNAL_REASON = "an internal error occurred while processing this file"
-
-
-def now_text() -> str:
-    """The current UTC time as the registry writes it."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def public_reason(reason: str | None) -> str | None:
@@ -144,7 +138,7 @@ class IngestJobs:
                 self._queue.put(job.job_id)
             else:
                 gone = "its uploaded files are gone; upload them again"
-                self._set(job.job_id, state="interrupted", finished_at=now_text(), error=gone)
+                self._set(job.job_id, state="interrupted", finished_at=utc_now_text(), error=gone)
         self._thread = threading.Thread(target=self._work, name="blok-ingest", daemon=True)
         self._thread.start()
 
@@ -162,7 +156,7 @@ class IngestJobs:
     ) -> IngestJob:
         """Record a job and queue it; a job without an accepted file is done at once."""
         runnable = any(item.stored is not None for item in files)
-        created = now_text()
+        created = utc_now_text()
         job = IngestJob(job_id, "queued" if runnable else "done", actor, created, metadata, files)
         job.finished_at = None if runnable else created
         self.registry.execute(
@@ -229,13 +223,13 @@ class IngestJobs:
                 if self._stopping.is_set():
                     break  # abandoned at shutdown (store and registry closed): taken up at start
                 logger.exception("ingest job %s failed", job_id)
-                self._set(job_id, state="failed", finished_at=now_text(), error=INTERNAL_REASON)
+                self._set(job_id, state="failed", finished_at=utc_now_text(), error=INTERNAL_REASON)
 
     def _run(self, job_id: str) -> None:
         job = self.get(job_id)
         if job is None or job.state not in UNFINISHED:
             return
-        self._set(job_id, state="running", started_at=job.started_at or now_text())
+        self._set(job_id, state="running", started_at=job.started_at or utc_now_text())
         self.runner.actor = job.actor
         indexed = False
         for item in job.files:
@@ -247,14 +241,14 @@ class IngestJobs:
                 entries = self._ingest(job, item)
             except (*BATCH_ERRORS, ReindexRunningError) as exc:
                 error = public_reason(exc.message)
-                self._set(job_id, state="failed", finished_at=now_text(), error=error)
+                self._set(job_id, state="failed", finished_at=utc_now_text(), error=error)
                 return
             item.entries = [public_entry(entry) for entry in entries]
             self._set(job_id, files=self._files_json(job.files))
             indexed = indexed or any(entry.status == "indexed" for entry in entries)
         if indexed:
             self.runner.store.optimize()
-        self._set(job_id, state="done", finished_at=now_text())
+        self._set(job_id, state="done", finished_at=utc_now_text())
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
         """Ingest one stored file under its label and audit it as `document.upload`."""

@@ -32,8 +32,8 @@ from ingest.runner import run_ingest
 from pipelines.audit import AuditEntry, AuditLog
 from pipelines.errors import ReindexRunningError
 from pipelines.filters import FieldMatch
-from pipelines.index_state import IndexState, ReindexMarker, now_utc, refuse_during_reindex
-from pipelines.registry import Registry
+from pipelines.index_state import IndexState, ReindexMarker, refuse_during_reindex
+from pipelines.registry import Registry, utc_now_text
 from pipelines.settings import Settings
 from pipelines.stores import (
     EdgeChunkStore,
@@ -296,7 +296,7 @@ def test_reindex_routes_need_the_office_and_refuse_a_second_run(
     assert bad.status_code == 422
     # Another process re-indexes (a live marker): this one refuses and says so.
     state = IndexState(engine_of(client).registry)
-    state.begin_reindex(ReindexMarker("qdrant-elsewhere", now_utc(), "cli:someone"))
+    state.begin_reindex(ReindexMarker("qdrant-elsewhere", utc_now_text(), "cli:someone"))
     refused = client.post("/v1/admin/reindex", headers=office)
     assert refused.status_code == 409 and "cli:someone" in refused.json()["error"]["message"]
     running = client.get("/v1/admin/reindex", headers=office).json()
@@ -325,7 +325,7 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     registry = data.registry()
     leftover = data.data_dir / "qdrant-20260101T000000000000"
     IndexState(registry).begin_reindex(
-        ReindexMarker(leftover.name, now_utc(), "cli:crashed", pid=dead_pid())
+        ReindexMarker(leftover.name, utc_now_text(), "cli:crashed", pid=dead_pid())
     )
     half_built = EdgeChunkStore(leftover)
     half_built.ensure_collection(4)
