@@ -111,8 +111,8 @@ class Reindexer:
         new = str(self.progress.new_collection)
         build = self.collections.open(new)
         swapped = False
+        runner = IngestRunner(self.settings, build, self.registry)
         try:
-            runner = IngestRunner(self.settings, build, self.registry)
             pipeline = runner.pipeline()
             self._index_all(runner, pipeline, build)
             if self.stop.is_set():
@@ -130,6 +130,7 @@ class Reindexer:
             state: ReindexState = "aborted" if isinstance(domain_error, ConflictError) else "failed"
             return self._abort(build, message, state=state)
         finally:
+            runner.close()
             if not swapped or not self.collections.swaps_store:
                 build.close()
         self._finish(withdrawn)

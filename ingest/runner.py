@@ -52,6 +52,7 @@ from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
 from pipelines.components.converters.ocr import PageOcr
+from pipelines.components.converters.page_converter import PageConverter
 from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.errors import (
     BlokError,
@@ -162,6 +163,14 @@ class IngestRunner:
             )
             warm_up_pipeline(self._pipeline, model)
         return self._pipeline
+
+    def close(self) -> None:
+        """Stop the pipeline's page-reader process; the next file builds the pipeline again."""
+        if self._pipeline is not None:
+            converter = self._pipeline.get_component("converter")
+            if isinstance(converter, PageConverter):
+                converter.close()
+            self._pipeline = None
 
     def recover_interrupted(self) -> int:
         """Finish what a killed run left: remove `pending` documents and `replaced` versions.
@@ -489,8 +498,10 @@ def run_ingest(
     """Open the store (unless given) and the registry, ingest, close them again."""
     registry = Registry(settings.registry_path)
     store = store or build_chunk_store(settings, registry)
+    runner = IngestRunner(settings, store, registry)
     try:
-        return IngestRunner(settings, store, registry).run(paths, progress, prune=prune)
+        return runner.run(paths, progress, prune=prune)
     finally:
+        runner.close()
         store.close()
         registry.close()

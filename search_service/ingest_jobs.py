@@ -149,7 +149,10 @@ class IngestJobs:
         if self._thread is None:
             return True
         self._thread.join(timeout)
-        return not self._thread.is_alive()
+        if self._thread.is_alive():
+            return False
+        self.runner.close()
+        return True
 
     def submit(
         self, job_id: str, actor: str, metadata: dict[str, Any], files: list[JobFile]

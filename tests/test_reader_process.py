@@ -7,6 +7,7 @@ of a second; the deadline is shorter than that, so the reader is still working w
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import signal
 import threading
@@ -19,7 +20,7 @@ from conftest import make_settings
 from format_fixtures import scanned_page_pdf
 from pypdf import PdfReader, PdfWriter
 
-from ingest.runner import run_ingest
+from ingest.runner import IngestRunner, run_ingest
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.reader_process import ReaderProcess
 from pipelines.errors import ConversionError, ProcessingTimeoutError
@@ -104,6 +105,24 @@ def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) ->
         [document] = registry.list_documents()
         assert document.source_name == "notiz.txt"
         assert store.count() == document.chunk_count
+    finally:
+        store.close()
+        registry.close()
+
+
+def test_closing_the_runner_stops_its_reader_process(tmp_path: Path) -> None:
+    note = tmp_path / "notiz.txt"
+    note.write_text(NOTE, encoding="utf-8")
+    settings = make_settings(tmp_path / "data")
+    registry = Registry(settings.registry_path)
+    store = EdgeChunkStore(settings.edge_store_dir)
+    runner = IngestRunner(settings, store, registry)
+    try:
+        assert runner.run([note]).count("indexed") == 1
+        readers = [c for c in multiprocessing.active_children() if c.name == "blok-page-reader"]
+        assert len(readers) == 1 and readers[0].is_alive()  # kept for the next file
+        runner.close()
+        assert not readers[0].is_alive()
     finally:
         store.close()
         registry.close()
