@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from core.settings import Settings
 from evaluation.runner import eval_settings, load_gold_set
 from ingest.runner import run_ingest
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
-from pipelines.german_lexical import zipf
-from pipelines.settings import Settings
+from pipelines.text.german_lexical import zipf
 from search_service.engine import build_search_engine
 
 SIGNALS = ("best_sentence", "top_dense", "top_bm25", "coverage_top_passage", "coverage_sentence")

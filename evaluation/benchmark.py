@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from core.filters import SearchFilters
+from core.metadata import DocumentKind
+from core.persistence.registry import DocumentRecord, Registry
+from core.settings import EmbeddingSettings, Settings
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
 from pipelines.components.embedders.bm25_embedders import build_bm25
-from pipelines.filters import SearchFilters
-from pipelines.metadata import DocumentKind
-from pipelines.registry import DocumentRecord, Registry
-from pipelines.settings import EmbeddingSettings, Settings
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine

@@ -13,11 +13,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from core.persistence.registry import Registry
+from core.settings import Settings
 from evaluation.mixed_corpus import KINDS, CorpusFile, write_mixed_corpus
 from ingest.report import IngestReport, ReportEntry
 from ingest.runner import IngestRunner
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from pipelines.stores import EdgeChunkStore
 
 HEADER = ("kind", "files", "indexed", "skipped", "dupl.", "pages", "chunks", "seconds", "pages/min")

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from evaluation.datasets import GoldQuestion, GoldSet, load_demo_set, load_jsonl_set
 from evaluation.metrics import distinct, summarize
 from ingest.runner import run_ingest
 from pipelines.answering import run_ask
-from pipelines.settings import Settings
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
 

@@ -14,12 +14,12 @@ import argparse
 import itertools
 from statistics import mean
 
+from core.settings import Settings
 from evaluation.datasets import GoldSet
 from evaluation.metrics import distinct, recall_at, reciprocal_rank
 from evaluation.runner import RANKING_DEPTH, eval_settings, load_gold_set
 from ingest.runner import run_ingest
 from pipelines.components.retrievers.fusion import cap_per_document, fuse
-from pipelines.settings import Settings
 from pipelines.stores.base import ScoredChunk
 from search_service.engine import build_search_engine
 

@@ -22,14 +22,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.errors import ConflictError, MetadataError, NotFoundError, StoreError
+from core.filters import FieldMatch
+from core.metadata import DocumentMetadata
+from core.persistence.audit import AuditLog
+from core.persistence.index_state import refuse_during_reindex
+from core.persistence.registry import DocumentRecord, Registry
 from ingest.lifecycle import withdraw_document
-from pipelines.audit import AuditLog
 from pipelines.catalog import NOT_FOUND_MESSAGE
-from pipelines.errors import ConflictError, MetadataError, NotFoundError, StoreError
-from pipelines.filters import FieldMatch
-from pipelines.index_state import refuse_during_reindex
-from pipelines.metadata import DocumentMetadata
-from pipelines.registry import DocumentRecord, Registry
 from pipelines.stores.base import ChunkStore
 
 CURATED_FIELDS = ("title", "kind", "ring", "date", "job_centre", "topics", "visibility")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.errors import InvalidRequestError
+from core.errors import InvalidRequestError
 
 SIDECAR_SUFFIX = ".meta.yaml"
 IGNORED_NAMES = {"_manifest.yaml", "README.md", "LICENSE.md"}

@@ -5,7 +5,7 @@ A document removed here is deleted, not kept with a status: its chunks leave the
 removed unless another document still uses it. (The office's withdrawal that keeps a document
 and only hides it is `ingest.curation`; its status is `withdrawn`.)
 
-Every withdrawal is recorded in the audit log (`pipelines.audit`): `document.delete` (on
+Every withdrawal is recorded in the audit log (`core.persistence.audit`): `document.delete` (on
 request), `document.withdraw` (its files are gone), `document.replace` (its file now holds other
 content), with the document as it was; the actor defaults to `cli:<os user>`.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipelines.audit import AuditLog, cli_actor
-from pipelines.errors import NotFoundError
-from pipelines.registry import DocumentRecord, Registry
+from core.errors import NotFoundError
+from core.persistence.audit import AuditLog, cli_actor
+from core.persistence.registry import DocumentRecord, Registry
 from pipelines.stores import ChunkStore
 
 

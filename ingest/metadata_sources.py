@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from pipelines.errors import MetadataError
-from pipelines.metadata import DocumentKind, DocumentMetadata
+from core.errors import MetadataError
+from core.metadata import DocumentKind, DocumentMetadata
 
 MANIFEST_NAME = "_manifest.yaml"
 MANIFEST_SECTIONS = ("defaults", "files")

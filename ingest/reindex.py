@@ -3,7 +3,7 @@
 For when the embedding model, the chunking or the cleaning changed (`INDEX_FORMAT_VERSION`), or
 for a clean rebuild. Searches keep working on the active collection meanwhile:
 
-1. A marker in the registry says a re-index runs (`pipelines.index_state`); writers refuse
+1. A marker in the registry says a re-index runs (`core.persistence.index_state`); writers refuse
    with 409 until it is gone, so no write to the old collection gets lost. Collections left by a
    crashed re-index are removed first.
 2. Every indexed document is indexed again from its kept original (`DATA_DIR/sources/`) and its
@@ -28,20 +28,20 @@ import time
 
 from haystack import Pipeline
 
-from ingest.lifecycle import document_state, kept_sources
-from ingest.reindex_documents import prepare_document
-from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
-from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error
-from pipelines.audit import AuditLog
-from pipelines.errors import ConflictError, ErrorCode
-from pipelines.index_state import (
+from core.errors import ConflictError, ErrorCode
+from core.persistence.audit import AuditLog
+from core.persistence.index_state import (
     IndexState,
     ReindexMarker,
     StagedDocument,
     document_fingerprint,
 )
-from pipelines.registry import DocumentRecord, Registry, utc_now_text
-from pipelines.settings import Settings
+from core.persistence.registry import DocumentRecord, Registry, utc_now_text
+from core.settings import Settings
+from ingest.lifecycle import document_state, kept_sources
+from ingest.reindex_documents import prepare_document
+from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
+from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
 from pipelines.stores.collections import remove_leftovers
 

@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from core.metadata import DocumentMetadata
+from core.persistence.registry import DocumentRecord
+from core.settings import Settings
 from ingest.lifecycle import kept_sources
 from ingest.metadata_sources import INFERABLE_FIELDS, default_title
 from ingest.runner import index_key
 from ingest.sources import is_mail
-from pipelines.metadata import DocumentMetadata
-from pipelines.registry import DocumentRecord
-from pipelines.settings import Settings
 
 
 def metadata_before_inference(

@@ -3,7 +3,7 @@
 A file is first marked `pending` in the registry (queries leave it out), then its chunks are
 written, then it is marked `indexed` with its page texts. A changed file replaces its old version
 atomically: one registry transaction marks the new version `indexed` and the old one `replaced`
-(both hidden and shown switch at once, `pipelines.serving`); then the old chunks and row go. A
+(both hidden and shown switch at once, `core.serving`); then the old chunks and row go. A
 file that fails leaves no chunks behind; a run that was killed leaves `pending` or `replaced`
 rows, which the next run finishes before it starts. An e-mail is
 ingested as its body plus one document per attachment (`ingest.sources`), each on its own.
@@ -40,6 +40,16 @@ from typing import Any, TypeVar
 
 from haystack import Pipeline
 
+from core.errors import (
+    BlokError,
+    ErrorCode,
+    FileTooLargeError,
+    ModelUnavailableError,
+    StoreError,
+)
+from core.persistence.index_state import refuse_during_reindex
+from core.persistence.registry import DocumentRecord, Registry
+from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.lifecycle import (
     forget_path,
@@ -53,18 +63,8 @@ from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_converter import PageConverter
-from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
-from pipelines.errors import (
-    BlokError,
-    ErrorCode,
-    FileTooLargeError,
-    ModelUnavailableError,
-    StoreError,
-)
-from pipelines.index_state import refuse_during_reindex
 from pipelines.indexing import build_indexing_pipeline
-from pipelines.registry import DocumentRecord, Registry
-from pipelines.settings import Settings
+from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.stores import ChunkStore, build_chunk_store
 
 # 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).

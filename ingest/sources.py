@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ErrorCode
+from core.metadata import DocumentMetadata
 from ingest.metadata_sources import default_title
 from ingest.report import ReportEntry
 from pipelines.components.converters.file_types import sniff_format
 from pipelines.components.converters.mail_reader import Mail, parse_mail
-from pipelines.errors import ErrorCode
-from pipelines.metadata import DocumentMetadata
 
 ATTACHMENT_SEPARATOR = " › "
 

@@ -1,4 +1,6 @@
-"""Haystack components, the indexing and query pipelines, and the store adapters."""
+"""Haystack only: components, the indexing, query and ask pipeline factories, the searcher, the
+chunk stores, the German text tools and model provisioning. Imports `core`, nothing else of ours.
+"""
 
 import os
 

@@ -25,16 +25,16 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
 )
 
+from core.filters import Condition, SearchFilters
+from core.settings import AnswerSettings, GenerationSettings, RetrievalSettings
 from pipelines.components.builders.extractive_answer_composer import ExtractiveAnswerComposer
 from pipelines.components.builders.sentence_selector import SentenceSelector
 from pipelines.components.generators.chat_answer_generator import ChatAnswerGenerator
 from pipelines.components.preprocessors.passage_sentence_splitter import PassageSentenceSplitter
 from pipelines.components.validators.citation_verifier import CitationVerifier, PageTextLookup
 from pipelines.components.validators.generated_answer_checker import GeneratedAnswerChecker
-from pipelines.embedding_model import is_local_model
-from pipelines.filters import Condition, SearchFilters
+from pipelines.models.embedding_model import is_local_model
 from pipelines.query import build_query_pipeline
-from pipelines.settings import AnswerSettings, GenerationSettings, RetrievalSettings
 from pipelines.stores.base import ChunkStore
 
 

@@ -2,7 +2,7 @@
 
 A document is readable by a principal when three things hold: its status is one the principal's
 role may read (`indexed`; the office also `withdrawn`), the registry's visibility admits the
-principal (`pipelines.access.may_see`), and the store holds at least one of its chunks under
+principal (`core.access.may_see`), and the store holds at least one of its chunks under
 the principal's access conditions. The last check is the same filter the search applies inside
 the Qdrant query, so a document is never readable here while the store would hide it.
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.access import UNRESTRICTED_ROLES, Principal, access_conditions, may_see
-from pipelines.errors import NotFoundError
-from pipelines.filters import FieldMatch
-from pipelines.registry import DocumentRecord, Registry
+from core.access import UNRESTRICTED_ROLES, Principal, access_conditions, may_see
+from core.errors import NotFoundError
+from core.filters import FieldMatch
+from core.persistence.registry import DocumentRecord, Registry
 from pipelines.stores.base import ChunkStore
 
 NOT_FOUND_MESSAGE = "No such document."

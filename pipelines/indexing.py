@@ -27,7 +27,7 @@ from pipelines.components.preprocessors.german_chunker import GermanSentenceChun
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
 from pipelines.components.validators.deadline_guard import DeadlineGuard
 from pipelines.components.writers.chunk_writer import ChunkWriter
-from pipelines.embedding_model import is_local_model
+from pipelines.models.embedding_model import is_local_model
 from pipelines.stores.base import ChunkStore
 
 # Title and heading path are embedded with each chunk: they carry context the chunk text lacks.

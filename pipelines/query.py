@@ -16,16 +16,16 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersTextEmbedder,
 )
 
+from core.filters import Condition, SearchFilters
+from core.serving import ServingState
+from core.settings import RetrievalSettings
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
 from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
-from pipelines.embedding_model import is_local_model
-from pipelines.filters import Condition, SearchFilters
-from pipelines.glossary import Glossary
-from pipelines.serving import ServingState
-from pipelines.settings import RetrievalSettings
+from pipelines.models.embedding_model import is_local_model
 from pipelines.stores.base import ChunkStore
+from pipelines.text.glossary import Glossary
 
 
 def build_query_pipeline(
@@ -101,7 +101,7 @@ def run_query(
 ) -> QueryResult:
     """Run the query pipeline; with `facets`, count kinds, rings, years and topics too.
 
-    `access_conditions` (from `pipelines.access.access_conditions`) limit every store query to
+    `access_conditions` (from `core.access.access_conditions`) limit every store query to
     what the caller may see; None is full access, for trusted in-process callers only.
     """
     retriever_inputs = {

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pipelines.audit import AuditEntry
-from pipelines.query_log import KnowledgeGap, QueryLogEntry
+from core.persistence.audit import AuditEntry
+from core.persistence.query_log import KnowledgeGap, QueryLogEntry
 
 
 class AuditEntryResponse(BaseModel):

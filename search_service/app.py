@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
-from pipelines.settings import Settings
+from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
 from search_service.document_routes import document_router

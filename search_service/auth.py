@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.access import ANONYMOUS, Principal
-from pipelines.accounts import Account, AccountStore, IssuedToken
-from pipelines.audit import principal_actor
-from pipelines.errors import UnauthorizedError
+from core.access import ANONYMOUS, Principal
+from core.errors import UnauthorizedError
+from core.persistence.accounts import Account, AccountStore, IssuedToken
+from core.persistence.audit import principal_actor
 from search_service.rate_limits import RateLimiter
 
 WRONG_CREDENTIALS = "Wrong account name or password."

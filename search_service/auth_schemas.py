@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipelines.access import Principal, Role
-from pipelines.accounts import ApiKey
+from core.access import Principal, Role
+from core.persistence.accounts import ApiKey
 
 
 class TokenRequest(BaseModel):

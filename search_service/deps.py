@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
-from pipelines.access import UNRESTRICTED_ROLES, Principal
-from pipelines.errors import ForbiddenError, UnauthorizedError
+from core.access import UNRESTRICTED_ROLES, Principal
+from core.errors import ForbiddenError, UnauthorizedError
 from search_service.auth import resolve_principal, session_principal
 from search_service.engine import SearchEngine
 from search_service.rate_limits import RateLimiter

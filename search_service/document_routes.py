@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from pipelines.access import UNRESTRICTED_ROLES, Principal
-from pipelines.audit import principal_actor
+from core.access import UNRESTRICTED_ROLES, Principal
+from core.errors import InvalidRequestError
+from core.metadata import DocumentKind, normalize_ring
+from core.persistence.audit import principal_actor
+from core.persistence.registry import DocumentRecord
 from pipelines.catalog import DocumentQuery
-from pipelines.errors import InvalidRequestError
-from pipelines.metadata import DocumentKind, normalize_ring
-from pipelines.registry import DocumentRecord
 from search_service.deps import EngineDep, OfficeDep, PrincipalDep
 from search_service.document_schemas import (
     DeleteResponse,

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.metadata import DocumentMetadata
+from core.persistence.registry import DocumentRecord
 from pipelines.catalog import document_year
-from pipelines.metadata import DocumentMetadata
-from pipelines.registry import DocumentRecord
 
 
 class DocumentSummary(BaseModel):

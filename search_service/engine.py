@@ -4,9 +4,9 @@ Every read method takes the caller's `Principal` and applies its access conditio
 store query. The HTTP routes always pass the principal resolved from the request; the default
 `SYSTEM` (full access) is for trusted in-process callers: the CLI on the server, the evaluation.
 
-`search` and `ask` write the query log (`pipelines.query_log`) only when asked to (`log=True`):
-the HTTP routes do, the CLI and the evaluation do not. Logged requests also prune entries past
-their retention, at most once a day (`pipelines.retention`).
+`search` and `ask` write the query log (`core.persistence.query_log`) only when asked to
+(`log=True`): the HTTP routes do, the CLI and the evaluation do not. Logged requests also prune
+entries past their retention, at most once a day (`core.persistence.retention`).
 """
 
 from __future__ import annotations
@@ -17,23 +17,23 @@ from typing import Any
 
 from haystack import Pipeline
 
+from core.access import SYSTEM, Principal, access_conditions, may_see
+from core.errors import InvalidRequestError, NotFoundError
+from core.filters import SearchFilters
+from core.persistence.accounts import AccountStore
+from core.persistence.audit import AuditLog
+from core.persistence.query_log import QueryLog, best_dense_score
+from core.persistence.registry import Registry
+from core.persistence.retention import LogRetention
+from core.settings import Settings
 from ingest.curation import DocumentCurator
-from pipelines.access import SYSTEM, Principal, access_conditions, may_see
-from pipelines.accounts import AccountStore
 from pipelines.answering import build_ask_pipeline, run_ask
-from pipelines.audit import AuditLog
 from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.embedding_model import resolve_embedding_model, warm_up_pipeline
-from pipelines.errors import InvalidRequestError, NotFoundError
-from pipelines.filters import SearchFilters
-from pipelines.glossary import load_glossary
+from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.query import build_query_pipeline, run_query
-from pipelines.query_log import QueryLog, best_dense_score
-from pipelines.registry import Registry
-from pipelines.retention import LogRetention
-from pipelines.settings import Settings
 from pipelines.stores import ChunkStore, SwitchableChunkStore, build_chunk_store
+from pipelines.text.glossary import load_glossary
 from search_service.schemas import (
     AskRequest,
     AskResponse,

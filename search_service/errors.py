@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pipelines.errors import BlokError, ErrorCode, TooManyRequestsError
+from core.errors import BlokError, ErrorCode, TooManyRequestsError
 from search_service.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
 logger = logging.getLogger(__name__)

@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ErrorCode, ReindexRunningError
+from core.persistence.audit import SYSTEM_ACTOR, AuditLog
+from core.persistence.registry import Registry, utc_now_text
+from core.settings import Settings
 from ingest.report import ReportEntry
 from ingest.runner import BATCH_ERRORS, IngestRunner
-from pipelines.audit import SYSTEM_ACTOR, AuditLog
-from pipelines.errors import ErrorCode, ReindexRunningError
-from pipelines.registry import Registry, utc_now_text
-from pipelines.settings import Settings
 from pipelines.stores import ChunkStore
 from search_service.engine import SearchEngine
 

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from pipelines.errors import TooManyRequestsError
+from core.errors import TooManyRequestsError
 
 # Above this many counted keys, expired ones are swept out (bounds memory under guessing).
 SWEEP_THRESHOLD = 10_000

@@ -1,7 +1,7 @@
 """Route handlers of the re-index: start one in the background, see how it goes.
 
 Office or admin only (anonymous 401, readers 403). Searches keep working during a re-index;
-writes to documents get 409 until it is done (`pipelines.index_state`).
+writes to documents get 409 until it is done (`core.persistence.index_state`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from pipelines.audit import principal_actor
+from core.persistence.audit import principal_actor
 from search_service.deps import OfficeDep
 from search_service.reindex_worker import ReindexWorker
 from search_service.schemas import ErrorResponse

@@ -11,10 +11,10 @@ import logging
 import threading
 from typing import Any
 
+from core.errors import ReindexRunningError
+from core.persistence.index_state import IndexState, reindex_message
 from ingest.reindex import Reindexer
 from ingest.reindex_report import ReindexProgress
-from pipelines.errors import ReindexRunningError
-from pipelines.index_state import IndexState, reindex_message
 from pipelines.stores import (
     Collections,
     QdrantClientChunkStore,

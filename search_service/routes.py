@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from pipelines.errors import StoreError
+from core.errors import StoreError
 from search_service.deps import EngineDep, FeedbackLimiterDep, PrincipalDep
 from search_service.schemas import (
     AskRequest,

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from haystack import Document
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from core.filters import SearchFilters
 from pipelines.components.retrievers.facets import FacetCounts
-from pipelines.filters import SearchFilters
 
 
 def _stripped_text(value: str) -> str:

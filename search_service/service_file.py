@@ -1,7 +1,7 @@
 """`DATA_DIR/service.json`: tells other processes that `blok serve` runs on this data directory.
 
 The embedded store admits one process; `blok ingest` reads this file to hand its work to the
-running service instead (`ingest.handoff`). Written at start-up, removed at shutdown; a file
+running service instead (`blok.handoff`). Written at start-up, removed at shutdown; a file
 whose process is gone (the service was killed) is stale and ignored.
 """
 

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request, Response
 
-from pipelines.errors import ForbiddenError
+from core.errors import ForbiddenError
 
 SESSION_COOKIE = "blok_session"
 CSRF_COOKIE = "blok_csrf"

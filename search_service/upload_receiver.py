@@ -27,10 +27,10 @@ import python_multipart
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
+from core.errors import ConversionError, ErrorCode, FileTooLargeError, InvalidRequestError
 from ingest.discovery import SIDECAR_SUFFIX
 from ingest.metadata_sources import MANIFEST_NAME
 from pipelines.components.converters.file_types import detect_format
-from pipelines.errors import ConversionError, ErrorCode, FileTooLargeError, InvalidRequestError
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

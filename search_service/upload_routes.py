@@ -16,16 +16,16 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Query, Request
 
-from ingest.metadata_sources import validate_metadata
-from pipelines.audit import principal_actor
-from pipelines.errors import (
+from core.errors import (
     FileTooLargeError,
     InvalidRequestError,
     MetadataError,
     NotFoundError,
 )
-from pipelines.index_state import refuse_during_reindex
-from pipelines.settings import Settings
+from core.persistence.audit import principal_actor
+from core.persistence.index_state import refuse_during_reindex
+from core.settings import Settings
+from ingest.metadata_sources import validate_metadata
 from search_service.deps import EngineDep, OfficeDep
 from search_service.ingest_jobs import IngestJobs, JobFile, new_job_id
 from search_service.schemas import ErrorResponse

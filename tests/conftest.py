@@ -21,9 +21,9 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 from fastapi.testclient import TestClient
 
+from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
-from pipelines.settings import Settings
 from search_service.app import create_app
 from search_service.engine import SearchEngine
 

@@ -14,8 +14,8 @@ from typing import Any
 from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 
+from core.settings import Settings
 from ingest.runner import run_ingest
-from pipelines.settings import Settings
 from search_service.app import create_app
 
 # stem → (visibility, kind, marker word in title, text, topic and job centre)

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ingest.cli import main
+from blok.cli import main
+from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions, may_see
+from core.errors import ConflictError, InvalidRequestError
+from core.filters import FieldMatch
+from core.metadata import DocumentMetadata, visibility_tokens
+from core.persistence.accounts import AccountStore
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.metadata_sources import load_metadata
-from pipelines.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions, may_see
-from pipelines.accounts import AccountStore
-from pipelines.errors import ConflictError, InvalidRequestError
-from pipelines.filters import FieldMatch
-from pipelines.metadata import DocumentMetadata, visibility_tokens
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 
 READER_VR3 = Principal("r", "account", frozenset({Role.READER}), frozenset({"vr3"}))
 

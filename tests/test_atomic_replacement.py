@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from conftest import make_settings
 
+from core.filters import FieldMatch
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.runner import IngestRunner
-from pipelines.filters import FieldMatch
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from pipelines.stores import EdgeChunkStore
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest

@@ -8,7 +8,7 @@ from haystack import Document
 
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner, clean_page_text
-from pipelines.page_layout import is_line_numbered
+from pipelines.text.page_layout import is_line_numbered
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LINE_NUMBERED = (FIXTURES / "zeilennummern-evaluationsbericht.txt").read_text(encoding="utf-8")

@@ -13,10 +13,10 @@ import pytest
 from conftest import engine_of
 from curation_corpus import CurationWorld, open_curation_world
 
-from ingest.cli import main
+from blok.cli import main
+from core.filters import FieldMatch
 from ingest.lifecycle import prune_missing
 from ingest.runner import IngestRunner
-from pipelines.filters import FieldMatch
 from search_service.schemas import SearchRequest
 
 MISSING = "/v1/documents/0000000000000000"

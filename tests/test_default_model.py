@@ -10,9 +10,9 @@ import pytest
 from conftest import MODELS_DIR
 from sentence_transformers import SentenceTransformer
 
-from pipelines import e5_provisioning
-from pipelines.embedding_model import resolve_embedding_model
-from pipelines.errors import ModelUnavailableError
+from core.errors import ModelUnavailableError
+from pipelines.models import e5_provisioning
+from pipelines.models.embedding_model import resolve_embedding_model
 
 SENTENCES = [
     "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?",

@@ -12,6 +12,7 @@ import format_fixtures as fixtures
 import pytest
 from conftest import make_settings
 
+from core.persistence.registry import Registry
 from evaluation.file_writers import write_docx_sections, write_slides
 from ingest.runner import run_ingest
 from pipelines.components.converters.document_properties import (
@@ -23,7 +24,6 @@ from pipelines.components.extractors.document_metadata_extractor import (
     DocumentMetadataExtractor,
 )
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
-from pipelines.registry import Registry
 
 SECTIONS = [("TOP 1 Begrüßung", ["Die Geschäftsführerin begrüßt die Teilnehmenden."])]
 STATED = "Evaluationsbericht Görlitz 2023"

@@ -17,14 +17,14 @@ from docx.oxml import OxmlElement
 from haystack import Document
 from pypdf import PdfReader, PdfWriter
 
+from core.errors import ConversionError, ErrorCode
+from core.persistence.registry import Registry
 from pipelines.components.converters.file_types import detect_format
 from pipelines.components.converters.mail_reader import parse_mail
 from pipelines.components.converters.page_converter import PageConverter
 from pipelines.components.converters.unstructured_readers import prepare_unstructured
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
-from pipelines.errors import ConversionError, ErrorCode
-from pipelines.registry import Registry
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,

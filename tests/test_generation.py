@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from conftest import DEMO_CORPUS, make_settings
 
+from core.settings import GenerationSettings, Settings
 from ingest.runner import run_ingest
-from pipelines.settings import GenerationSettings, Settings
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import AskRequest
 

@@ -14,13 +14,13 @@ import pytest
 import qdrant_edge as edge
 from conftest import make_settings
 
+from core.errors import BlokError, InvalidRequestError
+from core.settings import Settings
 from ingest.runner import run_ingest
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
 from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
-from pipelines.errors import BlokError, InvalidRequestError
-from pipelines.german_lexical import GermanLexicalAnalyzer, fold_umlauts
-from pipelines.glossary import DEFAULT_GLOSSARY, GlossaryError, load_glossary, parse_glossary
-from pipelines.settings import Settings
+from pipelines.text.german_lexical import GermanLexicalAnalyzer, fold_umlauts
+from pipelines.text.glossary import DEFAULT_GLOSSARY, GlossaryError, load_glossary, parse_glossary
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.german_text import heading_level, is_list_item, sentence_spans
+from pipelines.text.german_text import heading_level, is_list_item, sentence_spans
 
 
 def sentences(text: str) -> list[str]:

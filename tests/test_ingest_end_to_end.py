@@ -10,13 +10,13 @@ import pytest
 from conftest import DEMO_CORPUS, make_settings
 from fastapi.testclient import TestClient
 
-from ingest.cli import main
+from blok.cli import main
+from core.errors import ModelUnavailableError
+from core.filters import FieldMatch
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
-from pipelines.errors import ModelUnavailableError
-from pipelines.filters import FieldMatch
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from pipelines.stores import EdgeChunkStore
 
 

@@ -11,10 +11,10 @@ import format_fixtures as fixtures
 import pytest
 from conftest import make_settings
 
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest, SearchResult
 

@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def blok(data_dir: Path, *arguments: str) -> list[str]:
-    return [sys.executable, "-m", "ingest.cli", "--data-dir", str(data_dir), *arguments]
+    return [sys.executable, "-m", "blok", "--data-dir", str(data_dir), *arguments]
 
 
 def environment(**extra: str) -> dict[str, str]:

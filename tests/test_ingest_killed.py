@@ -1,6 +1,6 @@
 """`kill -9` during a large ingest, then the same command again: complete, no duplicate, no gap.
 
-The ingest runs as a real subprocess (`python -m ingest.cli`); the test kills it once some
+The ingest runs as a real subprocess (`python -m blok`); the test kills it once some
 documents are indexed and runs the same command again.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import qdrant_edge as edge
 from conftest import MODELS_DIR, PROJECT_ROOT, make_settings
 
-from pipelines.filters import FieldMatch
-from pipelines.registry import Registry
+from core.filters import FieldMatch
+from core.persistence.registry import Registry
 from pipelines.stores import EdgeChunkStore
 
 FILES = 30
@@ -58,7 +58,7 @@ def write_corpus(folder: Path) -> list[Path]:
 
 def ingest_command(data_dir: Path, corpus: Path) -> tuple[list[str], dict[str, str]]:
     """The CLI command and its environment (the shared model, no network)."""
-    command = [sys.executable, "-m", "ingest.cli", "--data-dir", str(data_dir)]
+    command = [sys.executable, "-m", "blok", "--data-dir", str(data_dir)]
     command += ["ingest", str(corpus), "--no-progress"]
     env = {
         **os.environ,

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from conftest import make_settings
 
-from ingest.cli import main
+from blok.cli import main
+from core.filters import FieldMatch, FieldRange
+from core.persistence.audit import AuditLog
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.runner import run_ingest
-from pipelines.audit import AuditLog
-from pipelines.filters import FieldMatch, FieldRange
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from pipelines.stores import EdgeChunkStore
 
 FIXTURES = Path(__file__).parent / "fixtures"

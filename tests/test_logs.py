@@ -14,11 +14,11 @@ from access_corpus import ACCOUNTS, GENERIC_QUERY, LeakWorld
 from conftest import engine_of
 from test_api import assert_error_shape
 
-from ingest.cli import main
-from pipelines.audit import AuditLog
-from pipelines.query_log import QueryLog, normalize_question
-from pipelines.registry import Registry
-from pipelines.retention import LogRetention
+from blok.cli import main
+from core.persistence.audit import AuditLog
+from core.persistence.query_log import QueryLog, normalize_question
+from core.persistence.registry import Registry
+from core.persistence.retention import LogRetention
 from search_service.rate_limits import RateLimiter
 from search_service.schemas import AskRequest, SearchRequest
 

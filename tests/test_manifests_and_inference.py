@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from haystack import Document
 
+from core.errors import MetadataError
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from pipelines.components.extractors.document_metadata_extractor import (
     DocumentMetadataExtractor,
 )
-from pipelines.errors import MetadataError
-from pipelines.german_dates import find_dates, unambiguous_date
+from pipelines.text.german_dates import find_dates, unambiguous_date
 
 
 def write(path: Path, text: str) -> Path:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConversionError, ErrorCode, MetadataError
 from ingest.metadata_sources import load_metadata
 from pipelines.components.converters.file_types import detect_format
-from pipelines.errors import ConversionError, ErrorCode, MetadataError
 
 
 def write(path: Path, text: str) -> Path:

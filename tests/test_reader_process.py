@@ -20,11 +20,11 @@ from conftest import make_settings
 from format_fixtures import scanned_page_pdf
 from pypdf import PdfReader, PdfWriter
 
+from core.errors import ConversionError, ProcessingTimeoutError
+from core.persistence.registry import Registry
 from ingest.runner import IngestRunner, run_ingest
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.reader_process import ReaderProcess
-from pipelines.errors import ConversionError, ProcessingTimeoutError
-from pipelines.registry import Registry
 from pipelines.stores import EdgeChunkStore
 
 NOTE = "Das Jobcenter Emsland bindet Arbeitgeber früh in die Qualifizierung ein."

@@ -25,16 +25,16 @@ import pytest
 from conftest import DEMO_CORPUS, TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 
-from ingest.document_cli import delete_document
+from blok.commands.documents import delete_document
+from blok.commands.reindex import command_reindex
+from core.errors import ReindexRunningError
+from core.filters import FieldMatch
+from core.persistence.audit import AuditEntry, AuditLog
+from core.persistence.index_state import IndexState, ReindexMarker, refuse_during_reindex
+from core.persistence.registry import Registry, utc_now_text
+from core.settings import Settings
 from ingest.reindex import Reindexer
-from ingest.reindex_cli import command_reindex
 from ingest.runner import run_ingest
-from pipelines.audit import AuditEntry, AuditLog
-from pipelines.errors import ReindexRunningError
-from pipelines.filters import FieldMatch
-from pipelines.index_state import IndexState, ReindexMarker, refuse_during_reindex
-from pipelines.registry import Registry, utc_now_text
-from pipelines.settings import Settings
 from pipelines.stores import (
     EdgeChunkStore,
     QdrantClientChunkStore,

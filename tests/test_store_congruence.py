@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_CORPUS, make_settings
 
+from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
+from core.filters import FieldExclude, FieldMatch, SearchFilters
 from evaluation.datasets import load_demo_set
 from ingest.runner import run_ingest
-from pipelines.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
-from pipelines.filters import FieldExclude, FieldMatch, SearchFilters
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine

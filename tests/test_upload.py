@@ -18,10 +18,10 @@ from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 from test_api import assert_error_shape
 
+from core.errors import InvalidRequestError
+from core.persistence.index_state import IndexState, ReindexMarker
+from core.settings import Settings
 from ingest.lifecycle import prune_missing
-from pipelines.errors import InvalidRequestError
-from pipelines.index_state import IndexState, ReindexMarker
-from pipelines.settings import Settings
 from search_service.app import create_app
 from search_service.ingest_jobs import IngestJobs, JobFile, public_reason
 from search_service.upload_receiver import safe_file_name
@@ -375,7 +375,7 @@ def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) 
 def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     """A job left `running` by a crash runs again; one whose files are gone is `interrupted`."""
     settings = make_settings(tmp_path / "data")
-    from pipelines.registry import Registry
+    from core.persistence.registry import Registry
     from pipelines.stores import build_chunk_store
 
     store, registry = build_chunk_store(settings), Registry(settings.registry_path)

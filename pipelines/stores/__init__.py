@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from qdrant_client import QdrantClient
 
-from pipelines.index_state import IndexState
-from pipelines.registry import Registry
-from pipelines.settings import Settings
+from core.persistence.index_state import IndexState
+from core.persistence.registry import Registry
+from core.settings import Settings
 from pipelines.stores.base import ChunkRecord, ChunkStore, ScoredChunk
 from pipelines.stores.client_store import QdrantClientChunkStore
 from pipelines.stores.collections import ClientCollections, Collections, EdgeCollections

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pipelines.filters import Condition
+from core.filters import Condition
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"

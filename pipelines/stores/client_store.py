@@ -12,8 +12,8 @@ from typing import Any
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from pipelines.errors import StoreError
-from pipelines.filters import Condition, FieldExclude, FieldMatch
+from core.errors import StoreError
+from core.filters import Condition, FieldExclude, FieldMatch
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,

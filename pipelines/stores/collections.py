@@ -12,7 +12,7 @@ one step after the other (the service's own searches are held by the switch lock
 other readers of `<name>` see a short gap). qdrant-client's local mode supports aliases and
 stands in for the server in the tests; a real server could not be run where this was written.
 
-Which collection is active is recorded in the registry (`pipelines.index_state`).
+Which collection is active is recorded in the registry (`core.persistence.index_state`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Protocol
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from pipelines.errors import StoreError
+from core.errors import StoreError
 from pipelines.stores.base import ChunkStore
 from pipelines.stores.client_store import QdrantClientChunkStore
 from pipelines.stores.edge_store import EdgeChunkStore

@@ -9,8 +9,8 @@ from typing import Any
 
 import qdrant_edge as edge
 
-from pipelines.errors import StoreError, StoreLockedError
-from pipelines.filters import Condition, FieldExclude, FieldMatch
+from core.errors import StoreError, StoreLockedError
+from core.filters import Condition, FieldExclude, FieldMatch
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipelines.filters import Condition
+from core.filters import Condition
 from pipelines.stores.base import ChunkRecord, ChunkStore, ScoredChunk
 
 

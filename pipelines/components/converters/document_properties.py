@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
+from core.errors import ConversionError
 from pipelines.components.converters.page_readers import decode_text
-from pipelines.errors import ConversionError
 
 # Page meta key the converter sets and `DocumentMetadataExtractor` reads (and removes).
 PROPERTIES_TITLE_KEY = "properties_title"

@@ -11,7 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from pipelines.errors import ConversionError, ErrorCode
+from core.errors import ConversionError, ErrorCode
 
 TEXT_EXTENSIONS = {
     ".txt": "text",

@@ -15,8 +15,8 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from core.errors import ConversionError
 from pipelines.components.converters.page_readers import RawPage, decode_text
-from pipelines.errors import ConversionError
 
 
 @dataclass

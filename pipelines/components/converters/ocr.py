@@ -9,7 +9,7 @@ from pathlib import Path
 import pypdfium2
 import pytesseract
 
-from pipelines.errors import ConversionError, ErrorCode
+from core.errors import ConversionError, ErrorCode
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from haystack import Document, component
 
+from core.errors import ConversionError, ErrorCode
 from pipelines.components.converters.document_properties import (
     PROPERTIES_TITLE_KEY,
     properties_title,
@@ -17,7 +18,6 @@ from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_readers import RawPage
 from pipelines.components.converters.page_reading import read_file_pages
 from pipelines.components.converters.reader_process import ReaderProcess
-from pipelines.errors import ConversionError, ErrorCode
 
 # Formats whose headings are marked (a mail body has none): no line of theirs is guessed.
 MARKED_HEADINGS = ("markdown", "docx", "pptx", "html", "eml")

@@ -14,8 +14,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from core.errors import ConversionError, ErrorCode
 from pipelines.components.converters.ocr import PageOcr
-from pipelines.errors import ConversionError, ErrorCode
 
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MARKDOWN_INLINE = (

@@ -16,8 +16,8 @@ from pptx import Presentation
 from pptx.exc import PackageNotFoundError
 from pptx.shapes.group import GroupShape
 
+from core.errors import ConversionError
 from pipelines.components.converters.page_readers import RawPage
-from pipelines.errors import ConversionError
 
 
 def _one_line(text: str) -> str:

@@ -22,10 +22,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from core.errors import BlokError, ConversionError, ErrorCode, ProcessingTimeoutError
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_readers import RawPage
 from pipelines.components.converters.page_reading import read_file_pages
-from pipelines.errors import BlokError, ConversionError, ErrorCode, ProcessingTimeoutError
 
 
 def serve_reads(connection: Connection, ocr: PageOcr) -> None:

@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConversionError
 from pipelines.components.converters.page_readers import RawPage
-from pipelines.errors import ConversionError
 
 LANGUAGES = ["deu"]
 # Running page headers and footers of a Word document: not content.

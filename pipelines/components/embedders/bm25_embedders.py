@@ -15,7 +15,7 @@ import qdrant_edge as edge
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
-from pipelines.german_lexical import GermanLexicalAnalyzer
+from pipelines.text.german_lexical import GermanLexicalAnalyzer
 
 
 def build_bm25(language: str = "german") -> edge.Bm25:

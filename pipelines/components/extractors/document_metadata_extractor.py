@@ -9,8 +9,8 @@ from haystack import Document, component
 
 from pipelines.components.converters.document_properties import PROPERTIES_TITLE_KEY
 from pipelines.components.preprocessors.german_chunker import page_units
-from pipelines.german_dates import unambiguous_date
-from pipelines.german_text import NUMBERED_HEADING, TOP_HEADING
+from pipelines.text.german_dates import unambiguous_date
+from pipelines.text.german_text import NUMBERED_HEADING, TOP_HEADING
 
 INFER_FIELDS_KEY = "infer_fields"
 CONVERTER_ONLY_KEYS = (INFER_FIELDS_KEY, PROPERTIES_TITLE_KEY)

@@ -9,7 +9,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.german_text import (
+from pipelines.text.german_text import (
     NUMBERED_HEADING,
     TOP_HEADING,
     WORD,

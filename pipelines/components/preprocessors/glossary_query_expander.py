@@ -6,7 +6,7 @@ from typing import Any
 
 from haystack import component
 
-from pipelines.glossary import Glossary
+from pipelines.text.glossary import Glossary
 
 
 @component

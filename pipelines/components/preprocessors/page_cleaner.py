@@ -9,7 +9,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.page_layout import (
+from pipelines.text.page_layout import (
     MIN_NUMBERED_LINES,
     is_line_numbered,
     normalize_list_markers,

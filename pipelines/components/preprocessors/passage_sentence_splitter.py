@@ -7,7 +7,7 @@ from typing import Any
 from haystack import Document, component
 
 from pipelines.components.preprocessors.german_chunker import page_units
-from pipelines.german_text import BULLET
+from pipelines.text.german_text import BULLET
 
 CITATION_META = (
     "document_id",

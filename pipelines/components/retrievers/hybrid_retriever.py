@@ -2,10 +2,10 @@
 
 On request it also counts the facets (kind, ring, year, topic) of every document among the fused
 candidates, so the counts follow the query and its filters. The caller's access conditions
-(`pipelines.access.access_conditions`) are added to the request's filters inside both store
+(`core.access.access_conditions`) are added to the request's filters inside both store
 queries, so nothing the caller may not see is ever a candidate. With a `serving` state (the
 registry) documents that are being written or were just replaced are left out as well, and both
-store queries see one version of every document (`pipelines.serving`). Chunks of documents the
+store queries see one version of every document (`core.serving`). Chunks of documents the
 office marked as superseded rank below their successor's (`fusion.demote_superseded`).
 """
 
@@ -16,10 +16,10 @@ from typing import Any, Literal
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
+from core.filters import Condition, SearchFilters
+from core.serving import MAX_QUERY_ATTEMPTS, ServingState
 from pipelines.components.retrievers.facets import FacetCounts, count_facets
 from pipelines.components.retrievers.fusion import cap_per_document, demote_superseded, fuse
-from pipelines.filters import Condition, SearchFilters
-from pipelines.serving import MAX_QUERY_ATTEMPTS, ServingState
 from pipelines.stores.base import ChunkStore, ScoredChunk
 
 RetrievalMode = Literal["hybrid", "dense", "sparse"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.errors import ProcessingTimeoutError
+from core.errors import ProcessingTimeoutError
 
 
 @component

@@ -16,7 +16,7 @@ from haystack import Document, component
 from pipelines.components.generators.chat_answer_generator import NO_SOURCE_MARKER
 from pipelines.components.preprocessors.passage_sentence_splitter import passage_sentences
 from pipelines.components.validators.citation_verifier import PageTextLookup, quote_is_verbatim
-from pipelines.german_text import sentence_spans
+from pipelines.text.german_text import sentence_spans
 
 MARKER = re.compile(r"\s*\[(\d{1,2})\]")
 WORD = re.compile(r"\w+")

@@ -6,7 +6,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.errors import StoreError
+from core.errors import StoreError
 from pipelines.stores.base import ChunkRecord, ChunkStore
 
 PAYLOAD_EXCLUDED = ("file_format",)

@@ -13,13 +13,13 @@ import argparse
 import json
 from typing import Any
 
+from core.errors import NotFoundError
+from core.persistence.audit import AuditLog, cli_actor
+from core.persistence.index_state import refuse_during_reindex
+from core.persistence.registry import DocumentRecord, Registry
+from core.settings import Settings
 from ingest.curation import set_withdrawn
 from ingest.lifecycle import withdraw_document
-from pipelines.audit import AuditLog, cli_actor
-from pipelines.errors import NotFoundError
-from pipelines.index_state import refuse_during_reindex
-from pipelines.registry import DocumentRecord, Registry
-from pipelines.settings import Settings
 from pipelines.stores import build_chunk_store
 
 LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "status")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from haystack import Pipeline
 
-from pipelines.errors import ModelUnavailableError
-from pipelines.settings import BUILTIN_MODEL_NAME
+from core.errors import ModelUnavailableError
+from core.settings import BUILTIN_MODEL_NAME
 
 
 def resolve_embedding_model(model: str, models_dir: Path) -> str:
@@ -21,7 +21,7 @@ def resolve_embedding_model(model: str, models_dir: Path) -> str:
     """
     if model != BUILTIN_MODEL_NAME:
         return model
-    from pipelines.e5_provisioning import (
+    from pipelines.models.e5_provisioning import (
         ModelProvisioningError,
         provision_multilingual_e5_small,
     )

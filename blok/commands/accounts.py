@@ -12,11 +12,11 @@ import json
 import sys
 from collections.abc import Callable
 
-from pipelines.accounts import Account, AccountStore, ApiKey, generate_password
-from pipelines.audit import cli_actor
-from pipelines.errors import ConflictError
-from pipelines.registry import Registry
-from pipelines.settings import Settings
+from core.errors import ConflictError
+from core.persistence.accounts import Account, AccountStore, ApiKey, generate_password
+from core.persistence.audit import cli_actor
+from core.persistence.registry import Registry
+from core.settings import Settings
 
 ROLE_CHOICES = ("reader", "office", "admin")
 

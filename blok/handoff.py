@@ -17,17 +17,17 @@ from typing import Any
 
 import httpx
 
-from ingest.discovery import discover_files_with_roots
-from ingest.metadata_sources import ManifestReader, resolve_metadata
-from ingest.report import IngestReport, ReportEntry
-from pipelines.errors import (
+from core.errors import (
     ErrorCode,
     ForbiddenError,
     MetadataError,
     StoreError,
     UnauthorizedError,
 )
-from pipelines.settings import Settings
+from core.settings import Settings
+from ingest.discovery import discover_files_with_roots
+from ingest.metadata_sources import ManifestReader, resolve_metadata
+from ingest.report import IngestReport, ReportEntry
 from search_service.service_file import SERVICE_FILE
 
 POLL_SECONDS = 0.5

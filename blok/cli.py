@@ -15,13 +15,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ingest.account_cli import add_account_parsers, command_api_keys, command_users
-from ingest.audit_cli import add_audit_parser, command_audit
-from ingest.document_cli import add_document_parsers, command_documents
-from ingest.reindex_cli import add_reindex_parser, command_reindex
-from pipelines.errors import BlokError
-from pipelines.filters import SearchFilters
-from pipelines.settings import Settings
+from blok.commands.accounts import add_account_parsers, command_api_keys, command_users
+from blok.commands.audit import add_audit_parser, command_audit
+from blok.commands.documents import add_document_parsers, command_documents
+from blok.commands.reindex import add_reindex_parser, command_reindex
+from core.errors import BlokError
+from core.filters import SearchFilters
+from core.settings import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FILES_SKIPPED = 0, 1, 2, 3
 API_KEY_ENV = "BLOK_API_KEY"
@@ -146,16 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    """`blok ingest PATH...`: into the store, or handed to the running service (`ingest.handoff`).
+    """`blok ingest PATH...`: into the store, or handed to the running service (`blok.handoff`).
 
     The embedded store admits one process; while `blok serve` holds it, the files go to the
     service with an office API key, and without one the command says what to do (exit code 2).
     """
     from tqdm import tqdm
 
+    from blok.handoff import hand_off_ingest
+    from core.errors import StoreLockedError
     from ingest.discovery import discover_files
-    from ingest.handoff import hand_off_ingest
-    from pipelines.errors import StoreLockedError
     from search_service.service_file import running_service
 
     files = discover_files(args.paths)  # for the progress bar; the runner finds them again
@@ -283,11 +283,7 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 def command_model(settings: Settings, args: argparse.Namespace) -> int:
     """`blok model`: build the default model now (setup does this once)."""
-    from pipelines.embedding_model import resolve_embedding_model
+    from pipelines.models.embedding_model import resolve_embedding_model
 
     print(resolve_embedding_model(settings.embedding.model, settings.models_dir))
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipelines.metadata import normalize_visibility
+from core.metadata import normalize_visibility
 
 BUILTIN_MODEL_NAME = "multilingual-e5-small"
 

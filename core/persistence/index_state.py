@@ -23,8 +23,8 @@ import socket
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipelines.errors import ConflictError, ReindexRunningError
-from pipelines.registry import DocumentRecord, Registry
+from core.errors import ConflictError, ReindexRunningError
+from core.persistence.registry import DocumentRecord, Registry
 
 INDEX_STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS index_state (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipelines.audit import AuditEntry, AuditLog
-from pipelines.registry import Registry
-from pipelines.settings import Settings
+from core.persistence.audit import AuditEntry, AuditLog
+from core.persistence.registry import Registry
+from core.settings import Settings
 
 
 def add_audit_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

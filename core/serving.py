@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipelines.filters import Condition, FieldExclude
+from core.filters import Condition, FieldExclude
 
 # A query repeated this often without a stable generation keeps its last answer (ingest would
 # have to commit a replacement during each of them, which takes longer than a query).

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipelines.registry import Registry
+from core.persistence.registry import Registry
 
 PRUNE_INTERVAL_SECONDS = 24 * 3600
 

@@ -4,8 +4,9 @@ Passwords are hashed with argon2id. Bearer tokens and API keys are random secret
 the SHA-256 is stored. The account behind a token is read on every request, so disabling an
 account or changing its rings takes effect on the next request.
 
-Every change of an account or API key is recorded in the audit log (`pipelines.audit`) under the
-`actor` the caller names, with the state before and after (never a password, key or hash).
+Every change of an account or API key is recorded in the audit log (`core.persistence.audit`)
+under the `actor` the caller names, with the state before and after (never a password, key or
+hash).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from pipelines.access import Principal, Role
-from pipelines.audit import SYSTEM_ACTOR, AuditLog
-from pipelines.errors import ConflictError, InvalidRequestError, NotFoundError
-from pipelines.metadata import normalize_ring
-from pipelines.registry import Registry, utc_now_text
+from core.access import Principal, Role
+from core.errors import ConflictError, InvalidRequestError, NotFoundError
+from core.metadata import normalize_ring
+from core.persistence.audit import SYSTEM_ACTOR, AuditLog
+from core.persistence.registry import Registry, utc_now_text
 
 ACCOUNTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (

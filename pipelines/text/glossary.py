@@ -24,9 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.errors import InvalidRequestError
+from core.errors import InvalidRequestError
 
-DEFAULT_GLOSSARY = Path(__file__).resolve().parent / "resources" / "glossary.yaml"
+DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "resources" / "glossary.yaml"
 GLOSSARY_FILE_NAME = "glossary.yaml"
 SECTIONS = ("abkuerzungen", "begriffe")
 EXPANSION_ROUNDS = 2

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from haystack import Document
 
-from pipelines.errors import NotFoundError
-from pipelines.registry import Registry, utc_now_text
+from core.errors import NotFoundError
+from core.persistence.registry import Registry, utc_now_text
 
 Endpoint = Literal["search", "ask"]
 QUERY_LOG_SCHEMA = """

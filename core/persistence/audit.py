@@ -1,6 +1,6 @@
 """The audit log: who did what to which account, API key or document, when, before and after.
 
-Every account and API key change (`pipelines.accounts`) and every document withdrawal
+Every account and API key change (`core.persistence.accounts`) and every document withdrawal
 (`ingest.lifecycle`) records one entry in the registry's `audit_log` table. Entries never hold
 secrets: a password change is noted as such, API keys and hashes never appear; `record` refuses
 a state that names a secret field, so a mistake fails loudly instead of leaking.
@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.access import Principal
-from pipelines.registry import Registry, utc_now_text
+from core.access import Principal
+from core.persistence.registry import Registry, utc_now_text
 
 AUDIT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -4,11 +4,11 @@ One document is one content (SHA-256); every path it was found under is kept in
 `document_paths` (the first one also in `documents.source_path`). A document is `pending` while
 it is written, `indexed` when complete and `replaced` between the commit of its successor and the
 removal of its chunks; the office may set an indexed document `withdrawn` (kept, not served) and
-back. Only `indexed` documents are served (`pipelines.serving`).
+back. Only `indexed` documents are served (`core.serving`).
 
-Accounts, sign-in tokens and API keys (`pipelines.accounts`), the audit log (`pipelines.audit`),
-the query log and feedback (`pipelines.query_log`) live in the same database, through `execute`
-and `rows`.
+Accounts, sign-in tokens and API keys (`core.persistence.accounts`), the audit log
+(`core.persistence.audit`), the query log and feedback (`core.persistence.query_log`) live in the
+same database, through `execute` and `rows`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.serving import HiddenDocuments
+from core.serving import HiddenDocuments
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -163,7 +163,7 @@ class Registry:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction under the registry's lock, committed at the end or rolled back.
 
-        For changes that must become visible together (`pipelines.index_state`).
+        For changes that must become visible together (`core.persistence.index_state`).
         """
         with self._lock, self._connection:
             self._connection.execute("BEGIN IMMEDIATE")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
+from core.persistence.audit import cli_actor
+from core.persistence.registry import Registry
+from core.settings import Settings
 from ingest.reindex import Reindexer
 from ingest.runner import IngestRunner
-from pipelines.audit import cli_actor
-from pipelines.registry import Registry
-from pipelines.settings import Settings
 from pipelines.stores import SwitchableChunkStore, build_chunk_store, build_collections
 
 EXIT_OK, EXIT_ERROR, EXIT_LOSSES = 0, 1, 3

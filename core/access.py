@@ -1,7 +1,7 @@
 """Who may see what: principals, their roles and rings, and the store conditions they imply.
 
 Every chunk carries its visibility as a list of access tokens (`public`, `programme`, `office`,
-`ring:vr3`, …; see `pipelines.metadata.visibility_tokens`). A caller's access filter is one
+`ring:vr3`, …; see `core.metadata.visibility_tokens`). A caller's access filter is one
 condition "the chunk's visibility holds any of the caller's tokens", built here from the
 principal alone and added to the store query of every read path:
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from pipelines.filters import Condition, FieldMatch
-from pipelines.metadata import visibility_tokens
+from core.filters import Condition, FieldMatch
+from core.metadata import visibility_tokens
 
 VISIBILITY_FIELD = "visibility"
 PrincipalKind = Literal["anonymous", "account", "api_key", "system"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.metadata import DocumentKind, normalize_ring
+from core.metadata import DocumentKind, normalize_ring
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The `blok` command: argument parsing, one module per command group, the hand-off client."""

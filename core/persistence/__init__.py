@@ -1,0 +1,1 @@
+"""All SQL: the registry database (SQLite), its schema and one repository per table group."""

@@ -1,0 +1,1 @@
+"""The embedding model: resolving a configured model, building the default one offline."""

@@ -1,0 +1,1 @@
+"""German text tools: sentences, lexical analysis, dates, page layout, the glossary."""
