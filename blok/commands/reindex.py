@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+from blok.exit_codes import EXIT_ERROR, EXIT_FILES_SKIPPED, EXIT_OK
 from core.persistence.audit import cli_actor
 from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.reindex import Reindexer
 from ingest.runner import IngestRunner
 from pipelines.stores import SwitchableChunkStore, build_chunk_store, build_collections
-
-EXIT_OK, EXIT_ERROR, EXIT_LOSSES = 0, 1, 3
 
 
 def add_reindex_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,4 +54,4 @@ def command_reindex(settings: Settings, args: argparse.Namespace) -> int:
     print(progress.render())
     if progress.state != "switched":
         return EXIT_ERROR
-    return EXIT_LOSSES if progress.withdrawn else EXIT_OK
+    return EXIT_FILES_SKIPPED if progress.withdrawn else EXIT_OK

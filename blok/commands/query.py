@@ -1,0 +1,102 @@
+"""`blok search` and `blok ask`: the searcher on the command line, with full access."""
+
+from __future__ import annotations
+
+import argparse
+
+from blok.exit_codes import EXIT_OK
+from core.filters import SearchFilters
+from core.settings import Settings
+
+
+def add_query_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`blok search QUERY` and `blok ask QUERY`, with the metadata filters."""
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query")
+    search.add_argument("--top-k", type=int, default=None)
+    add_filter_arguments(search)
+    search.add_argument("--json", action="store_true", help="print the API's JSON response")
+    search.add_argument(
+        "--facets", action="store_true", help="also count documents per kind, ring, year, topic"
+    )
+
+    ask = commands.add_parser("ask", help="a short answer with verified citations")
+    ask.add_argument("query")
+    ask.add_argument("--top-k", type=int, default=None, help="passages to draw on")
+    add_filter_arguments(ask)
+    ask.add_argument("--json", action="store_true", help="print the API's JSON response")
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The metadata filters shared by `search` and `ask`."""
+    parser.add_argument("--kind", action="append", default=[], help="document kind (repeatable)")
+    parser.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
+    parser.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
+    parser.add_argument("--job-centre", action="append", default=[], help="job centre")
+    parser.add_argument("--year-from", type=int)
+    parser.add_argument("--year-to", type=int)
+
+
+def filters_from(args: argparse.Namespace) -> SearchFilters:
+    """The filters given on the command line."""
+    return SearchFilters(
+        kind=args.kind,
+        ring=args.ring,
+        topic=args.topic,
+        job_centre=args.job_centre,
+        year_from=args.year_from,
+        year_to=args.year_to,
+    )
+
+
+def command_search(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok search "frage"`."""
+    from search_service.engine import build_search_engine
+    from search_service.schemas import SearchRequest
+
+    request = SearchRequest(
+        query=args.query, top_k=args.top_k, filters=filters_from(args), facets=args.facets
+    )
+    engine = build_search_engine(settings)
+    try:
+        response = engine.search(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return EXIT_OK
+    if not response.results:
+        print("Keine Treffer.")
+    for rank, hit in enumerate(response.results, start=1):
+        where = f"{hit.source_name}, S. {hit.page}"
+        print(f"{rank}. {hit.title} ({where}) [{hit.score:.3f}]")
+        if hit.section:
+            print(f"   Abschnitt: {hit.section}")
+        text = " ".join(hit.text.split())
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+    if response.facets is not None:
+        print("\nFacetten (Dokumente unter den Kandidaten):")
+        for name, values in response.facets:
+            counts = ", ".join(f"{facet.value} ({facet.count})" for facet in values)
+            print(f"  {name}: {counts or '–'}")
+    return EXIT_OK
+
+
+def command_ask(settings: Settings, args: argparse.Namespace) -> int:
+    """`blok ask "frage"`."""
+    from search_service.engine import build_search_engine
+    from search_service.schemas import AskRequest
+
+    request = AskRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
+    engine = build_search_engine(settings)
+    try:
+        response = engine.ask(request)
+    finally:
+        engine.close()
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return EXIT_OK
+    print(response.answer)
+    for citation in response.citations:
+        print(f"[{citation.n}] {citation.title} ({citation.source_name}, S. {citation.page})")
+    return EXIT_OK
