@@ -23,7 +23,7 @@ from blok.commands.query import add_query_parsers, command_ask, command_search
 from blok.commands.reindex import add_reindex_parser, command_reindex
 from blok.commands.serve import add_serve_parsers, command_model, command_serve
 from blok.exit_codes import EXIT_ERROR, EXIT_USAGE
-from core.errors import BlokError
+from core.errors import find_domain_error
 from core.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -71,11 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return HANDLERS[args.command](settings, args)
-    except BlokError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return EXIT_ERROR
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        domain_error = find_domain_error(exc)  # itself, or one a pipeline wrapped
+        if domain_error is None:
+            raise
+        print(f"error: {domain_error.message}", file=sys.stderr)
+        return EXIT_ERROR

@@ -21,7 +21,7 @@ from core.errors import (
     ErrorCode,
     ForbiddenError,
     MetadataError,
-    StoreError,
+    ServiceError,
     UnauthorizedError,
 )
 from core.settings import Settings
@@ -33,10 +33,6 @@ from search_service.service_file import SERVICE_FILE
 POLL_SECONDS = 0.5
 FINISHED_STATES = ("done", "failed", "interrupted")
 Progress = Callable[[Path, ReportEntry], None]
-
-
-class ServiceError(StoreError):
-    """The running service cannot be reached or answered with an error for the whole run."""
 
 
 def hand_off_ingest(

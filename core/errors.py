@@ -1,11 +1,14 @@
 """Domain errors of the service.
 
 Every error the service raises on purpose derives from `BlokError` and carries an `ErrorCode`;
-the HTTP layer maps the code to a status, the CLI prints the message. Third-party errors are
-wrapped at the boundary (``raise StoreError(...) from exc``)::
+each code has its HTTP status (`ErrorCode.http_status`), which the one handler of the API
+answers with, and the CLI prints the message. Third-party errors are wrapped at the boundary
+(``raise StoreError(...) from exc``); `find_domain_error` finds one that a framework (Haystack)
+wrapped in turn::
 
     BlokError
     ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
+    │   └── GlossaryError        the glossary file is not valid (HTTP 422)
     ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
     ├── UnauthorizedError        missing, wrong, expired or revoked credentials (HTTP 401)
     ├── ForbiddenError           signed in, but the role does not allow the action (HTTP 403)
@@ -17,13 +20,15 @@ wrapped at the boundary (``raise StoreError(...) from exc``)::
     ├── FileTooLargeError        a file over the size limit (rejects one file, HTTP 413)
     ├── ProcessingTimeoutError   a file that took longer than the time limit (rejects one file)
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
-    └── StoreError               the vector store cannot be opened or answered wrongly (HTTP 503)
-        └── StoreLockedError     the embedded store is held by another process
+    ├── StoreError               the vector store cannot be opened, fails or times out (HTTP 503)
+    │   └── StoreLockedError     the embedded store is held by another process
+    └── ServiceError             `blok ingest` cannot reach the running service, or it failed
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 
@@ -47,7 +52,38 @@ class ErrorCode(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
+    INVALID_GLOSSARY = "invalid_glossary"
+    SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL = "internal_error"
+
+    @property
+    def http_status(self) -> HTTPStatus:
+        """The status the API answers an error with this code with."""
+        return HTTP_STATUS_BY_CODE[self]
+
+
+HTTP_STATUS_BY_CODE: dict[ErrorCode, HTTPStatus] = {
+    ErrorCode.INVALID_REQUEST: HTTPStatus.BAD_REQUEST,
+    ErrorCode.NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ErrorCode.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
+    ErrorCode.FORBIDDEN: HTTPStatus.FORBIDDEN,
+    ErrorCode.TOO_MANY_REQUESTS: HTTPStatus.TOO_MANY_REQUESTS,
+    ErrorCode.CONFLICT: HTTPStatus.CONFLICT,
+    ErrorCode.INVALID_METADATA: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.CONVERSION_FAILED: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.UNSUPPORTED_FORMAT: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.EMPTY_DOCUMENT: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ErrorCode.TIMEOUT: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.ENCRYPTED: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.OCR_UNAVAILABLE: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.MODEL_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.STORE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.STORE_LOCKED: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.INVALID_GLOSSARY: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.SERVICE_UNAVAILABLE: HTTPStatus.BAD_GATEWAY,
+    ErrorCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
+}
 
 
 class BlokError(Exception):
@@ -65,6 +101,12 @@ class InvalidRequestError(BlokError):
     """A caller sent something the service cannot work with."""
 
     code = ErrorCode.INVALID_REQUEST
+
+
+class GlossaryError(InvalidRequestError):
+    """The glossary file is not valid; the message names the file and the line."""
+
+    code = ErrorCode.INVALID_GLOSSARY
 
 
 class NotFoundError(BlokError):
@@ -150,3 +192,19 @@ class StoreLockedError(StoreError):
     """The embedded store is open in another process (one process at a time)."""
 
     code = ErrorCode.STORE_LOCKED
+
+
+class ServiceError(BlokError):
+    """The running service cannot be reached, or answered with an error for the whole run."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+def find_domain_error(exc: BaseException) -> BlokError | None:
+    """The `BlokError` in an exception's cause chain (Haystack wraps component errors), or None."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, BlokError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None

@@ -28,7 +28,7 @@ import time
 
 from haystack import Pipeline
 
-from core.errors import ConflictError, ErrorCode
+from core.errors import ConflictError, ErrorCode, find_domain_error
 from core.persistence.audit import AuditLog
 from core.persistence.index_state import (
     IndexState,
@@ -41,7 +41,7 @@ from core.settings import Settings
 from ingest.lifecycle import document_state, kept_sources
 from ingest.reindex_documents import prepare_document
 from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
-from ingest.runner import BATCH_ERRORS, IngestRunner, find_domain_error
+from ingest.runner import BATCH_ERRORS, IngestRunner
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
 from pipelines.stores.collections import remove_leftovers
 
@@ -214,9 +214,7 @@ class Reindexer:
         build.delete_document(record.document_id)
         self.state.unstage(record.document_id)
         self._failed[record.document_id] = fingerprint
-        if isinstance(exc, FileNotFoundError):
-            code, reason = ErrorCode.NOT_FOUND.value, str(exc)
-        elif domain_error is not None:
+        if domain_error is not None:
             code, reason = domain_error.code.value, domain_error.message
         else:
             code, reason = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from core.errors import NotFoundError
 from core.metadata import DocumentMetadata
 from core.persistence.registry import DocumentRecord
 from core.settings import Settings
@@ -47,13 +48,13 @@ def prepare_document(
     """The kept original, the record before inference, the chunk payload, the fields to infer.
 
     Raises:
-        FileNotFoundError: the original is not kept under `DATA_DIR/sources/`.
+        NotFoundError: the original is not kept under `DATA_DIR/sources/`.
     """
     sources = settings.data_dir / "sources"
     kept = sources / f"{record.sha256}{Path(record.source_name).suffix.lower()}"
     if not kept.is_file():
         found = ", ".join(path.name for path in kept_sources(sources, record.sha256))
-        raise FileNotFoundError(
+        raise NotFoundError(
             f"its original {record.source_name} is not kept under sources/"
             + (f" (found {found})" if found else "")
         )

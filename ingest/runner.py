@@ -46,6 +46,7 @@ from core.errors import (
     FileTooLargeError,
     ModelUnavailableError,
     StoreError,
+    find_domain_error,
 )
 from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
@@ -118,16 +119,6 @@ def index_key(metadata: dict[str, Any], settings: Settings) -> str:
         ocr,
     ]
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def find_domain_error(exc: BaseException) -> BlokError | None:
-    """The `BlokError` in an exception's cause chain (Haystack wraps component errors)."""
-    current: BaseException | None = exc
-    while current is not None:
-        if isinstance(current, BlokError):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
 
 
 class IngestRunner:

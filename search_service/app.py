@@ -92,7 +92,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         window_seconds=3600,
         message="Too much feedback from this address. Try again later.",
     )
-    install_error_handlers(app)
+    install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.middleware("http")(add_security_headers)
     if settings.server.cors_origins:
         app.add_middleware(

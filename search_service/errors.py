@@ -1,4 +1,9 @@
-"""One JSON error shape for every failure: `{"error": {"code", "message", "details"}}`."""
+"""One JSON error shape for every failure: `{"error": {"code", "message", "details"}}`.
+
+A domain error (`core.errors.BlokError`) is answered with the status of its code, also when
+Haystack wrapped it; any other exception is a bug, answered 500. Every answer, the 500 too,
+passes through the app's middleware and so carries its headers.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import BlokError, ErrorCode, TooManyRequestsError
+from core.errors import BlokError, ErrorCode, TooManyRequestsError, find_domain_error
 from search_service.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {
-    ErrorCode.INVALID_REQUEST: 400,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.TOO_MANY_REQUESTS: 429,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.INVALID_METADATA: 422,
-    ErrorCode.CONVERSION_FAILED: 422,
-    ErrorCode.UNSUPPORTED_FORMAT: 415,
-    ErrorCode.EMPTY_DOCUMENT: 422,
-    ErrorCode.TOO_LARGE: 413,
-    ErrorCode.TIMEOUT: 422,
-    ErrorCode.ENCRYPTED: 422,
-    ErrorCode.OCR_UNAVAILABLE: 422,
-    ErrorCode.MODEL_UNAVAILABLE: 503,
-    ErrorCode.STORE_UNAVAILABLE: 503,
-    ErrorCode.STORE_LOCKED: 503,
-    ErrorCode.INTERNAL: 500,
-}
 HTTP_STATUS_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.INVALID_REQUEST}
 
 
@@ -58,12 +44,17 @@ def error_headers(exc: BlokError) -> dict[str, str]:
     return {}
 
 
-async def handle_blok_error(request: Request, exc: Exception) -> JSONResponse:
-    """Domain errors keep their code; internal ones are logged, never shown."""
-    assert isinstance(exc, BlokError)
-    status = STATUS_BY_CODE.get(exc.code, 500)
+def blok_error_response(exc: BlokError) -> JSONResponse:
+    """A domain error with the status of its code (`ErrorCode.http_status`)."""
     details = [ErrorDetail(**detail) for detail in exc.details]
+    status = exc.code.http_status
     return error_response(status, exc.code.value, exc.message, details, error_headers(exc))
+
+
+async def handle_blok_error(request: Request, exc: Exception) -> JSONResponse:
+    """Domain errors keep their code and status."""
+    assert isinstance(exc, BlokError)
+    return blok_error_response(exc)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -86,15 +77,60 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code.value, str(exc.detail))
 
 
-async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """A bug: logged with its trace, answered without it."""
+def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """A domain error a framework wrapped keeps its answer; anything else is a bug.
+
+    A bug is logged with its trace and answered 500 without it.
+    """
+    domain_error = find_domain_error(exc)
+    if domain_error is not None:
+        logger.warning("%s on %s %s", domain_error.code.value, request.method, request.url.path)
+        return blok_error_response(domain_error)
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, ErrorCode.INTERNAL.value, "An internal error occurred.")
 
 
+async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """The last resort, for an error raised outside `UnexpectedErrorMiddleware`."""
+    return unexpected_error_response(request, exc)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took, inside the other middleware.
+
+    Starlette answers with the handler for `Exception` from its outermost layer, past every
+    middleware of the app, so that 500 would lack their headers (security, CORS). This one is
+    added first, so it runs inside them and its answer passes through them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; answer an exception raised before the response started."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_track(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_track)
+        except Exception as exc:
+            if started:  # too late for another answer; the outermost layer logs it
+                raise
+            response = unexpected_error_response(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register every handler on the app."""
+    """Register every handler on the app; call it before any middleware is added."""
     app.add_exception_handler(BlokError, handle_blok_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(Exception, handle_unexpected_error)
+    app.add_middleware(UnexpectedErrorMiddleware)

@@ -22,6 +22,7 @@ from pipelines.stores.base import (
     ChunkRecord,
     ScoredChunk,
 )
+from pipelines.stores.failures import as_store_error
 
 
 def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
@@ -127,9 +128,9 @@ class QdrantClientChunkStore:
         """Exact number of chunks matching all conditions."""
         if not self._exists():
             return 0
-        result = self.client.count(
-            self.collection, count_filter=to_client_filter(conditions or []), exact=True
-        )
+        count_filter = to_client_filter(conditions or [])
+        with as_store_error("count"):
+            result = self.client.count(self.collection, count_filter=count_filter, exact=True)
         return result.count
 
     def query_dense(
@@ -154,14 +155,16 @@ class QdrantClientChunkStore:
     ) -> list[ScoredChunk]:
         if not self._exists():
             return []
-        response = self.client.query_points(
-            self.collection,
-            query=query,
-            using=using,
-            query_filter=to_client_filter(conditions),
-            limit=limit,
-            with_payload=True,
-        )
+        query_filter = to_client_filter(conditions)
+        with as_store_error("search"):
+            response = self.client.query_points(
+                self.collection,
+                query=query,
+                using=using,
+                query_filter=query_filter,
+                limit=limit,
+                with_payload=True,
+            )
         return [
             ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
             for point in response.points

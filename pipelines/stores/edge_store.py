@@ -19,6 +19,7 @@ from pipelines.stores.base import (
     ChunkRecord,
     ScoredChunk,
 )
+from pipelines.stores.failures import as_store_error
 
 
 def to_edge_filter(conditions: list[Condition]) -> edge.Filter | None:
@@ -127,7 +128,8 @@ class EdgeChunkStore:
         if self._shard is None:
             return 0
         request = edge.CountRequest(exact=True, filter=to_edge_filter(conditions or []))
-        return self._shard.count(request)
+        with as_store_error("count"):
+            return self._shard.count(request)
 
     def query_dense(
         self, vector: list[float], conditions: list[Condition], limit: int
@@ -150,9 +152,11 @@ class EdgeChunkStore:
         request = edge.QueryRequest(
             limit=limit, query=query, filter=to_edge_filter(conditions), with_payload=True
         )
+        with as_store_error("search"):
+            points = self._shard.query(request)
         return [
             ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
-            for point in self._shard.query(request)
+            for point in points
         ]
 
     def optimize(self) -> None:

@@ -24,16 +24,12 @@ from pathlib import Path
 
 import yaml
 
-from core.errors import InvalidRequestError
+from core.errors import GlossaryError
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "resources" / "glossary.yaml"
 GLOSSARY_FILE_NAME = "glossary.yaml"
 SECTIONS = ("abkuerzungen", "begriffe")
 EXPANSION_ROUNDS = 2
-
-
-class GlossaryError(InvalidRequestError):
-    """The glossary file is not valid; the message names the file and the line."""
 
 
 @dataclass(frozen=True)
