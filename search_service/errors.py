@@ -8,6 +8,7 @@ passes through the app's middleware and so carries its headers.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,17 +45,23 @@ def error_headers(exc: BlokError) -> dict[str, str]:
     return {}
 
 
-def blok_error_response(exc: BlokError) -> JSONResponse:
-    """A domain error with the status of its code (`ErrorCode.http_status`)."""
+def blok_error_response(request: Request, exc: BlokError) -> JSONResponse:
+    """A domain error with the status of its code (`ErrorCode.http_status`).
+
+    One of the service's own (5xx: store or model unavailable) is logged with its message.
+    """
     details = [ErrorDetail(**detail) for detail in exc.details]
     status = exc.code.http_status
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        path = request.url.path
+        logger.warning("%s on %s %s: %s", exc.code.value, request.method, path, exc.message)
     return error_response(status, exc.code.value, exc.message, details, error_headers(exc))
 
 
 async def handle_blok_error(request: Request, exc: Exception) -> JSONResponse:
     """Domain errors keep their code and status."""
     assert isinstance(exc, BlokError)
-    return blok_error_response(exc)
+    return blok_error_response(request, exc)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -84,8 +91,7 @@ def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
     """
     domain_error = find_domain_error(exc)
     if domain_error is not None:
-        logger.warning("%s on %s %s", domain_error.code.value, request.method, request.url.path)
-        return blok_error_response(domain_error)
+        return blok_error_response(request, domain_error)
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, ErrorCode.INTERNAL.value, "An internal error occurred.")
 
