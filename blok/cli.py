@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        domain_error = find_domain_error(exc)  # itself, or one a pipeline wrapped
+        domain_error = find_domain_error(exc, causes_only=True)  # or one a pipeline wrapped
         if domain_error is None:
             raise
         print(f"error: {domain_error.message}", file=sys.stderr)

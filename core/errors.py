@@ -200,11 +200,17 @@ class ServiceError(BlokError):
     code = ErrorCode.SERVICE_UNAVAILABLE
 
 
-def find_domain_error(exc: BaseException) -> BlokError | None:
-    """The `BlokError` in an exception's cause chain (Haystack wraps component errors), or None."""
+def find_domain_error(exc: BaseException, *, causes_only: bool = False) -> BlokError | None:
+    """The `BlokError` in an exception's chain (Haystack wraps component errors), or None.
+
+    Args:
+        exc: the exception caught.
+        causes_only: follow only ``raise ... from`` links (a wrapper's), not to an error during
+            whose handling `exc` was raised (a bug in an ``except`` block stays a bug).
+    """
     current: BaseException | None = exc
     while current is not None:
         if isinstance(current, BlokError):
             return current
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ if causes_only else current.__cause__ or current.__context__
     return None

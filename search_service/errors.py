@@ -89,7 +89,7 @@ def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
 
     A bug is logged with its trace and answered 500 without it.
     """
-    domain_error = find_domain_error(exc)
+    domain_error = find_domain_error(exc, causes_only=True)
     if domain_error is not None:
         return blok_error_response(request, domain_error)
     logger.exception("unexpected error on %s %s", request.method, request.url.path)

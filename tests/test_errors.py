@@ -18,7 +18,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException
 from test_api import assert_error_shape
 
 import core.errors
-from core.errors import HTTP_STATUS_BY_CODE, BlokError, ErrorCode, StoreError
+from core.errors import HTTP_STATUS_BY_CODE, BlokError, ErrorCode, NotFoundError, StoreError
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkStore
 from search_service.app import SECURITY_HEADERS, create_app
@@ -167,6 +167,20 @@ def unexpected_error_app(tmp_path: Path, **overrides: Any) -> TestClient:
     def get_broken() -> None:
         raise RuntimeError("secret detail of the bug")
 
+    @app.get("/v1/broken-while-handling")
+    def get_broken_while_handling() -> None:
+        try:
+            raise NotFoundError("no such thing")
+        except NotFoundError:
+            int("a bug in the except block")
+
+    @app.get("/v1/wrapped")
+    def get_wrapped() -> None:
+        try:
+            raise NotFoundError("no such thing")
+        except NotFoundError as exc:
+            raise RuntimeError("a framework's wrapper") from exc
+
     return TestClient(app)
 
 
@@ -188,3 +202,15 @@ def test_an_unexpected_error_answers_an_allowed_origin(tmp_path: Path) -> None:
     response = client.get("/v1/broken", headers={"Origin": origin})
     assert response.status_code == 500
     assert response.headers["access-control-allow-origin"] == origin
+
+
+def test_a_wrapped_domain_error_keeps_its_answer_and_a_bug_in_handling_one_stays_a_bug(
+    tmp_path: Path,
+) -> None:
+    client = unexpected_error_app(tmp_path)
+    wrapped = client.get("/v1/wrapped")
+    assert wrapped.status_code == 404
+    assert_error_shape(wrapped.json(), "not_found")
+    bug = client.get("/v1/broken-while-handling")
+    assert bug.status_code == 500
+    assert_error_shape(bug.json(), "internal_error")
