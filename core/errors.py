@@ -22,7 +22,7 @@ wrapped in turn::
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
     ├── StoreError               the vector store cannot be opened, fails or times out (HTTP 503)
     │   └── StoreLockedError     the embedded store is held by another process
-    └── ServiceError             `blok ingest` cannot reach the running service, or it failed
+    └── ServiceError             `blok ingest` cannot reach the running service, or it failed (CLI)
 """
 
 from __future__ import annotations

@@ -108,6 +108,8 @@ def get_ready(engine: EngineDep, caller: PrincipalDep) -> ReadyResponse:
     """Readiness: model loaded, store and registry open; counts of what the caller may see."""
     try:
         documents, chunks = engine.totals(principal=caller)
+    except StoreError:
+        raise
     except Exception as exc:
         raise StoreError(f"The store does not answer: {exc}") from exc
     return ReadyResponse(status="ready", documents=documents, chunks=chunks)
