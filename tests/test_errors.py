@@ -13,11 +13,14 @@ import httpx
 import pytest
 from conftest import engine_of, make_settings
 from fastapi.testclient import TestClient
+from haystack.core.errors import PipelineRuntimeError
 from qdrant_client import QdrantClient
 from qdrant_client.http.exceptions import ResponseHandlingException
 from test_api import assert_error_shape
 
 import core.errors
+from blok import cli
+from blok.exit_codes import EXIT_ERROR
 from core.errors import HTTP_STATUS_BY_CODE, BlokError, ErrorCode, NotFoundError, StoreError
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkStore
@@ -214,3 +217,17 @@ def test_a_wrapped_domain_error_keeps_its_answer_and_a_bug_in_handling_one_stays
     bug = client.get("/v1/broken-while-handling")
     assert bug.status_code == 500
     assert_error_shape(bug.json(), "internal_error")
+
+
+def test_the_cli_prints_a_domain_error_a_pipeline_wrapped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def search_with_the_store_gone(settings: Any, args: Any) -> int:
+        try:
+            raise StoreError("The store failed to answer a search: timed out")
+        except StoreError as exc:
+            raise PipelineRuntimeError.from_exception("retriever", object, exc) from exc
+
+    monkeypatch.setitem(cli.HANDLERS, "search", search_with_the_store_gone)
+    assert cli.main(["--data-dir", str(tmp_path), "search", "Eingliederung"]) == EXIT_ERROR
+    assert capsys.readouterr().err == "error: The store failed to answer a search: timed out\n"
