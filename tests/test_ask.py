@@ -102,7 +102,7 @@ def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:
     )
     wrong_page = Document(content=citation["quote"], meta={**meta, "page": meta["page"] + 7})
     altered = Document(content=citation["quote"].replace("e", "a", 1), meta=meta)
-    verifier = CitationVerifier(page_text=engine.registry.page_text)
+    verifier = CitationVerifier(page_text=engine.registry.documents.page_text)
     result = verifier.run(documents=[genuine, shifted, wrong_page, altered])
     assert result["documents"] == [genuine]
     assert result["rejected"] == 3

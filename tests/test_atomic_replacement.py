@@ -137,14 +137,14 @@ def test_a_document_being_written_is_not_found(
 ) -> None:
     found_while_pending: list[set[str]] = []
     chunks_while_pending: list[int] = []
-    mark_indexed = world.registry.mark_indexed
+    mark_indexed = world.registry.documents.mark_indexed
 
     def search_then_mark(document_id: str, *args: Any, **kwargs: Any) -> None:
         chunks_while_pending.append(world.store.count([FieldMatch("document_id", (document_id,))]))
         found_while_pending.append(world.versions_found())
         mark_indexed(document_id, *args, **kwargs)
 
-    monkeypatch.setattr(world.registry, "mark_indexed", search_then_mark)
+    monkeypatch.setattr(world.registry.documents, "mark_indexed", search_then_mark)
     world.write(7, "neu.txt")  # a new document next to version 0
     world.ingest()
     world.write(8)  # a new version of the first one
@@ -159,7 +159,7 @@ def test_a_query_overlapping_the_swap_is_repeated(
 ) -> None:
     """The swap commits and the old chunks go between a query's exclusion and its store read."""
     search = world.fast_search()
-    mark_indexed = world.registry.mark_indexed
+    mark_indexed = world.registry.documents.mark_indexed
     query_dense = world.store.query_dense
     store_reads: list[int] = []
     found: list[set[str]] = []
@@ -177,7 +177,7 @@ def test_a_query_overlapping_the_swap_is_repeated(
         found.append(search())
         monkeypatch.setattr(world.store, "query_dense", query_dense)
 
-    monkeypatch.setattr(world.registry, "mark_indexed", search_across_the_swap)
+    monkeypatch.setattr(world.registry.documents, "mark_indexed", search_across_the_swap)
     world.write(1)
     world.ingest()
     assert found == [{"Fassung 1"}]  # neither version on the first attempt; the repeat finds one

@@ -1,6 +1,6 @@
 """The audit log: who did what to which account, API key or document, when, before and after.
 
-Every account and API key change (`core.persistence.accounts`) and every document withdrawal
+Every account and API key change (`core.accounts`) and every document withdrawal
 (`ingest.lifecycle`) records one entry in the registry's `audit_log` table. Entries never hold
 secrets: a password change is noted as such, API keys and hashes never appear; `record` refuses
 a state that names a secret field, so a mistake fails loudly instead of leaking.

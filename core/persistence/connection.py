@@ -38,10 +38,13 @@ class Database:
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
         self._lock = threading.Lock()
-        with self._lock:
+        try:
             self._connection.execute("PRAGMA journal_mode=WAL")
             migrate(self._connection)  # with foreign keys off: a table rebuild must not cascade
             self._connection.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            self._connection.close()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
