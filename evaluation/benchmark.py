@@ -114,13 +114,13 @@ def register_pages(registry: Registry, records: list[ChunkRecord]) -> None:
             (payload["page_start"], payload["text"])
         )
     for document_id, texts in pages.items():
-        registry.mark_pending(
+        registry.documents.mark_pending(
             DocumentRecord(
                 document_id, document_id, f"{document_id}.txt", f"{document_id}.txt",
                 f"Synthetisches Dokument {document_id}", {}, "", "pending", 0, 0, "",
             )
         )  # fmt: skip
-        registry.mark_indexed(document_id, texts, len(texts))
+        registry.documents.mark_indexed(document_id, texts, len(texts))
 
 
 def synthetic_records(count: int, vocabulary: list[str], dim: int, first: int) -> list[ChunkRecord]:

@@ -60,7 +60,7 @@ def curatable(registry: Registry, document_id: str) -> DocumentRecord:
     Raises:
         NotFoundError: no such document (the same message as every read path).
     """
-    record = registry.get(document_id)
+    record = registry.documents.get(document_id)
     if record is None or record.status not in CURATABLE_STATUSES:
         raise NotFoundError(NOT_FOUND_MESSAGE)
     return record
@@ -70,7 +70,7 @@ def record_change(
     registry: Registry, audit: AuditLog, actor: str, action: str, before: DocumentRecord
 ) -> DocumentRecord:
     """Audit a change of one document with its curated state before and after; returns after."""
-    after = registry.get(before.document_id)
+    after = registry.documents.get(before.document_id)
     assert after is not None
     audit.record(
         actor=actor,
@@ -97,7 +97,7 @@ def set_withdrawn(
     """
     record = curatable(registry, document_id)
     old, new = ("indexed", "withdrawn") if withdrawn else ("withdrawn", "indexed")
-    if not registry.change_status(document_id, old, new):
+    if not registry.documents.change_status(document_id, old, new):
         state = "withdrawn already" if withdrawn else "not withdrawn"
         raise ConflictError(f"document {document_id} is {state}")
     action = "document.withdraw" if withdrawn else "document.restore"
@@ -158,7 +158,7 @@ class DocumentCurator:
             "title": title,
             "inferred": inferred,
         }
-        self.registry.update_metadata(document_id, title, updated)
+        self.registry.documents.update_metadata(document_id, title, updated)
         return self._record(actor, "document.edit", record)
 
     def withdraw(self, document_id: str, *, actor: str) -> DocumentRecord:
@@ -194,7 +194,7 @@ class DocumentCurator:
         left = self.store.count([FieldMatch("document_id", (document_id,))])
         if left:
             raise StoreError(f"{left} chunks of document {document_id} are still in the store")
-        for predecessor in self.registry.list_documents():
+        for predecessor in self.registry.documents.list_documents():
             if predecessor.metadata.get(SUCCESSOR_FIELD) == document_id:
                 self._set_successor(predecessor, None, actor=actor)
         return record, left
@@ -211,7 +211,7 @@ class DocumentCurator:
         record = self._curatable(document_id)
         if successor_id == document_id:
             raise ConflictError("a document cannot supersede itself")
-        successor = self.registry.get(successor_id)
+        successor = self.registry.documents.get(successor_id)
         if successor is None or successor.status != "indexed":
             message = f"no indexed document has the id {successor_id!r}"
             raise MetadataError(message, details=[{"field": "successor_id", "message": message}])
@@ -225,7 +225,7 @@ class DocumentCurator:
                 )
             seen.add(current.document_id)
             following = current.metadata.get(SUCCESSOR_FIELD)
-            current = self.registry.get(str(following)) if following else None
+            current = self.registry.documents.get(str(following)) if following else None
         return self._set_successor(record, successor_id, actor=actor)
 
     def unsupersede(self, document_id: str, *, actor: str) -> DocumentRecord:
@@ -246,6 +246,6 @@ class DocumentCurator:
     ) -> DocumentRecord:
         self.store.set_payload(record.document_id, {SUCCESSOR_FIELD: successor_id})
         metadata = {**record.metadata, SUCCESSOR_FIELD: successor_id}
-        self.registry.update_metadata(record.document_id, record.title, metadata)
+        self.registry.documents.update_metadata(record.document_id, record.title, metadata)
         action = "document.supersede" if successor_id else "document.unsupersede"
         return self._record(actor, action, record)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import NotFoundError
-from core.persistence.audit import AuditLog, cli_actor
+from core.persistence.audit import cli_actor
 from core.persistence.registry import DocumentRecord, Registry
 from pipelines.stores import ChunkStore
 
@@ -59,18 +59,18 @@ def withdraw_document(
     Raises:
         NotFoundError: no document has this id.
     """
-    record = registry.get(document_id)
+    record = registry.documents.get(document_id)
     if record is None:
         raise NotFoundError(f"no document with id {document_id}")
-    before = document_state(record, registry.paths(document_id))
+    before = document_state(record, registry.documents.paths(document_id))
     store.delete_document(document_id)
-    registry.delete(document_id)
-    if not registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
+    registry.documents.delete(document_id)
+    if not registry.documents.has_content(record.sha256):
         for kept in kept_sources(sources_dir, record.sha256):
             kept.unlink(missing_ok=True)
     if action is None:
         action = "document.replace" if record.status == "replaced" else "document.delete"
-    AuditLog(registry).record(
+    registry.audit.record(
         actor=actor or cli_actor(), action=action, target=document_id, before=before
     )
     return record
@@ -103,7 +103,7 @@ def forget_path(
 
     Returns True when the document was withdrawn (audited as `document.replace`).
     """
-    left = registry.remove_path(document_id, path)
+    left = registry.documents.remove_path(document_id, path)
     if any(source_exists(other) for other in left):
         return False
     withdraw_document(
@@ -120,11 +120,13 @@ def replaced_versions(registry: Registry, source_path: str, document_id: str) ->
     """
     return tuple(
         old.document_id
-        for old in registry.find_by_path(source_path)
+        for old in registry.documents.find_by_path(source_path)
         if old.document_id != document_id
         and old.status == "indexed"
         and not any(
-            source_exists(path) for path in registry.paths(old.document_id) if path != source_path
+            source_exists(path)
+            for path in registry.documents.paths(old.document_id)
+            if path != source_path
         )
     )
 
@@ -147,8 +149,8 @@ def prune_missing(
     """
     folders = [folder.resolve() for folder in folders]
     withdrawn: list[DocumentRecord] = []
-    for record in registry.list_documents(status="indexed"):
-        paths = registry.paths(record.document_id)
+    for record in registry.documents.list_documents(status="indexed"):
+        paths = registry.documents.paths(record.document_id)
         gone = [p for p in paths if is_under(p, folders) and not source_exists(p)]
         if not gone:
             continue
@@ -165,5 +167,5 @@ def prune_missing(
             )
             continue
         for path in gone:
-            registry.remove_path(record.document_id, path)
+            registry.documents.remove_path(record.document_id, path)
     return withdrawn

@@ -29,9 +29,7 @@ import time
 from haystack import Pipeline
 
 from core.errors import ConflictError, ErrorCode, find_domain_error
-from core.persistence.audit import AuditLog
 from core.persistence.index_state import (
-    IndexState,
     ReindexMarker,
     StagedDocument,
     document_fingerprint,
@@ -74,8 +72,8 @@ class Reindexer:
         self.allow_losses = allow_losses
         self.progress = progress or ReindexProgress()
         self.stop = stop or threading.Event()
-        self.state = IndexState(registry)
-        self.audit = AuditLog(registry)
+        self.state = registry.index_state
+        self.audit = registry.audit
         self._failed: dict[str, str] = {}  # document id → fingerprint of the failed version
 
     def begin(self) -> None:
@@ -159,7 +157,11 @@ class Reindexer:
         are about to go; any other status (`indexed`, or one that hides a document without
         deleting it) keeps its chunks, so the new collection must hold them too.
         """
-        return [r for r in self.registry.list_documents() if r.status not in TRANSIENT_STATUSES]
+        return [
+            r
+            for r in self.registry.documents.list_documents()
+            if r.status not in TRANSIENT_STATUSES
+        ]
 
     def _outstanding(self) -> tuple[list[DocumentRecord], list[str]]:
         """Indexed documents not staged in their current version; staged ones gone since."""
@@ -259,7 +261,7 @@ class Reindexer:
 
     def _forget_withdrawn(self, record: DocumentRecord) -> None:
         sources = self.settings.data_dir / "sources"
-        if not self.registry.rows("SELECT 1 FROM documents WHERE sha256 = ?", (record.sha256,)):
+        if not self.registry.documents.has_content(record.sha256):
             for path in kept_sources(sources, record.sha256):
                 path.unlink(missing_ok=True)
         self.audit.record(

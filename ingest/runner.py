@@ -169,15 +169,15 @@ class IngestRunner:
         A `replaced` row's successor is indexed (the same transaction said so); only its chunks,
         row and kept original are left to remove. Returns the number of rows cleaned up.
         """
-        replaced = self.registry.list_documents(status="replaced")
+        replaced = self.registry.documents.list_documents(status="replaced")
         for record in replaced:
             withdraw_document(
                 self.store, self.registry, self._sources, record.document_id, actor=self.actor
             )
-        pending = self.registry.list_documents(status="pending")
+        pending = self.registry.documents.list_documents(status="pending")
         for record in pending:
             self.store.delete_document(record.document_id)
-            self.registry.delete(record.document_id)
+            self.registry.documents.delete(record.document_id)
         return len(replaced) + len(pending)
 
     @property
@@ -338,10 +338,10 @@ class IngestRunner:
         }
         replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
-            self.registry.mark_pending(record)
+            self.registry.documents.mark_pending(record)
             indexed = self.index_file(pipeline, path, record, payload, missing, deadline)
             self._keep_source(path, sha256)  # before the commit: an indexed document has its file
-            self.registry.mark_indexed(
+            self.registry.documents.mark_indexed(
                 document_id,
                 indexed.pages,
                 indexed.chunk_count,
@@ -399,9 +399,9 @@ class IngestRunner:
         """
         path, source_path = source.path, source.source_path
         document_id = sha256[:16]
-        existing = self.registry.get(document_id)
+        existing = self.registry.documents.get(document_id)
         if existing is not None and existing.status == "withdrawn":
-            self.registry.add_path(document_id, source_path)
+            self.registry.documents.add_path(document_id, source_path)
             reason = "withdrawn by the office; `blok documents restore` serves it again"
             found = (existing.page_count, existing.chunk_count)
             return ReportEntry(source.name, "held", document_id, *found, reason=reason)
@@ -410,14 +410,14 @@ class IngestRunner:
         found = (existing.page_count, existing.chunk_count)
         primary = existing.source_path
         if primary != source_path and source_exists(primary):
-            self.registry.add_path(document_id, source_path)
+            self.registry.documents.add_path(document_id, source_path)
             self._keep_source(path, sha256)  # its own suffix, should it become the first
             reason = f"duplicate of {primary} (same content; indexed with its metadata)"
             return ReportEntry(source.name, "duplicate", document_id, *found, reason=reason)
         if existing.index_key != key:
             return None
         if primary != source_path:
-            self.registry.set_source_path(document_id, source_path)
+            self.registry.documents.set_source_path(document_id, source_path)
             self._keep_source(path, sha256)
         return ReportEntry(source.name, "unchanged", document_id, *found)
 
@@ -450,12 +450,12 @@ class IngestRunner:
             yield
         except BaseException:
             self.store.delete_document(document_id)
-            self.registry.delete(document_id)
+            self.registry.documents.delete(document_id)
             raise
 
     def _withdraw_replaced_versions(self, source_path: str, document_id: str) -> None:
         """The file at `source_path` now holds other content: its old documents lose the path."""
-        for old in self.registry.find_by_path(source_path):
+        for old in self.registry.documents.find_by_path(source_path):
             if old.document_id != document_id:
                 forget_path(
                     self.store,

@@ -76,7 +76,7 @@ class DocumentCatalog:
         Raises:
             NotFoundError: no such document, or the principal may not read it (same message).
         """
-        record = self.registry.get(document_id)
+        record = self.registry.documents.get(document_id)
         if record is None or not self.readable(record, principal):
             raise NotFoundError(NOT_FOUND_MESSAGE)
         return record
@@ -89,7 +89,7 @@ class DocumentCatalog:
         statuses = readable_statuses(principal)
         return [
             record
-            for record in self.registry.list_documents()
+            for record in self.registry.documents.list_documents()
             if record.status in statuses
             and query.admits(record)
             and self.readable(record, principal)
@@ -104,7 +104,7 @@ class DocumentCatalog:
             NotFoundError: the document is not readable, or it has no such page.
         """
         record = self.get(document_id, principal)
-        text = self.registry.page_text(record.document_id, page) if page >= 1 else None
+        text = self.registry.documents.page_text(record.document_id, page) if page >= 1 else None
         if text is None:
             raise NotFoundError(f"The document has no page {page}; it has {record.page_count}.")
         return record, text
@@ -113,5 +113,5 @@ class DocumentCatalog:
         """The successor document, only if the principal may read it (else None: no leak)."""
         if not document_id:
             return None
-        record = self.registry.get(document_id)
+        record = self.registry.documents.get(document_id)
         return record if record is not None and self.readable(record, principal) else None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 
 from core.access import ANONYMOUS, Principal
+from core.accounts import Account, AccountStore, IssuedToken
 from core.errors import UnauthorizedError
-from core.persistence.accounts import Account, AccountStore, IssuedToken
 from core.persistence.audit import principal_actor
 from search_service.rate_limits import RateLimiter
 

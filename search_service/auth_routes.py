@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from core.accounts import Account, IssuedToken
 from core.errors import UnauthorizedError
-from core.persistence.accounts import Account, IssuedToken
 from core.persistence.audit import principal_actor
 from search_service.auth import bearer_token, session_principal, sign_in, sign_out
 from search_service.auth_schemas import (

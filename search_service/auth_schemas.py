@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.access import Principal, Role
-from core.persistence.accounts import ApiKey
+from core.accounts import ApiKey
 
 
 class TokenRequest(BaseModel):

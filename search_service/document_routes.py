@@ -64,7 +64,7 @@ def detail(engine: SearchEngine, record: DocumentRecord, caller: Principal) -> D
         file_url=f"/v1/documents/{record.document_id}/file",
         inferred=list(record.metadata.get("inferred", [])),
         ingested_at=record.ingested_at,
-        paths=engine.registry.paths(record.document_id) if office else None,
+        paths=engine.registry.documents.paths(record.document_id) if office else None,
     )
 
 

@@ -18,11 +18,11 @@ from typing import Any
 from haystack import Pipeline
 
 from core.access import SYSTEM, Principal, access_conditions, may_see
+from core.accounts import AccountStore
 from core.errors import InvalidRequestError, NotFoundError
 from core.filters import SearchFilters
-from core.persistence.accounts import AccountStore
 from core.persistence.audit import AuditLog
-from core.persistence.query_log import QueryLog, best_dense_score
+from core.persistence.query_log import best_dense_score
 from core.persistence.registry import Registry
 from core.persistence.retention import LogRetention
 from core.settings import Settings
@@ -82,7 +82,7 @@ class SearchEngine:
         self.ask_pipeline = ask_pipeline
         self.accounts = AccountStore(registry)
         self.audit: AuditLog = self.accounts.audit
-        self.query_log = QueryLog(registry)
+        self.query_log = registry.query_log
         self.retention = LogRetention(
             registry,
             query_days=settings.logs.query_retention_days,
@@ -209,9 +209,9 @@ class SearchEngine:
         """Indexed documents and chunks the principal may see."""
         documents = sum(
             may_see(principal, str(record.metadata.get("visibility", "office")))
-            for record in self.registry.list_documents(status="indexed")
+            for record in self.registry.documents.list_documents(status="indexed")
         )
-        hidden = self.registry.hidden_documents().conditions()
+        hidden = self.registry.documents.hidden_documents().conditions()
         return documents, self.store.count([*access_conditions(principal), *hidden])
 
     def close(self) -> None:
@@ -247,7 +247,7 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
             glossary=glossary,
-            serving=registry,
+            serving=registry.documents,
         )
         warm_up_pipeline(pipeline, model)
         ask_pipeline = build_ask_pipeline(
@@ -255,12 +255,12 @@ def build_search_engine(settings: Settings, store: ChunkStore | None = None) -> 
             model=model,
             retrieval=settings.retrieval,
             answer=settings.answer,
-            page_text=registry.page_text,
+            page_text=registry.documents.page_text,
             generation=settings.generation,
             query_prefix=settings.embedding.query_prefix,
             passage_prefix=settings.embedding.passage_prefix,
             glossary=glossary,
-            serving=registry,
+            serving=registry.documents,
         )
         warm_up_pipeline(ask_pipeline, model)
     except BaseException:

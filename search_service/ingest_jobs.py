@@ -5,28 +5,28 @@ stores the files and queues a job; the worker thread runs it with an `IngestRunn
 engine's own store and registry while searches go on (a document is hidden while `pending`, and
 a replacement switches in one registry transaction, `ingest.runner`).
 
-Jobs are rows of `ingest_jobs` in the registry: state `queued`, `running`, `done`, `failed` or
-`interrupted`, the actor, the times, the metadata and per file its report entries (JSON), saved
-after every file. At shutdown the worker stops after the current file; one that does not finish
-in time is abandoned (the process ends, the runner's `pending` row makes the next start remove
-its chunks). At start-up, jobs left `queued` or `running` are queued again when their files are
-still there (files already done are not run again), else marked `interrupted`.
+Jobs are rows of `ingest_jobs` in the registry (`core.persistence.ingest_jobs`): state `queued`,
+`running`, `done`, `failed` or `interrupted`, the actor, the times, the metadata and per file its
+report entries (JSON), saved after every file. At shutdown the worker stops after the current file;
+one that does not finish in time is abandoned (the process ends, the runner's `pending` row makes
+the next start remove its chunks). At start-up, jobs left `queued` or `running` are queued again
+when their files are still there (files already done are not run again), else marked `interrupted`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import re
 import threading
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from core.errors import ErrorCode, ReindexRunningError
-from core.persistence.audit import SYSTEM_ACTOR, AuditLog
+from core.persistence.audit import SYSTEM_ACTOR
+from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.persistence.registry import Registry, utc_now_text
 from core.settings import Settings
 from ingest.report import ReportEntry
@@ -36,20 +36,6 @@ from search_service.engine import SearchEngine
 
 logger = logging.getLogger(__name__)
 
-JOBS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS ingest_jobs (
-    job_id      TEXT PRIMARY KEY,
-    state       TEXT NOT NULL
-                CHECK (state IN ('queued', 'running', 'done', 'failed', 'interrupted')),
-    actor       TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    started_at  TEXT,
-    finished_at TEXT,
-    metadata    TEXT NOT NULL,
-    files       TEXT NOT NULL,
-    error       TEXT
-);
-"""
 UNFINISHED = ("queued", "running")
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(?:/[^\s/'\"():,;]+)+/([^\s/'\"():,;]+)")
 INTERNAL_REASON = "an internal error occurred while processing this file"
@@ -58,49 +44,6 @@ INTERNAL_REASON = "an internal error occurred while processing this file"
 def public_reason(reason: str | None) -> str | None:
     """A reason without server paths: every absolute path becomes its last part."""
     return ABSOLUTE_PATH.sub(r"\1", reason) if reason else reason
-
-
-@dataclass
-class JobFile:
-    """One file of a job: `stored` is relative to the data directory; `entries` once run."""
-
-    name: str
-    status: str  # `accepted` or `rejected` (at upload)
-    stored: str | None = None
-    source_path: str | None = None
-    code: str | None = None
-    reason: str | None = None
-    entries: list[dict[str, Any]] | None = None
-
-
-@dataclass
-class IngestJob:
-    """One upload and what ingesting it did."""
-
-    job_id: str
-    state: str
-    actor: str
-    created_at: str
-    metadata: dict[str, Any]
-    files: list[JobFile] = field(default_factory=list)
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-
-
-def _job(row: dict[str, Any]) -> IngestJob:
-    files = [JobFile(**item) for item in json.loads(row["files"])]
-    return IngestJob(
-        job_id=str(row["job_id"]),
-        state=str(row["state"]),
-        actor=str(row["actor"]),
-        created_at=str(row["created_at"]),
-        metadata=json.loads(row["metadata"]),
-        files=files,
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        error=row["error"],
-    )
 
 
 def new_job_id() -> str:
@@ -115,13 +58,11 @@ class IngestJobs:
         self.settings = settings
         self.registry = registry
         self.runner = IngestRunner(settings, store, registry, actor=SYSTEM_ACTOR)
-        self.audit = AuditLog(registry)
+        self.audit = registry.audit
+        self.jobs = registry.ingest_jobs
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ingest_jobs'"
-        if not registry.rows(exists):
-            registry.execute_script(JOBS_SCHEMA)
 
     @property
     def uploads_dir(self) -> Path:
@@ -134,11 +75,13 @@ class IngestJobs:
         for job in self.list_jobs(states=UNFINISHED, limit=None, oldest_first=True):
             pending = [f for f in job.files if f.stored is not None and f.entries is None]
             if all((self.settings.data_dir / str(f.stored)).is_file() for f in pending):
-                self._set(job.job_id, state="queued")
+                self.jobs.update(job.job_id, state="queued")
                 self._queue.put(job.job_id)
             else:
                 gone = "its uploaded files are gone; upload them again"
-                self._set(job.job_id, state="interrupted", finished_at=utc_now_text(), error=gone)
+                self.jobs.update(
+                    job.job_id, state="interrupted", finished_at=utc_now_text(), error=gone
+                )
         self._thread = threading.Thread(target=self._work, name="blok-ingest", daemon=True)
         self._thread.start()
 
@@ -162,27 +105,14 @@ class IngestJobs:
         created = utc_now_text()
         job = IngestJob(job_id, "queued" if runnable else "done", actor, created, metadata, files)
         job.finished_at = None if runnable else created
-        self.registry.execute(
-            "INSERT INTO ingest_jobs (job_id, state, actor, created_at, finished_at, metadata, "
-            "files) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                job.job_id,
-                job.state,
-                actor,
-                job.created_at,
-                job.finished_at,
-                json.dumps(metadata, ensure_ascii=False),
-                self._files_json(files),
-            ),
-        )
+        self.jobs.insert(job)
         if runnable:
             self._queue.put(job.job_id)
         return job
 
     def get(self, job_id: str) -> IngestJob | None:
         """The job with this id."""
-        rows = self.registry.rows("SELECT * FROM ingest_jobs WHERE job_id = ?", (job_id,))
-        return _job(rows[0]) if rows else None
+        return self.jobs.get(job_id)
 
     def list_jobs(
         self,
@@ -192,28 +122,7 @@ class IngestJobs:
         oldest_first: bool = False,
     ) -> list[IngestJob]:
         """Jobs newest first (or oldest first), optionally of some states only."""
-        where = ""
-        params: tuple[str, ...] = ()
-        if states:
-            where = f"WHERE state IN ({', '.join('?' for _ in states)})"
-            params = tuple(states)
-        order = "ASC" if oldest_first else "DESC"
-        tail = f" LIMIT {int(limit)}" if limit else ""
-        rows = self.registry.rows(
-            f"SELECT * FROM ingest_jobs {where} ORDER BY created_at {order}, rowid {order}{tail}",
-            params,
-        )
-        return [_job(row) for row in rows]
-
-    @staticmethod
-    def _files_json(files: list[JobFile]) -> str:
-        return json.dumps([asdict(item) for item in files], ensure_ascii=False)
-
-    def _set(self, job_id: str, **values: Any) -> None:
-        columns = ", ".join(f"{name} = ?" for name in values)
-        self.registry.execute(
-            f"UPDATE ingest_jobs SET {columns} WHERE job_id = ?", (*values.values(), job_id)
-        )
+        return self.jobs.list_jobs(states=states, limit=limit, oldest_first=oldest_first)
 
     def _work(self) -> None:
         while not self._stopping.is_set():
@@ -226,13 +135,15 @@ class IngestJobs:
                 if self._stopping.is_set():
                     break  # abandoned at shutdown (store and registry closed): taken up at start
                 logger.exception("ingest job %s failed", job_id)
-                self._set(job_id, state="failed", finished_at=utc_now_text(), error=INTERNAL_REASON)
+                self.jobs.update(
+                    job_id, state="failed", finished_at=utc_now_text(), error=INTERNAL_REASON
+                )
 
     def _run(self, job_id: str) -> None:
         job = self.get(job_id)
         if job is None or job.state not in UNFINISHED:
             return
-        self._set(job_id, state="running", started_at=job.started_at or utc_now_text())
+        self.jobs.update(job_id, state="running", started_at=job.started_at or utc_now_text())
         self.runner.actor = job.actor
         indexed = False
         for item in job.files:
@@ -244,14 +155,14 @@ class IngestJobs:
                 entries = self._ingest(job, item)
             except (*BATCH_ERRORS, ReindexRunningError) as exc:
                 error = public_reason(exc.message)
-                self._set(job_id, state="failed", finished_at=utc_now_text(), error=error)
+                self.jobs.update(job_id, state="failed", finished_at=utc_now_text(), error=error)
                 return
             item.entries = [public_entry(entry) for entry in entries]
-            self._set(job_id, files=self._files_json(job.files))
+            self.jobs.update(job_id, files=job.files)
             indexed = indexed or any(entry.status == "indexed" for entry in entries)
         if indexed:
             self.runner.store.optimize()
-        self._set(job_id, state="done", finished_at=utc_now_text())
+        self.jobs.update(job_id, state="done", finished_at=utc_now_text())
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
         """Ingest one stored file under its label and audit it as `document.upload`."""

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from core.errors import ReindexRunningError
-from core.persistence.index_state import IndexState, reindex_message
+from core.persistence.index_state import reindex_message
 from ingest.reindex import Reindexer
 from ingest.reindex_report import ReindexProgress
 from pipelines.stores import (
@@ -49,7 +49,7 @@ class ReindexWorker:
         return build_collections(self.engine.settings, client)
 
     def _clean_up_after_crash(self) -> None:
-        state = IndexState(self.engine.registry)
+        state = self.engine.registry.index_state
         marker = state.marker()
         if marker is not None and marker.is_alive():
             return  # another process re-indexes right now
@@ -124,7 +124,7 @@ class ReindexWorker:
 
     def status(self) -> dict[str, Any]:
         """This app's last re-index, the active collection, and another process's marker."""
-        state = IndexState(self.engine.registry)
+        state = self.engine.registry.index_state
         snapshot = self.progress.snapshot()
         marker = state.live_marker()
         if snapshot["state"] != "running" and marker is not None:

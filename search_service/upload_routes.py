@@ -24,10 +24,11 @@ from core.errors import (
 )
 from core.persistence.audit import principal_actor
 from core.persistence.index_state import refuse_during_reindex
+from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
 from ingest.metadata_sources import validate_metadata
 from search_service.deps import EngineDep, OfficeDep
-from search_service.ingest_jobs import IngestJobs, JobFile, new_job_id
+from search_service.ingest_jobs import IngestJobs, new_job_id
 from search_service.schemas import ErrorResponse
 from search_service.upload_receiver import ReceivedUpload, UploadReceiver
 from search_service.upload_schemas import (

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from core.persistence.ingest_jobs import IngestJob, JobFile
 from ingest.report import IngestReport, ReportEntry
-from search_service.ingest_jobs import IngestJob, JobFile
 
 UPLOAD_REQUEST_BODY: dict[str, Any] = {
     "required": True,

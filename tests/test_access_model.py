@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from registry_sql import sql_rows
 
 from blok.cli import main
 from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions, may_see
+from core.accounts import AccountStore
 from core.errors import ConflictError, InvalidRequestError
 from core.filters import FieldMatch
 from core.metadata import DocumentMetadata, visibility_tokens
-from core.persistence.accounts import AccountStore
 from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.metadata_sources import load_metadata
@@ -72,7 +73,7 @@ def test_accounts_keep_only_hashes_and_check_their_input(tmp_path: Path) -> None
     registry = Registry(tmp_path / "blok.db")
     accounts = AccountStore(registry)
     accounts.create_account("Greta", roles=["reader"], rings=["VR 4"], password="x" * 12)
-    stored = registry.rows("SELECT password_hash FROM accounts")[0]["password_hash"]
+    stored = sql_rows(registry, "SELECT password_hash FROM accounts")[0]["password_hash"]
     assert stored.startswith("$argon2id$") and "x" * 12 not in stored
     assert accounts.verify_password("greta", "x" * 12) is not None
     assert accounts.verify_password("greta", "y" * 12) is None
@@ -89,7 +90,7 @@ def test_accounts_keep_only_hashes_and_check_their_input(tmp_path: Path) -> None
         with pytest.raises(InvalidRequestError):
             accounts.create_account(name, roles=roles, rings=rings, password=password)
     _, key = accounts.create_api_key("intranet", roles=["reader"], rings=[])
-    assert key not in str(registry.rows("SELECT * FROM api_keys"))
+    assert key not in str(sql_rows(registry, "SELECT * FROM api_keys"))
     registry.close()
 
 

@@ -30,7 +30,7 @@ def test_answer_quotes_verbatim_with_numbered_citations(demo_client: TestClient)
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
     assert numbers == [c["n"] for c in body["citations"]] == list(range(1, len(numbers) + 1))
     for citation in body["citations"]:
-        page_text = engine.registry.page_text(citation["document_id"], citation["page"])
+        page_text = engine.registry.documents.page_text(citation["document_id"], citation["page"])
         assert page_text[citation["start_offset"] : citation["end_offset"]] == citation["quote"]
         assert " ".join(citation["quote"].split()) in body["answer"]
         assert (
@@ -102,7 +102,7 @@ def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:
     )
     wrong_page = Document(content=citation["quote"], meta={**meta, "page": meta["page"] + 7})
     altered = Document(content=citation["quote"].replace("e", "a", 1), meta=meta)
-    verifier = CitationVerifier(page_text=engine.registry.page_text)
+    verifier = CitationVerifier(page_text=engine.registry.documents.page_text)
     result = verifier.run(documents=[genuine, shifted, wrong_page, altered])
     assert result["documents"] == [genuine]
     assert result["rejected"] == 3

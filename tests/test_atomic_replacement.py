@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import make_settings
+from registry_sql import sql_execute
 
 from core.filters import FieldMatch
 from core.persistence.registry import Registry
@@ -128,7 +129,7 @@ def test_searches_during_replacements_see_exactly_one_version(world: World) -> N
     assert all(len(versions) == 1 for versions in seen), [v for v in seen if len(v) != 1]
     assert len(set().union(*seen)) >= 2, "the searches never saw a second version"
     assert world.versions_found() == {"Fassung 8"}
-    assert [r.status for r in world.registry.list_documents()] == ["indexed"]
+    assert [r.status for r in world.registry.documents.list_documents()] == ["indexed"]
 
 
 def test_a_document_being_written_is_not_found(
@@ -136,14 +137,14 @@ def test_a_document_being_written_is_not_found(
 ) -> None:
     found_while_pending: list[set[str]] = []
     chunks_while_pending: list[int] = []
-    mark_indexed = world.registry.mark_indexed
+    mark_indexed = world.registry.documents.mark_indexed
 
     def search_then_mark(document_id: str, *args: Any, **kwargs: Any) -> None:
         chunks_while_pending.append(world.store.count([FieldMatch("document_id", (document_id,))]))
         found_while_pending.append(world.versions_found())
         mark_indexed(document_id, *args, **kwargs)
 
-    monkeypatch.setattr(world.registry, "mark_indexed", search_then_mark)
+    monkeypatch.setattr(world.registry.documents, "mark_indexed", search_then_mark)
     world.write(7, "neu.txt")  # a new document next to version 0
     world.ingest()
     world.write(8)  # a new version of the first one
@@ -158,7 +159,7 @@ def test_a_query_overlapping_the_swap_is_repeated(
 ) -> None:
     """The swap commits and the old chunks go between a query's exclusion and its store read."""
     search = world.fast_search()
-    mark_indexed = world.registry.mark_indexed
+    mark_indexed = world.registry.documents.mark_indexed
     query_dense = world.store.query_dense
     store_reads: list[int] = []
     found: list[set[str]] = []
@@ -176,28 +177,30 @@ def test_a_query_overlapping_the_swap_is_repeated(
         found.append(search())
         monkeypatch.setattr(world.store, "query_dense", query_dense)
 
-    monkeypatch.setattr(world.registry, "mark_indexed", search_across_the_swap)
+    monkeypatch.setattr(world.registry.documents, "mark_indexed", search_across_the_swap)
     world.write(1)
     world.ingest()
     assert found == [{"Fassung 1"}]  # neither version on the first attempt; the repeat finds one
     assert len(store_reads) == 2
-    assert [r.status for r in world.registry.list_documents()] == ["indexed"]
+    assert [r.status for r in world.registry.documents.list_documents()] == ["indexed"]
 
 
 def test_recovery_finishes_a_half_done_replacement(world: World) -> None:
-    old = world.registry.list_documents()[0]
+    old = world.registry.documents.list_documents()[0]
     world.write(1, "zweite.txt")
     world.ingest()
     # As if the run had been killed between the commit and the removal of the old version.
-    world.registry.execute(
-        "UPDATE documents SET status = 'replaced' WHERE document_id = ?", (old.document_id,)
+    sql_execute(
+        world.registry,
+        "UPDATE documents SET status = 'replaced' WHERE document_id = ?",
+        (old.document_id,),
     )
     assert world.versions_found() == {"Fassung 1"}
     assert world.store.count([FieldMatch("document_id", (old.document_id,))]) > 0
     assert world.runner.recover_interrupted() == 1
-    assert world.registry.get(old.document_id) is None
+    assert world.registry.documents.get(old.document_id) is None
     assert world.store.count([FieldMatch("document_id", (old.document_id,))]) == 0
-    assert world.store.count() == world.registry.totals()["chunks"]
+    assert world.store.count() == world.registry.documents.totals()["chunks"]
 
 
 OLD_DOCUMENTS = """
@@ -232,14 +235,14 @@ def test_an_old_registry_learns_the_replaced_status_and_keeps_its_rows(tmp_path:
         db.executescript(OLD_DOCUMENTS)
     registry = Registry(path)
     try:
-        assert registry.page_text("abc", 1) == "Seite eins"
-        record = registry.get("abc")
+        assert registry.documents.page_text("abc", 1) == "Seite eins"
+        record = registry.documents.get("abc")
         assert record is not None and record.chunk_count == 2
-        registry.execute("UPDATE documents SET status = 'replaced' WHERE document_id = 'abc'")
-        assert registry.hidden_documents().document_ids == {"abc"}
+        sql_execute(registry, "UPDATE documents SET status = 'replaced' WHERE document_id = 'abc'")
+        assert registry.documents.hidden_documents().document_ids == {"abc"}
         with pytest.raises(sqlite3.IntegrityError):
-            registry.execute("UPDATE documents SET status = 'gone' WHERE document_id = 'abc'")
-        registry.delete("abc")
-        assert registry.page_text("abc", 1) is None  # the cascade still holds
+            sql_execute(registry, "UPDATE documents SET status = 'gone' WHERE document_id = 'abc'")
+        registry.documents.delete("abc")
+        assert registry.documents.page_text("abc", 1) is None  # the cascade still holds
     finally:
         registry.close()

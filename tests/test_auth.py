@@ -12,7 +12,7 @@ from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 from test_api import assert_error_shape
 
-from core.persistence.accounts import AccountStore
+from core.accounts import AccountStore
 from search_service.app import create_app
 from search_service.rate_limits import RateLimiter
 

@@ -147,7 +147,7 @@ def test_editing_metadata_changes_the_payload_not_the_vectors(world: CurationWor
         assert engine.store.count(
             [FieldMatch(key, (value,)), FieldMatch("document_id", (document_id,))]
         )
-    registry = engine.registry.get(document_id)
+    registry = engine.registry.documents.get(document_id)
     assert registry is not None and registry.title == changes["title"]
     assert "title" not in registry.metadata["inferred"]
 
@@ -216,7 +216,7 @@ def test_withdraw_hides_everywhere_and_restore_brings_it_back(world: CurationWor
     runner = IngestRunner(world.settings, engine.store, engine.registry)
     entry = runner.ingest_file(world.corpus / "zurueckziehen.md", world.corpus)
     assert entry.status == "held" and entry.document_id == document_id
-    assert engine.registry.get(document_id).status == "withdrawn"  # type: ignore[union-attr]
+    assert engine.registry.documents.get(document_id).status == "withdrawn"  # type: ignore[union-attr]
 
     response = world.call("buero", "POST", f"{base}/restore")
     assert response.status_code == 200 and response.json()["status"] == "indexed"
@@ -371,7 +371,7 @@ def test_the_command_line_withdraws_while_the_service_runs(
         assert prune_missing(engine.store, engine.registry, sources, [world.corpus]) == []
     finally:
         moved.write_bytes(kept)
-    assert engine.registry.get(document_id) is not None
+    assert engine.registry.documents.get(document_id) is not None
 
     assert main(["--data-dir", data_dir, "documents", "restore", document_id]) == 0
     assert document_id in search_ids(world, "leser-vr1", query)

@@ -104,7 +104,7 @@ def test_a_sidecar_title_beats_the_stated_one_which_is_marked_inferred(tmp_path:
     assert report.count("indexed") == 2
     registry = Registry(settings.registry_path)
     try:
-        by_name = {record.source_name: record for record in registry.list_documents()}
+        by_name = {record.source_name: record for record in registry.documents.list_documents()}
     finally:
         registry.close()
     assert by_name["bericht.docx"].title == STATED

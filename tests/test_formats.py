@@ -16,6 +16,7 @@ from docx import Document as WordDocument
 from docx.oxml import OxmlElement
 from haystack import Document
 from pypdf import PdfReader, PdfWriter
+from registry_sql import sql_rows
 
 from core.errors import ConversionError, ErrorCode
 from core.persistence.registry import Registry
@@ -106,7 +107,7 @@ def test_an_older_registry_gets_the_method_column(tmp_path: Path) -> None:
         old.execute("INSERT INTO pages VALUES ('d1', 1, 'Alter Text.')")
     registry = Registry(path)
     try:
-        assert registry.rows("SELECT method FROM pages") == [{"method": "text"}]
+        assert sql_rows(registry, "SELECT method FROM pages") == [{"method": "text"}]
     finally:
         registry.close()
 

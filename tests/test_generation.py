@@ -120,7 +120,7 @@ def test_supported_sentences_are_kept_with_verified_quotes(
     assert "Mond" not in response.answer
     assert response.citations and response.answer.count("[1]") == 1
     for citation in response.citations:
-        page_text = engine.registry.page_text(citation.document_id, citation.page)
+        page_text = engine.registry.documents.page_text(citation.document_id, citation.page)
         assert page_text is not None
         assert page_text[citation.start_offset : citation.end_offset] == citation.quote
 

@@ -34,14 +34,14 @@ def test_every_chunk_cites_its_page_exactly(
     demo_client: TestClient, demo_settings: Settings
 ) -> None:
     engine = demo_client.app.state.engine  # type: ignore[attr-defined]
-    for record in engine.registry.list_documents():
+    for record in engine.registry.documents.list_documents():
         chunks = engine.store.count([FieldMatch("document_id", (record.document_id,))])
         assert chunks == record.chunk_count > 0
     response = demo_client.post(
         "/v1/search", json={"query": "Kennzahl Integrationsquote", "top_k": 20}
     )
     for hit in response.json()["results"]:
-        page_text = engine.registry.page_text(hit["document_id"], hit["page"])
+        page_text = engine.registry.documents.page_text(hit["document_id"], hit["page"])
         assert page_text[hit["start_offset"] : hit["end_offset"]] == hit["text"]
         assert hit["page"] >= 1 and hit["source_name"] and hit["title"]
 
@@ -61,7 +61,7 @@ def test_reingesting_unchanged_files_changes_nothing(tmp_path: Path) -> None:
     store = EdgeChunkStore(settings.edge_store_dir)
     registry = Registry(settings.registry_path)
     try:
-        assert store.count() == first.summary()["chunks"] == registry.totals()["chunks"]
+        assert store.count() == first.summary()["chunks"] == registry.documents.totals()["chunks"]
     finally:
         store.close()
         registry.close()

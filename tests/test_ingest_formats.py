@@ -10,6 +10,7 @@ from typing import Any
 import format_fixtures as fixtures
 import pytest
 from conftest import make_settings
+from registry_sql import sql_rows
 
 from core.persistence.registry import Registry
 from core.settings import Settings
@@ -79,7 +80,7 @@ def test_every_format_is_indexed_and_the_unsupported_attachment_reported(
 def test_every_chunk_is_its_page_text_at_its_offsets(engine: SearchEngine) -> None:
     for query in ("Geschäftsführerin begrüßt", "Integrationsquote", "Arbeitgeber Geflüchtete"):
         for hit in search(engine, query, top_k=20):
-            page_text = engine.registry.page_text(hit.document_id, hit.page) or ""
+            page_text = engine.registry.documents.page_text(hit.document_id, hit.page) or ""
             assert page_text[hit.start_offset : hit.end_offset] == hit.text
 
 
@@ -101,8 +102,10 @@ def test_the_report_times_each_file_and_each_extraction_method(
 def test_the_scanned_page_is_found_and_recorded_as_ocr(engine: SearchEngine) -> None:
     hit = search(engine, "Größere Jobcenter öffnen ihre Türen für Arbeitgeber")[0]
     assert hit.source_name == "gemischt.pdf" and hit.page == 2 and hit.extraction == "ocr"
-    methods = engine.registry.rows(
-        "SELECT page, method FROM pages WHERE document_id = ? ORDER BY page", (hit.document_id,)
+    methods = sql_rows(
+        engine.registry,
+        "SELECT page, method FROM pages WHERE document_id = ? ORDER BY page",
+        (hit.document_id,),
     )
     assert [(row["page"], row["method"]) for row in methods] == [
         (1, "text"),
@@ -121,7 +124,7 @@ def test_docx_pptx_and_html_passages_carry_their_headings(engine: SearchEngine) 
     assert (slide.source_name, slide.page, slide.section) == ("vortrag.pptx", 2, "Ergebnisse")
     html = search(engine, fixtures.HTML_SENTENCE)[0]
     assert html.source_name == "gute-praxis.html" and html.section == "Gute Praxis Emsland"
-    page = engine.registry.page_text(html.document_id, 1) or ""
+    page = engine.registry.documents.page_text(html.document_id, 1) or ""
     assert "Impressum" not in page and "Startseite" not in page
 
 
@@ -129,12 +132,12 @@ def test_attachments_are_documents_linked_to_their_mail(
     formats_ingest: tuple[Settings, IngestReport], engine: SearchEngine
 ) -> None:
     by_name = entries(formats_ingest[1])
-    mail = engine.registry.get(by_name["sitzung.eml"].document_id)
+    mail = engine.registry.documents.get(by_name["sitzung.eml"].document_id)
     assert mail is not None
     assert mail.title == "Protokoll der Sitzung in Meppen"
     assert mail.metadata["date"] == "2024-03-05"
     for name in ("ergebnisse.pdf", "protokoll-anlage.docx"):
-        record = engine.registry.get(by_name[f"sitzung.eml › {name}"].document_id)
+        record = engine.registry.documents.get(by_name[f"sitzung.eml › {name}"].document_id)
         assert record is not None and record.source_name == name
         assert record.metadata["parent_document_id"] == mail.document_id
         for field in ("kind", "ring", "visibility"):
@@ -157,7 +160,7 @@ def test_reingesting_a_mail_changes_nothing(tmp_path: Path) -> None:
     assert [entry.status for entry in again.entries] == ["unchanged"] * 3 + ["skipped"]
     registry = Registry(settings.registry_path)
     try:
-        assert registry.totals()["documents"] == 3
+        assert registry.documents.totals()["documents"] == 3
     finally:
         registry.close()
 

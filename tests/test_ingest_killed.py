@@ -126,9 +126,11 @@ def test_a_killed_ingest_completes_when_run_again(tmp_path: Path) -> None:
     registry = Registry(registry_path)
     store = EdgeChunkStore(settings.edge_store_dir)
     try:
-        records = registry.list_documents()
+        records = registry.documents.list_documents()
         assert {record.status for record in records} == {"indexed"}
-        paths_indexed = Counter(path for r in records for path in registry.paths(r.document_id))
+        paths_indexed = Counter(
+            path for r in records for path in registry.documents.paths(r.document_id)
+        )
         assert paths_indexed == Counter(str(path) for path in paths)
         assert len(records) == FILES
         for record in records:

@@ -12,7 +12,6 @@ from conftest import make_settings
 
 from blok.cli import main
 from core.filters import FieldMatch, FieldRange
-from core.persistence.audit import AuditLog
 from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.runner import run_ingest
@@ -83,8 +82,8 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not list((settings.data_dir / "sources").glob(f"{shared}*"))
     registry = Registry(settings.registry_path)
     try:
-        assert registry.get(shared) is None
-        kept = {record.sha256 for record in registry.list_documents()}
+        assert registry.documents.get(shared) is None
+        kept = {record.sha256 for record in registry.documents.list_documents()}
     finally:
         registry.close()
     assert all(p.name.split(".")[0] in kept for p in (settings.data_dir / "sources").iterdir())
@@ -163,7 +162,7 @@ def test_files_over_the_limits_are_reported_and_leave_nothing(tmp_path: Path) ->
     store = EdgeChunkStore(settings.edge_store_dir)
     registry = Registry(settings.registry_path)
     try:
-        assert store.count() == 0 and registry.list_documents() == []
+        assert store.count() == 0 and registry.documents.list_documents() == []
     finally:
         store.close()
         registry.close()
@@ -184,8 +183,8 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
     assert (second["b.md"].status, second["b.md"].document_id) == ("indexed", old_id)
     registry = Registry(settings.registry_path)
     try:
-        assert registry.paths(old_id) == [str(corpus / "b.md")]
-        record = registry.get(old_id)
+        assert registry.documents.paths(old_id) == [str(corpus / "b.md")]
+        record = registry.documents.get(old_id)
         assert record is not None and record.source_name == "b.md"
     finally:
         registry.close()
@@ -196,7 +195,7 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
     run_ingest(settings, [corpus])  # the old content has no file left: withdrawn, audited
     registry = Registry(settings.registry_path)
     try:
-        [replaced] = AuditLog(registry).entries()
+        [replaced] = registry.audit.entries()
     finally:
         registry.close()
     assert (replaced.action, replaced.target, replaced.after) == ("document.replace", old_id, None)

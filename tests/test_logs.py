@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from access_corpus import ACCOUNTS, GENERIC_QUERY, LeakWorld
 from conftest import engine_of
+from registry_sql import sql_execute, sql_rows
 from test_api import assert_error_shape
 
 from blok.cli import main
-from core.persistence.audit import AuditLog
-from core.persistence.query_log import QueryLog, normalize_question
+from core.persistence.query_log import normalize_question
 from core.persistence.registry import Registry
 from core.persistence.retention import LogRetention
 from search_service.rate_limits import RateLimiter
@@ -27,7 +27,7 @@ NOWHERE = {"ring": "vr9"}  # no document of the access corpus is in ring 9: noth
 
 
 def query_log_rows(world: LeakWorld) -> list[dict[str, Any]]:
-    return engine_of(world.client).registry.rows("SELECT * FROM query_log ORDER BY id")
+    return sql_rows(engine_of(world.client).registry, "SELECT * FROM query_log ORDER BY id")
 
 
 def gaps_by_question(world: LeakWorld) -> dict[str, dict[str, Any]]:
@@ -102,7 +102,7 @@ def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) ->
         json={"answer_id": answer.json()["answer_id"], "helpful": True, "comment": "gut"},
     )
     registry = engine_of(access_world.client).registry
-    columns = {row["name"] for row in registry.rows("PRAGMA table_info(query_log)")}
+    columns = {row["name"] for row in sql_rows(registry, "PRAGMA table_info(query_log)")}
     assert columns == {
         "id",
         "at",
@@ -114,8 +114,8 @@ def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) ->
         "top_score",
         "abstained",
     }
-    stored = str(registry.rows("SELECT * FROM query_log")) + str(
-        registry.rows("SELECT * FROM feedback")
+    stored = str(sql_rows(registry, "SELECT * FROM query_log")) + str(
+        sql_rows(registry, "SELECT * FROM feedback")
     )
     secrets = [value for headers in access_world.headers.values() for value in headers.values()]
     secrets += [value.removeprefix("Bearer ") for value in secrets]
@@ -281,7 +281,7 @@ def test_account_commands_are_audited_without_secrets(
 def test_the_audit_log_refuses_secrets_and_pages(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "blok.db")
     try:
-        audit = AuditLog(registry)
+        audit = registry.audit
         with pytest.raises(ValueError, match="secrets"):
             audit.record(actor="system", action="x", target="y", after={"password_hash": "h"})
         for n in range(5):
@@ -295,24 +295,31 @@ def test_the_audit_log_refuses_secrets_and_pages(tmp_path: Path) -> None:
 
 
 def test_old_knowledge_gaps_move_into_the_query_log(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "blok.db")
-    try:
-        registry.execute_script(
+    path = tmp_path / "blok.db"
+    with sqlite3.connect(path) as old_release:  # a registry as a release before the query log
+        old_release.execute(
             "CREATE TABLE knowledge_gaps (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT "
             "NOT NULL, query TEXT NOT NULL, filters TEXT NOT NULL, top_score REAL NOT NULL);"
         )
         for query in ("Wohngeld  für Studierende?", "wohngeld für studierende?"):
-            registry.execute(
+            old_release.execute(
                 "INSERT INTO knowledge_gaps (asked_at, query, filters, top_score) "
                 "VALUES ('2024-01-02T03:04:05+00:00', ?, '{}', 0.5)",
                 (query,),
             )
-        log = QueryLog(registry)
+    old_release.close()
+    registry = Registry(path)
+    try:
+        log = registry.query_log
         old = "SELECT 1 FROM sqlite_master WHERE name = 'knowledge_gaps'"
-        assert not registry.rows(old)
+        assert not sql_rows(registry, old)
         [gap] = log.gaps(weak_score=0.0)
         assert (gap.question, gap.count, gap.abstained) == ("wohngeld für studierende?", 2, 2)
-        assert QueryLog(registry).gaps(weak_score=0.0) == [gap]  # migrated once
+    finally:
+        registry.close()
+    registry = Registry(path)
+    try:
+        assert registry.query_log.gaps(weak_score=0.0) == [gap]  # migrated once
     finally:
         registry.close()
 
@@ -345,30 +352,30 @@ def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
 
 def test_entries_past_their_retention_are_pruned(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "blok.db")
-    query_log, audit = QueryLog(registry), AuditLog(registry)
+    query_log, audit = registry.query_log, registry.audit
     old_id = query_log.record("ask", "Alte Frage?", {}, result_count=1, top_score=0.9)
     query_log.add_feedback(old_id, helpful=False)
     new_id = query_log.record("ask", "Neue Frage?", {}, result_count=1, top_score=0.9)
     audit.record(actor="system", action="account.add", target="alt")
     audit.record(actor="system", action="account.add", target="neu")
     long_ago = "2022-01-01T00:00:00+00:00"
-    registry.execute("UPDATE query_log SET at = ? WHERE id = ?", (long_ago, old_id))
-    registry.execute("UPDATE audit_log SET at = ? WHERE target = 'alt'", (long_ago,))
+    sql_execute(registry, "UPDATE query_log SET at = ? WHERE id = ?", (long_ago, old_id))
+    sql_execute(registry, "UPDATE audit_log SET at = ? WHERE target = 'alt'", (long_ago,))
     now = [0.0]
     retention = LogRetention(registry, query_days=365, audit_days=1095, clock=lambda: now[0])
 
     retention.prune_if_due()
-    assert [row["id"] for row in registry.rows("SELECT id FROM query_log")] == [new_id]
-    assert registry.rows("SELECT * FROM feedback") == []
+    assert [row["id"] for row in sql_rows(registry, "SELECT id FROM query_log")] == [new_id]
+    assert sql_rows(registry, "SELECT * FROM feedback") == []
     assert [entry.target for entry in audit.entries()] == ["neu"]
 
-    registry.execute("UPDATE query_log SET at = ?", (long_ago,))
+    sql_execute(registry, "UPDATE query_log SET at = ?", (long_ago,))
     now[0] += 3600  # within the day: not pruned again
     retention.prune_if_due()
-    assert len(registry.rows("SELECT id FROM query_log")) == 1
+    assert len(sql_rows(registry, "SELECT id FROM query_log")) == 1
     now[0] += 24 * 3600
     retention.prune_if_due()
-    assert registry.rows("SELECT id FROM query_log") == []
+    assert sql_rows(registry, "SELECT id FROM query_log") == []
     keep_all = LogRetention(registry, query_days=0, audit_days=0).prune()
     assert (keep_all.queries, keep_all.audit_entries) == (0, 0)
     assert [entry.target for entry in audit.entries()] == ["neu"]

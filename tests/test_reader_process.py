@@ -102,7 +102,7 @@ def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) ->
     store = EdgeChunkStore(settings.edge_store_dir)
     registry = Registry(settings.registry_path)
     try:
-        [document] = registry.list_documents()
+        [document] = registry.documents.list_documents()
         assert document.source_name == "notiz.txt"
         assert store.count() == document.chunk_count
     finally:

@@ -24,13 +24,14 @@ import format_fixtures as fixtures
 import pytest
 from conftest import DEMO_CORPUS, TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
+from registry_sql import sql_execute
 
 from blok.commands.documents import delete_document
 from blok.commands.reindex import command_reindex
 from core.errors import ReindexRunningError
 from core.filters import FieldMatch
-from core.persistence.audit import AuditEntry, AuditLog
-from core.persistence.index_state import IndexState, ReindexMarker, refuse_during_reindex
+from core.persistence.audit import AuditEntry
+from core.persistence.index_state import ReindexMarker, refuse_during_reindex
 from core.persistence.registry import Registry, utc_now_text
 from core.settings import Settings
 from ingest.reindex import Reindexer
@@ -124,8 +125,8 @@ def registry_view(settings: Settings) -> dict[str, Any]:
     registry = Registry(settings.registry_path)
     try:
         view = {}
-        for record in registry.list_documents():
-            pages = [registry.page_text(record.document_id, n) for n in range(1, 50)]
+        for record in registry.documents.list_documents():
+            pages = [registry.documents.page_text(record.document_id, n) for n in range(1, 50)]
             view[record.document_id] = (
                 record.status,
                 record.title,
@@ -173,13 +174,13 @@ def test_reindex_keeps_every_result_and_replaces_the_collection(data: Data) -> N
 
 
 def registry_audit(registry: Registry) -> list[AuditEntry]:
-    return AuditLog(registry).entries(limit=10)
+    return registry.audit.entries(limit=10)
 
 
 def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) -> None:
     before, view_before = search_once(data.settings), registry_view(data.settings)
     registry = data.registry()
-    record = next(r for r in registry.list_documents() if r.source_name.endswith(".md"))
+    record = next(r for r in registry.documents.list_documents() if r.source_name.endswith(".md"))
     registry.close()
     kept = data.data_dir / "sources" / f"{record.sha256}.md"
     kept.unlink()
@@ -206,7 +207,7 @@ def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) ->
         assert [f.document_id for f in progress.failures] == [record.document_id]
         assert progress.failures[0].code == "not_found"
         assert progress.withdrawn == [record.document_id]
-        assert registry.get(record.document_id) is None
+        assert registry.documents.get(record.document_id) is None
         assert registry_audit(registry)[1].action == "document.withdraw"
     finally:
         registry.close()
@@ -295,7 +296,7 @@ def test_reindex_routes_need_the_office_and_refuse_a_second_run(
     bad = client.post("/v1/admin/reindex", headers=office, json={"allow_losses": "vielleicht"})
     assert bad.status_code == 422
     # Another process re-indexes (a live marker): this one refuses and says so.
-    state = IndexState(engine_of(client).registry)
+    state = engine_of(client).registry.index_state
     state.begin_reindex(ReindexMarker("qdrant-elsewhere", utc_now_text(), "cli:someone"))
     refused = client.post("/v1/admin/reindex", headers=office)
     assert refused.status_code == 409 and "cli:someone" in refused.json()["error"]["message"]
@@ -324,7 +325,7 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     before = search_once(data.settings)
     registry = data.registry()
     leftover = data.data_dir / "qdrant-20260101T000000000000"
-    IndexState(registry).begin_reindex(
+    registry.index_state.begin_reindex(
         ReindexMarker(leftover.name, utc_now_text(), "cli:crashed", pid=dead_pid())
     )
     half_built = EdgeChunkStore(leftover)
@@ -335,7 +336,7 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     registry.close()
     with TestClient(create_app(data.settings)) as client:
         assert not leftover.exists() and (data.data_dir / "qdrant-backup").is_dir()
-        assert IndexState(engine_of(client).registry).marker() is None
+        assert engine_of(client).registry.index_state.marker() is None
         assert results(engine_of(client)) == before
     assert os.path.isdir(data.data_dir / "qdrant")
 
@@ -418,7 +419,7 @@ def test_documents_changed_or_withdrawn_meanwhile_are_caught_up_before_the_switc
     reindexer = Reindexer(
         data.settings, registry, served, build_collections(data.settings), actor="system"
     )
-    records = registry.list_documents(status="indexed")
+    records = registry.documents.list_documents(status="indexed")
     changed, withdrawn = records[0], records[-1]
     index_one = reindexer._index_one
     indexed: list[str] = []
@@ -426,11 +427,12 @@ def test_documents_changed_or_withdrawn_meanwhile_are_caught_up_before_the_switc
     def change_then_index(*args: Any) -> None:
         if not indexed:  # while the first document is indexed, two others change
             metadata = {**changed.metadata, "topics": ["Neues Thema"]}
-            registry.execute(
+            sql_execute(
+                registry,
                 "UPDATE documents SET metadata = ? WHERE document_id = ?",
                 (json.dumps(metadata), changed.document_id),
             )
-            registry.delete(withdrawn.document_id)
+            registry.documents.delete(withdrawn.document_id)
         indexed.append(args[-1].document_id)
         index_one(*args)
 
@@ -443,7 +445,7 @@ def test_documents_changed_or_withdrawn_meanwhile_are_caught_up_before_the_switc
         topic = [FieldMatch("topic_keys", ("neues thema",))]
         assert served.count(topic) == changed.chunk_count
         assert served.count([FieldMatch("document_id", (withdrawn.document_id,))]) == 0
-        assert served.count() == registry.totals()["chunks"]
+        assert served.count() == registry.documents.totals()["chunks"]
     finally:
         served.close()
         registry.close()

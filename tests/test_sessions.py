@@ -9,7 +9,7 @@ from access_corpus import EXPECTED, GENERIC_QUERY, LeakWorld
 from conftest import TEST_PASSWORD, engine_of
 from fastapi.testclient import TestClient
 
-from core.persistence.accounts import AccountStore
+from core.accounts import AccountStore
 from search_service.rate_limits import RateLimiter
 from search_service.sessions import CSRF_COOKIE, SESSION_COOKIE
 

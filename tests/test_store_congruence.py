@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEMO_CORPUS, make_settings
+from registry_sql import sql_execute
 
 from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
 from core.filters import FieldExclude, FieldMatch, SearchFilters
@@ -89,9 +90,11 @@ def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
 
 
 def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
-    document_ids = sorted(r.document_id for r in engines["edge"].registry.list_documents())
+    document_ids = sorted(
+        r.document_id for r in engines["edge"].registry.documents.list_documents()
+    )
     assert document_ids == sorted(
-        r.document_id for r in engines["client"].registry.list_documents()
+        r.document_id for r in engines["client"].registry.documents.list_documents()
     )
     for excluded in (document_ids[:1], document_ids[1:3], document_ids):
         for extra in ([], [FieldMatch("kind", ("protokoll",))]):
@@ -104,18 +107,22 @@ def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
 def test_both_back_ends_leave_out_documents_being_written(
     engines: dict[str, SearchEngine],
 ) -> None:
-    hidden = sorted(r.document_id for r in engines["edge"].registry.list_documents())[0]
+    hidden = sorted(r.document_id for r in engines["edge"].registry.documents.list_documents())[0]
     request = SearchRequest(query=queries()[0], top_k=10, facets=True)
     results = {}
     for name, engine in engines.items():
-        engine.registry.execute(
-            "UPDATE documents SET status = 'pending' WHERE document_id = ?", (hidden,)
+        sql_execute(
+            engine.registry,
+            "UPDATE documents SET status = 'pending' WHERE document_id = ?",
+            (hidden,),
         )
         try:
             results[name] = engine.search(request).results
         finally:
-            engine.registry.execute(
-                "UPDATE documents SET status = 'indexed' WHERE document_id = ?", (hidden,)
+            sql_execute(
+                engine.registry,
+                "UPDATE documents SET status = 'indexed' WHERE document_id = ?",
+                (hidden,),
             )
     assert [hit.chunk_id for hit in results["edge"]] == [hit.chunk_id for hit in results["client"]]
     assert results["edge"] and hidden not in {hit.document_id for hit in results["edge"]}

@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
+from registry_sql import sql_execute
 from test_api import assert_error_shape
 
 from core.errors import InvalidRequestError
-from core.persistence.index_state import IndexState, ReindexMarker
+from core.persistence.index_state import ReindexMarker
+from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
 from ingest.lifecycle import prune_missing
 from search_service.app import create_app
-from search_service.ingest_jobs import IngestJobs, JobFile, public_reason
+from search_service.ingest_jobs import IngestJobs, public_reason
 from search_service.upload_receiver import safe_file_name
 
 PROTOKOLL = (
@@ -344,7 +346,7 @@ def test_a_label_makes_a_changed_file_replace_its_version(
 
 def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, Settings]) -> None:
     client, _ = upload_app
-    state = IndexState(engine_of(client).registry)
+    state = engine_of(client).registry.index_state
     state.begin_reindex(ReindexMarker("qdrant-test", "2026-01-01T00:00:00+00:00", "system"))
     try:
         response = upload(client, [("a.md", PROTOKOLL.encode())])
@@ -358,16 +360,16 @@ def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, 
 def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
     engine = engine_of(client)
-    before = engine.registry.totals()
+    before = engine.registry.documents.totals()
     assert before["documents"] >= 3
     sources = settings.data_dir / "sources"
     folders = [settings.data_dir.parent, Path("protokolle").resolve()]
     assert prune_missing(engine.store, engine.registry, sources, folders) == []
-    assert engine.registry.totals() == before
+    assert engine.registry.documents.totals() == before
     paths = [
         path
-        for r in engine.registry.list_documents()
-        for path in engine.registry.paths(r.document_id)
+        for r in engine.registry.documents.list_documents()
+        for path in engine.registry.documents.paths(r.document_id)
     ]
     assert all(Path(path).is_absolute() or path == "protokolle/vr2-2024.md" for path in paths)
 
@@ -387,7 +389,7 @@ def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     jobs.submit("a", "account:buero", {}, [JobFile("kranichfeld.md", "accepted", stored)])
     gone = "uploads/b/1/weg.md"
     jobs.submit("b", "account:buero", {}, [JobFile("weg.md", "accepted", gone)])
-    registry.execute("UPDATE ingest_jobs SET state = 'running' WHERE job_id = 'a'")
+    sql_execute(registry, "UPDATE ingest_jobs SET state = 'running' WHERE job_id = 'a'")
     store.close()
     registry.close()
     with TestClient(create_app(settings)) as client:

@@ -12,8 +12,8 @@ import json
 import sys
 from collections.abc import Callable
 
+from core.accounts import Account, AccountStore, ApiKey, generate_password
 from core.errors import ConflictError
-from core.persistence.accounts import Account, AccountStore, ApiKey, generate_password
 from core.persistence.audit import cli_actor
 from core.persistence.registry import Registry
 from core.settings import Settings

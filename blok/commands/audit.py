@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.persistence.audit import AuditEntry, AuditLog
+from core.persistence.audit import AuditEntry
 from core.persistence.registry import Registry
 from core.settings import Settings
 
@@ -30,7 +30,7 @@ def command_audit(settings: Settings, args: argparse.Namespace) -> int:
     """`blok audit [--limit N] [--before-id ID] [--json]`."""
     registry = Registry(settings.registry_path)
     try:
-        entries = AuditLog(registry).entries(limit=args.limit, before_id=args.before_id)
+        entries = registry.audit.entries(limit=args.limit, before_id=args.before_id)
     finally:
         registry.close()
     if args.json:

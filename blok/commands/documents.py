@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from core.errors import NotFoundError
-from core.persistence.audit import AuditLog, cli_actor
+from core.persistence.audit import cli_actor
 from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
@@ -80,15 +80,15 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
             return change_withdrawal(registry, args.document_id, args.action == "withdraw")
         if args.action == "list":
             rows = [
-                describe_document(record, registry.paths(record.document_id))
-                for record in registry.list_documents()
+                describe_document(record, registry.documents.paths(record.document_id))
+                for record in registry.documents.list_documents()
             ]
             print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else table(rows))
             return 0
-        record = registry.get(args.document_id)
+        record = registry.documents.get(args.document_id)
         if record is None:
             raise NotFoundError(f"no document with id {args.document_id}")
-        shown = describe_document(record, registry.paths(record.document_id))
+        shown = describe_document(record, registry.documents.paths(record.document_id))
         print(json.dumps(shown, ensure_ascii=False, indent=2) if args.json else details(shown))
         return 0
     finally:
@@ -97,7 +97,7 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
 
 def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> int:
     """Withdraw or restore one document (registry only; audited with the CLI actor)."""
-    audit = AuditLog(registry)
+    audit = registry.audit
     record = set_withdrawn(registry, audit, document_id, withdrawn, actor=cli_actor())
     print(f"{record.document_id} ({record.title}): {record.status}")
     return 0
@@ -105,7 +105,7 @@ def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> 
 
 def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:
     """Withdraw one document from the store and the registry."""
-    if registry.get(document_id) is None:
+    if registry.documents.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
     refuse_during_reindex(registry)
     store = build_chunk_store(settings, registry)

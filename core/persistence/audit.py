@@ -1,6 +1,6 @@
 """The audit log: who did what to which account, API key or document, when, before and after.
 
-Every account and API key change (`core.persistence.accounts`) and every document withdrawal
+Every account and API key change (`core.accounts`) and every document withdrawal
 (`ingest.lifecycle`) records one entry in the registry's `audit_log` table. Entries never hold
 secrets: a password change is noted as such, API keys and hashes never appear; `record` refuses
 a state that names a secret field, so a mistake fails loudly instead of leaking.
@@ -17,19 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.access import Principal
-from core.persistence.registry import Registry, utc_now_text
+from core.persistence.connection import Repository, Row, utc_now_text
 
-AUDIT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    id     INTEGER PRIMARY KEY AUTOINCREMENT,
-    at     TEXT NOT NULL,
-    actor  TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    before TEXT,
-    after  TEXT
-);
-"""
 SYSTEM_ACTOR = "system"
 # Field names a before/after state must never carry.
 SECRET_FIELDS = frozenset(
@@ -74,7 +63,7 @@ def _state_json(state: dict[str, Any] | None) -> str | None:
     return json.dumps(state, ensure_ascii=False, sort_keys=True)
 
 
-def _entry(row: dict[str, Any]) -> AuditEntry:
+def _entry(row: Row) -> AuditEntry:
     before, after = row["before"], row["after"]
     return AuditEntry(
         id=int(row["id"]),
@@ -87,14 +76,8 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
     )
 
 
-class AuditLog:
-    """Append-only audit entries in the registry database."""
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
-        if not registry.rows(exists):  # a script would end a transaction the caller holds
-            registry.execute_script(AUDIT_SCHEMA)
+class AuditLog(Repository):
+    """Append-only audit entries (the `audit_log` table)."""
 
     def record(
         self,
@@ -118,7 +101,7 @@ class AuditLog:
             _state_json(before),
             _state_json(after),
         )
-        self.registry.execute(
+        self._execute(
             "INSERT INTO audit_log (at, actor, action, target, before, after) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             row,
@@ -128,9 +111,13 @@ class AuditLog:
         """Entries newest first; `before_id` pages on to the entries older than that id."""
         limit = max(1, min(limit, MAX_PAGE))
         if before_id is None:
-            rows = self.registry.rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+            rows = self._rows("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
         else:
-            rows = self.registry.rows(
+            rows = self._rows(
                 "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?", (before_id, limit)
             )
         return [_entry(row) for row in rows]
+
+    def delete_before(self, cutoff: str) -> int:
+        """Delete the entries recorded before `cutoff` (retention); returns how many."""
+        return self._execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))

@@ -21,34 +21,15 @@ import json
 import os
 import socket
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConflictError, ReindexRunningError
-from core.persistence.registry import DocumentRecord, Registry
+from core.persistence.connection import Repository
+from core.persistence.documents import DocumentRecord
 
-INDEX_STATE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS index_state (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS staged_documents (
-    document_id TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    title       TEXT NOT NULL,
-    metadata    TEXT NOT NULL,
-    index_key   TEXT NOT NULL,
-    page_count  INTEGER NOT NULL,
-    chunk_count INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS staged_pages (
-    document_id TEXT NOT NULL,
-    page        INTEGER NOT NULL,
-    text        TEXT NOT NULL,
-    method      TEXT NOT NULL,
-    PRIMARY KEY (document_id, page)
-);
-"""
-TABLES = ("index_state", "staged_documents", "staged_pages")
+if TYPE_CHECKING:
+    from core.persistence.registry import Registry
+
 ACTIVE_COLLECTION_KEY = "active_collection"
 REINDEX_KEY = "reindex"
 
@@ -96,20 +77,11 @@ def document_fingerprint(record: DocumentRecord) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
-class IndexState:
+class IndexState(Repository):
     """The active collection, the re-index marker and the staging tables of one registry."""
 
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        names = ", ".join(f"'{name}'" for name in TABLES)
-        found = registry.rows(
-            f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
-        )
-        if len(found) < len(TABLES):  # a script would end a transaction the caller holds
-            registry.execute_script(INDEX_STATE_SCHEMA)
-
     def _value(self, key: str) -> str | None:
-        rows = self.registry.rows("SELECT value FROM index_state WHERE key = ?", (key,))
+        rows = self._rows("SELECT value FROM index_state WHERE key = ?", (key,))
         return str(rows[0]["value"]) if rows else None
 
     def active_collection(self, default: str) -> str:
@@ -133,7 +105,7 @@ class IndexState:
             ReindexRunningError: another re-index is running.
             ConflictError: documents are being written (an ingest is running).
         """
-        with self.registry.transaction() as db:
+        with self._transaction() as db:
             row = db.execute("SELECT value FROM index_state WHERE key = ?", (REINDEX_KEY,))
             found = row.fetchone()
             if found and ReindexMarker(**json.loads(found[0])).is_alive():
@@ -154,14 +126,14 @@ class IndexState:
 
     def end_reindex(self) -> None:
         """Remove the marker and the staged rows (a re-index that did not switch)."""
-        with self.registry.transaction() as db:
+        with self._transaction() as db:
             db.execute("DELETE FROM index_state WHERE key = ?", (REINDEX_KEY,))
             db.execute("DELETE FROM staged_pages")
             db.execute("DELETE FROM staged_documents")
 
     def stage(self, document: StagedDocument) -> None:
         """Keep what indexing one document into the new collection gave."""
-        with self.registry.transaction() as db:
+        with self._transaction() as db:
             db.execute("DELETE FROM staged_pages WHERE document_id = ?", (document.document_id,))
             db.execute(
                 "INSERT OR REPLACE INTO staged_documents (document_id, fingerprint, title, "
@@ -186,13 +158,13 @@ class IndexState:
 
     def unstage(self, document_id: str) -> None:
         """Forget a staged document (it was withdrawn meanwhile)."""
-        with self.registry.transaction() as db:
+        with self._transaction() as db:
             db.execute("DELETE FROM staged_pages WHERE document_id = ?", (document_id,))
             db.execute("DELETE FROM staged_documents WHERE document_id = ?", (document_id,))
 
     def staged_fingerprints(self) -> dict[str, str]:
         """Fingerprint of each staged document, by id."""
-        rows = self.registry.rows("SELECT document_id, fingerprint FROM staged_documents")
+        rows = self._rows("SELECT document_id, fingerprint FROM staged_documents")
         return {str(row["document_id"]): str(row["fingerprint"]) for row in rows}
 
     def commit_reindex(self, collection: str, withdrawn: tuple[str, ...] = ()) -> None:
@@ -203,7 +175,7 @@ class IndexState:
         accepted losing them) are removed; the serving generation moves on, so a query that
         overlapped the switch is repeated; the marker goes, so writers may write again.
         """
-        with self.registry.transaction() as db:
+        with self._transaction() as db:
             staged = "SELECT document_id FROM staged_documents"
             db.execute(f"DELETE FROM pages WHERE document_id IN ({staged})")
             db.execute(
@@ -244,6 +216,6 @@ def refuse_during_reindex(registry: Registry) -> None:
     Raises:
         ReindexRunningError: a re-index is running (HTTP 409).
     """
-    marker = IndexState(registry).live_marker()
+    marker = registry.index_state.live_marker()
     if marker is not None:
         raise ReindexRunningError(reindex_message(marker))

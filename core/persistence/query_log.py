@@ -7,7 +7,8 @@ abstained. Never who asked: no account, key, token or address is stored. Feedbac
 
 Knowledge gaps are the questions that abstained, found nothing, or whose best passage was weak,
 grouped by their normalised wording (casefolded, whitespace collapsed). The log is their one
-source: rows of the former `knowledge_gaps` table are moved into it when it is opened.
+source: rows of the former `knowledge_gaps` table were moved into it by migration 1
+(`core.persistence.schema`).
 """
 
 from __future__ import annotations
@@ -19,40 +20,10 @@ from typing import Any, Literal
 from haystack import Document
 
 from core.errors import NotFoundError
-from core.persistence.registry import Registry, utc_now_text
+from core.persistence.connection import Repository, utc_now_text
+from core.persistence.schema import normalize_question
 
 Endpoint = Literal["search", "ask"]
-QUERY_LOG_SCHEMA = """
-CREATE TABLE IF NOT EXISTS query_log (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    at               TEXT NOT NULL,
-    endpoint         TEXT NOT NULL CHECK (endpoint IN ('search', 'ask')),
-    query            TEXT NOT NULL,
-    normalized_query TEXT NOT NULL,
-    filters          TEXT NOT NULL,
-    result_count     INTEGER,
-    top_score        REAL,
-    abstained        INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS query_log_normalized ON query_log (normalized_query);
-CREATE TABLE IF NOT EXISTS feedback (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    answer_id INTEGER NOT NULL REFERENCES query_log (id) ON DELETE CASCADE,
-    at        TEXT NOT NULL,
-    helpful   INTEGER NOT NULL,
-    comment   TEXT
-);
-CREATE INDEX IF NOT EXISTS feedback_answer ON feedback (answer_id);
-"""
-# Abstentions recorded before the query log existed (their score was another measure: dropped;
-# their passages were not counted). `normalize_pending` fills in the normalised wording.
-MIGRATE_KNOWLEDGE_GAPS = """
-BEGIN;
-INSERT INTO query_log (at, endpoint, query, normalized_query, filters, abstained)
-    SELECT asked_at, 'ask', query, '', filters, 1 FROM knowledge_gaps ORDER BY id;
-DROP TABLE knowledge_gaps;
-COMMIT;
-"""
 GAPS_QUERY = """
 WITH weak AS (
     SELECT * FROM query_log WHERE abstained = 1 OR result_count = 0 OR top_score < ?
@@ -70,11 +41,6 @@ ORDER BY count DESC, last_asked DESC, question
 LIMIT ?
 """
 MAX_PAGE = 500
-
-
-def normalize_question(query: str) -> str:
-    """The wording questions are grouped by: casefolded, whitespace collapsed."""
-    return " ".join(query.split()).casefold()
 
 
 def best_dense_score(passages: list[Document]) -> float | None:
@@ -123,20 +89,8 @@ class KnowledgeGap:
     not_helpful: int
 
 
-class QueryLog:
-    """The query log and feedback tables in the registry database."""
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        registry.execute_script(QUERY_LOG_SCHEMA)
-        old = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'knowledge_gaps'"
-        if registry.rows(old):
-            registry.execute_script(MIGRATE_KNOWLEDGE_GAPS)
-        for row in registry.rows("SELECT id, query FROM query_log WHERE normalized_query = ''"):
-            registry.execute(
-                "UPDATE query_log SET normalized_query = ? WHERE id = ?",
-                (normalize_question(str(row["query"])), row["id"]),
-            )
+class QueryLog(Repository):
+    """The query log and feedback tables."""
 
     def record(
         self,
@@ -159,7 +113,7 @@ class QueryLog:
             top_score,
             int(abstained),
         )
-        rows = self.registry.rows(
+        rows = self._rows(
             "INSERT INTO query_log (at, endpoint, query, normalized_query, filters, "
             "result_count, top_score, abstained) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             row,
@@ -169,7 +123,7 @@ class QueryLog:
     def entries(self, *, limit: int = 50, before_id: int | None = None) -> list[QueryLogEntry]:
         """Logged searches and questions, newest first; `before_id` pages on to older ones."""
         limit = max(1, min(limit, MAX_PAGE))
-        rows = self.registry.rows(
+        rows = self._rows(
             "SELECT * FROM query_log WHERE id < ? ORDER BY id DESC LIMIT ?",
             (before_id if before_id is not None else 2**63 - 1, limit),
         )
@@ -192,7 +146,7 @@ class QueryLog:
     def _feedback_between(self, first_id: int, last_id: int) -> dict[int, list[Feedback]]:
         """Feedback on the answers with ids from `first_id` to `last_id`, by answer."""
         found: dict[int, list[Feedback]] = {}
-        for row in self.registry.rows(
+        for row in self._rows(
             "SELECT * FROM feedback WHERE answer_id BETWEEN ? AND ? ORDER BY id",
             (first_id, last_id),
         ):
@@ -208,9 +162,9 @@ class QueryLog:
             NotFoundError: no answer (a logged question of `/v1/ask`) has this id.
         """
         known = "SELECT 1 FROM query_log WHERE id = ? AND endpoint = 'ask'"
-        if not self.registry.rows(known, (answer_id,)):
+        if not self._rows(known, (answer_id,)):
             raise NotFoundError(f"No answer with id {answer_id}.")
-        rows = self.registry.rows(
+        rows = self._rows(
             "INSERT INTO feedback (answer_id, at, helpful, comment) VALUES (?, ?, ?, ?) "
             "RETURNING id",
             (answer_id, utc_now_text(), int(helpful), comment),
@@ -228,7 +182,7 @@ class QueryLog:
         with the number of not-helpful feedbacks on answers to the same question.
         """
         limit = max(1, min(limit, MAX_PAGE))
-        rows = self.registry.rows(GAPS_QUERY, (weak_score, limit))
+        rows = self._rows(GAPS_QUERY, (weak_score, limit))
         return [
             KnowledgeGap(
                 question=str(row["question"]),
@@ -239,3 +193,12 @@ class QueryLog:
             )
             for row in rows
         ]
+
+    def delete_before(self, cutoff: str) -> int:
+        """Delete the entries logged before `cutoff` with their feedback; returns how many."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM query_log WHERE at < ?)",
+                (cutoff,),
+            )
+            return db.execute("DELETE FROM query_log WHERE at < ?", (cutoff,)).rowcount

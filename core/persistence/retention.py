@@ -55,15 +55,9 @@ class LogRetention:
         now = now or dt.datetime.now(dt.UTC)
         queries = audit_entries = 0
         if self.query_days:
-            cutoff = cutoff_text(now, self.query_days)
-            self.registry.execute(
-                "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM query_log WHERE at < ?)",
-                (cutoff,),
-            )
-            queries = self.registry.execute("DELETE FROM query_log WHERE at < ?", (cutoff,))
+            queries = self.registry.query_log.delete_before(cutoff_text(now, self.query_days))
         if self.audit_days:
-            cutoff = cutoff_text(now, self.audit_days)
-            audit_entries = self.registry.execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))
+            audit_entries = self.registry.audit.delete_before(cutoff_text(now, self.audit_days))
         self._last_pruned = self.clock()
         return PruneResult(queries, audit_entries)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from qdrant_client import QdrantClient
 
-from core.persistence.index_state import IndexState
 from core.persistence.registry import Registry
 from core.settings import Settings
 from pipelines.stores.base import ChunkRecord, ChunkStore, ScoredChunk
@@ -44,10 +43,10 @@ def active_collection(settings: Settings, registry: Registry | None = None) -> s
         settings.store.collection if settings.store.backend == "server" else EdgeCollections.first
     )
     if registry is not None:
-        return IndexState(registry).active_collection(first)
+        return registry.index_state.active_collection(first)
     opened = Registry(settings.registry_path)
     try:
-        return IndexState(opened).active_collection(first)
+        return opened.index_state.active_collection(first)
     finally:
         opened.close()
 

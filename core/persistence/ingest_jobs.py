@@ -1,0 +1,129 @@
+"""The ingest jobs repository: one row per upload, with per file what ingesting it did.
+
+A job's state is `queued`, `running`, `done`, `failed` or `interrupted`; its metadata and its
+files (with their report entries, saved after every file) are JSON. The worker that runs the
+jobs is `search_service.ingest_jobs`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.persistence.connection import Repository, Row
+
+# The columns `IngestJobRepository.update` may set besides `files`.
+UPDATABLE_COLUMNS = frozenset({"state", "started_at", "finished_at", "error"})
+
+
+@dataclass
+class JobFile:
+    """One file of a job: `stored` is relative to the data directory; `entries` once run."""
+
+    name: str
+    status: str  # `accepted` or `rejected` (at upload)
+    stored: str | None = None
+    source_path: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    entries: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class IngestJob:
+    """One upload and what ingesting it did."""
+
+    job_id: str
+    state: str
+    actor: str
+    created_at: str
+    metadata: dict[str, Any]
+    files: list[JobFile] = field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+def _job(row: Row) -> IngestJob:
+    files = [JobFile(**item) for item in json.loads(row["files"])]
+    return IngestJob(
+        job_id=str(row["job_id"]),
+        state=str(row["state"]),
+        actor=str(row["actor"]),
+        created_at=str(row["created_at"]),
+        metadata=json.loads(row["metadata"]),
+        files=files,
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        error=row["error"],
+    )
+
+
+def _files_json(files: list[JobFile]) -> str:
+    return json.dumps([asdict(item) for item in files], ensure_ascii=False)
+
+
+class IngestJobRepository(Repository):
+    """The `ingest_jobs` table."""
+
+    def insert(self, job: IngestJob) -> None:
+        """Record a new job."""
+        self._execute(
+            "INSERT INTO ingest_jobs (job_id, state, actor, created_at, finished_at, metadata, "
+            "files) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.state,
+                job.actor,
+                job.created_at,
+                job.finished_at,
+                json.dumps(job.metadata, ensure_ascii=False),
+                _files_json(job.files),
+            ),
+        )
+
+    def get(self, job_id: str) -> IngestJob | None:
+        """The job with this id."""
+        rows = self._rows("SELECT * FROM ingest_jobs WHERE job_id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def list_jobs(
+        self,
+        *,
+        states: tuple[str, ...] | None = None,
+        limit: int | None = 50,
+        oldest_first: bool = False,
+    ) -> list[IngestJob]:
+        """Jobs newest first (or oldest first), optionally of some states only."""
+        where = ""
+        params: tuple[str, ...] = ()
+        if states:
+            where = f"WHERE state IN ({', '.join('?' for _ in states)})"
+            params = tuple(states)
+        order = "ASC" if oldest_first else "DESC"
+        tail = f" LIMIT {int(limit)}" if limit else ""
+        rows = self._rows(
+            f"SELECT * FROM ingest_jobs {where} ORDER BY created_at {order}, rowid {order}{tail}",
+            params,
+        )
+        return [_job(row) for row in rows]
+
+    def update(
+        self, job_id: str, *, files: list[JobFile] | None = None, **columns: str | None
+    ) -> None:
+        """Set columns of one job (`state`, `started_at`, `finished_at`, `error`) or its files.
+
+        Raises:
+            ValueError: a column that is not one of those.
+        """
+        unknown = set(columns) - UPDATABLE_COLUMNS
+        if unknown:
+            raise ValueError(f"ingest jobs have no updatable columns {sorted(unknown)}")
+        values: dict[str, str | None] = dict(columns)
+        if files is not None:
+            values["files"] = _files_json(files)
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self._execute(
+            f"UPDATE ingest_jobs SET {assignments} WHERE job_id = ?", (*values.values(), job_id)
+        )
