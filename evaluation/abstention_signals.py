@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
 
-import numpy as np
-
+from core.access import SYSTEM
 from core.settings import Settings
 from evaluation.runner import eval_settings, load_gold_set
 from ingest.runner import run_ingest
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
+from pipelines.search import Searcher, open_searcher
 from pipelines.text.german_lexical import zipf
-from search_service.engine import build_search_engine
 
 SIGNALS = ("best_sentence", "top_dense", "top_bm25", "coverage_top_passage", "coverage_sentence")
 WORD = re.compile(r"\w+")
@@ -58,20 +56,18 @@ def auc(low_for_positive: list[float], others: list[float]) -> float:
     return wins / (len(low_for_positive) * len(others))
 
 
-def question_signals(pipeline: Any, question: str, bm25: Bm25TextEmbedder) -> dict[str, float]:
-    """Run the ask pipeline once and read the signals off its intermediate outputs."""
-    result = pipeline.run(
-        {"query_expander": {"query": question}, "retriever": {"top_k": 5}},
-        include_outputs_from={"retriever", "selector", "sentence_embedder", "dense_embedder"},
-    )
-    passages = result["retriever"]["documents"]
-    query = np.asarray(result["dense_embedder"]["embedding"])
-    sentences = [d for d in result["sentence_embedder"]["documents"] if d.embedding is not None]
-    best = max(sentences, key=lambda d: float(np.dot(d.embedding, query)), default=None)
+def question_signals(searcher: Searcher, question: str, bm25: Bm25TextEmbedder) -> dict[str, float]:
+    """Ask the question once and read the signals off the outcome.
+
+    The best sentence is the first candidate quote (the selector ranks by cosine to the question).
+    """
+    outcome = searcher.ask(question, principal=SYSTEM, top_k=5)
+    passages = outcome.passages
+    best = outcome.quotes[0] if outcome.quotes else None
     scores = passages[0].meta["retrieval_scores"] if passages else {}
     coverage = QuestionCoverage(question, bm25)
     return {
-        "best_sentence": float(result["selector"]["best_score"]),
+        "best_sentence": float(outcome.best_score),
         "top_dense": float(scores.get("dense") or 0.0),
         "top_bm25": float(scores.get("sparse") or 0.0),
         "coverage_top_passage": coverage.of(passages[0].content or "") if passages else 0.0,
@@ -93,14 +89,11 @@ def main() -> None:
         gold = load_gold_set(settings, name)
         local = eval_settings(settings, gold.name)
         run_ingest(local, [gold.corpus_dir])
-        engine = build_search_engine(local)
-        try:
+        with open_searcher(local) as searcher:
             rows = [
-                (bool(q.relevant), question_signals(engine.ask_pipeline, q.query, bm25))
+                (bool(q.relevant), question_signals(searcher, q.query, bm25))
                 for q in gold.questions
             ]
-        finally:
-            engine.close()
         unanswerable = [signals for answerable, signals in rows if not answerable]
         answerable = [signals for answerable, signals in rows if answerable]
         cells = [

@@ -2,7 +2,7 @@
 
 1. Ingests the demo corpus into a fresh data directory with the real default model and reports
    ingestion throughput (chunks/s, including conversion, embedding and writing).
-2. Runs every demo gold question through the search engine (query embedding + hybrid retrieval)
+2. Runs every demo gold question through the searcher (query embedding + hybrid retrieval)
    and through `ask` (extractive answer with verified citations) and reports latency p50/p95.
 3. Builds a synthetic Edge store of N chunks (default 100,000): German BM25 vectors of text made of
    demo-corpus words and random unit dense vectors (embedding 100,000 real chunks would take hours
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.access import SYSTEM
 from core.filters import SearchFilters
 from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
@@ -36,10 +37,9 @@ from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
 from pipelines.components.embedders.bm25_embedders import build_bm25
+from pipelines.search import Searcher, open_searcher
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
-from search_service.engine import SearchEngine, build_search_engine
-from search_service.schemas import AskRequest, SearchRequest
 
 KINDS = ("protokoll", "evaluationsbericht", "tagungsmaterial", "praxisbeispiel", "sonstiges")
 
@@ -62,15 +62,15 @@ def timed(function: Callable[[], object], repeat: int = 1) -> list[float]:
 
 
 def search_once(
-    engine: SearchEngine, query: str, filters: SearchFilters | None = None
+    searcher: Searcher, query: str, filters: SearchFilters | None = None
 ) -> Callable[[], object]:
     """A call that runs one search."""
-    return lambda: engine.search(SearchRequest(query=query, filters=filters))
+    return lambda: searcher.search(query, principal=SYSTEM, filters=filters)
 
 
-def ask_once(engine: SearchEngine, query: str) -> Callable[[], object]:
+def ask_once(searcher: Searcher, query: str) -> Callable[[], object]:
     """A call that asks one question (extractive answer with verified citations)."""
-    return lambda: engine.ask(AskRequest(query=query))
+    return lambda: searcher.ask(query, principal=SYSTEM)
 
 
 def peak_rss_mb() -> float:
@@ -94,15 +94,12 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
         f"{totals['pages'] * 60 / report.seconds:.0f} pages/min (model load before: "
         f"{load_seconds:.1f} s)"
     )
-    engine = build_search_engine(settings)
-    try:
-        engine.search(SearchRequest(query="Aufwärmen"))
-        samples = [t for q in queries for t in timed(search_once(engine, q))]
+    with open_searcher(settings) as searcher:
+        searcher.search("Aufwärmen", principal=SYSTEM)
+        samples = [t for q in queries for t in timed(search_once(searcher, q))]
         print(f"demo search ({len(samples)} queries, top 10, hybrid): {percentiles(samples)}")
-        samples = [t for q in queries for t in timed(ask_once(engine, q))]
+        samples = [t for q in queries for t in timed(ask_once(searcher, q))]
         print(f"demo ask ({len(samples)} questions, extractive): {percentiles(samples)}")
-    finally:
-        engine.close()
 
 
 def register_pages(registry: Registry, records: list[ChunkRecord]) -> None:
@@ -184,12 +181,12 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
     optimize_seconds = sum(timed(store.optimize))
     print(f"synthetic optimize (HNSW build): {optimize_seconds:.1f} s; before: {before}")
     print(f"  after: {store.describe()}")
+    stored = store.count()
     store.close()
-    engine = build_search_engine(settings)
-    if engine.store.count() != count:
-        raise RuntimeError(f"expected {count} chunks in the store, found {engine.store.count()}")
-    try:
-        engine.search(SearchRequest(query="Aufwärmen"))
+    if stored != count:
+        raise RuntimeError(f"expected {count} chunks in the store, found {stored}")
+    with open_searcher(settings) as searcher:
+        searcher.search("Aufwärmen", principal=SYSTEM)
         for label, filters in (
             ("no filter", None),
             (
@@ -199,15 +196,13 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
                 ),
             ),
         ):
-            samples = [t for q in queries for t in timed(search_once(engine, q, filters))]
+            samples = [t for q in queries for t in timed(search_once(searcher, q, filters))]
             print(
                 f"synthetic search {count} chunks, {label} ({len(samples)} queries): "
                 f"{percentiles(samples)}"
             )
-        samples = [t for q in queries for t in timed(ask_once(engine, q))]
+        samples = [t for q in queries for t in timed(ask_once(searcher, q))]
         print(f"synthetic ask {count} chunks ({len(samples)} questions): {percentiles(samples)}")
-    finally:
-        engine.close()
 
 
 def main() -> None:

@@ -13,15 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from core.access import SYSTEM
 from core.settings import Settings
 from evaluation.datasets import GoldQuestion, GoldSet, load_demo_set, load_jsonl_set
 from evaluation.metrics import distinct, summarize
 from ingest.runner import run_ingest
-from pipelines.answering import run_ask
-from search_service.engine import SearchEngine, build_search_engine
-from search_service.schemas import SearchRequest
+from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
+from pipelines.search import Searcher, open_searcher
 
-MODES = ("dense", "sparse", "hybrid")
+MODES: tuple[RetrievalMode, ...] = ("dense", "sparse", "hybrid")
 RANKING_DEPTH = 10
 ANSWER_SAMPLE = 200  # answerable questions asked per set (every k-th), plus all unanswerable
 
@@ -41,21 +41,21 @@ def load_gold_set(settings: Settings, name: str) -> GoldSet:
     return load_jsonl_set(name, settings.data_dir / "eval" / Path(name).name)
 
 
-def rank_documents(engine: SearchEngine, query: str, mode: str) -> list[str]:
+def rank_documents(searcher: Searcher, query: str, mode: RetrievalMode) -> list[str]:
     """Source names of the results in order, without repeats."""
-    request = SearchRequest(query=query, top_k=RANKING_DEPTH * 3)
-    response = engine.search(request, mode=mode)  # type: ignore[arg-type]
-    return distinct([hit.source_name for hit in response.results])[:RANKING_DEPTH]
+    outcome = searcher.search(query, principal=SYSTEM, top_k=RANKING_DEPTH * 3, mode=mode)
+    names = [str(doc.meta.get("source_name", "")) for doc in outcome.documents]
+    return distinct(names)[:RANKING_DEPTH]
 
 
 def evaluate_gold_set(
-    engine: SearchEngine, gold: GoldSet, limit: int | None = None
+    searcher: Searcher, gold: GoldSet, limit: int | None = None
 ) -> dict[str, dict[str, float]]:
     """Metrics per retrieval mode over the answerable questions."""
     questions = [q for q in gold.questions if q.relevant][:limit]
     figures: dict[str, dict[str, float]] = {}
     for mode in MODES:
-        runs = [(rank_documents(engine, q.query, mode), q.relevant) for q in questions]
+        runs = [(rank_documents(searcher, q.query, mode), q.relevant) for q in questions]
         figures[mode] = {**summarize(runs), "questions": float(len(questions))}
     return figures
 
@@ -72,24 +72,22 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def evaluate_answers(engine: SearchEngine, gold: GoldSet) -> dict[str, float | None]:
+def evaluate_answers(searcher: Searcher, gold: GoldSet) -> dict[str, float | None]:
     """Citation check rate, relevant citations and abstention quality of the ask pipeline."""
     verified = rejected = answered = citing_relevant = 0
     right_abstentions = wrong_abstentions = missed_abstentions = 0
     questions = answer_sample(gold)
     for question in questions:
-        outcome = run_ask(
-            engine.ask_pipeline, question.query, top_k=engine.settings.answer.passages
-        )
-        verified += len(outcome["citations"])
-        rejected += outcome["rejected_citations"]
-        cited = {str(doc.meta["source_name"]) for doc in outcome["citations"]}
-        if question.relevant and outcome["abstained"]:
+        outcome = searcher.ask(question.query, principal=SYSTEM)
+        verified += len(outcome.citations)
+        rejected += outcome.rejected_citations
+        cited = {str(doc.meta["source_name"]) for doc in outcome.citations}
+        if question.relevant and outcome.abstained:
             wrong_abstentions += 1
         elif question.relevant:
             answered += 1
             citing_relevant += bool(question.relevant & cited)
-        elif outcome["abstained"]:
+        elif outcome.abstained:
             right_abstentions += 1
         else:
             missed_abstentions += 1
@@ -116,13 +114,10 @@ def run_evaluation(
         gold = load_gold_set(settings, name)
         local = eval_settings(settings, gold.name)
         run_ingest(local, [gold.corpus_dir])
-        engine = build_search_engine(local)
-        try:
-            results[gold.name] = evaluate_gold_set(engine, gold, limit)
+        with open_searcher(local) as searcher:
+            results[gold.name] = evaluate_gold_set(searcher, gold, limit)
             if answers:
-                answer_results[gold.name] = evaluate_answers(engine, gold)
-        finally:
-            engine.close()
+                answer_results[gold.name] = evaluate_answers(searcher, gold)
     if as_json:
         return json.dumps({"retrieval": results, "answers": answer_results}, indent=2)
     tables = [render_table(results)]

@@ -1,9 +1,11 @@
 """Choose fusion settings on data: `python -m evaluation.tune_fusion [DATASET...]`.
 
-Fetches the dense and the sparse candidates of every answerable question once (as deep as the
-deepest candidate setting), then replays the retriever for a grid of fusion methods, BM25 weights
-(dense weight 1), candidate depths and per-document caps. Each replay ranks documents the way
-`blok eval` does (first hit of each document among the first 30 chunks) and scores MRR and R@10.
+Builds the searcher once per point of a grid of fusion methods, BM25 weights (dense weight 1),
+candidate depths and per-document caps (a `RetrievalSettings` override given to
+`build_searcher`; the model is loaded once and shared) and runs every answerable question
+through it, so each point is measured exactly as the service would search. Each run ranks
+documents the way `blok eval` does (first hit of each document among the first 30 chunks) and
+scores MRR and R@10. The grid has 72 points: on a large set, `--limit` keeps it short.
 Rows are printed best first by mean MRR over the data sets, so the defaults in
 `RetrievalSettings` rest on a table (recorded in `evaluation/README.md`).
 """
@@ -14,57 +16,59 @@ import argparse
 import itertools
 from statistics import mean
 
-from core.settings import Settings
+from core.persistence.registry import Registry
+from core.settings import RetrievalSettings, Settings
 from evaluation.datasets import GoldSet
-from evaluation.metrics import distinct, recall_at, reciprocal_rank
-from evaluation.runner import RANKING_DEPTH, eval_settings, load_gold_set
+from evaluation.metrics import recall_at, reciprocal_rank
+from evaluation.runner import RANKING_DEPTH, eval_settings, load_gold_set, rank_documents
 from ingest.runner import run_ingest
-from pipelines.components.retrievers.fusion import cap_per_document, fuse
-from pipelines.stores.base import ScoredChunk
-from search_service.engine import build_search_engine
+from pipelines.search import build_searcher
+from pipelines.stores import build_chunk_store
 
 FUSIONS = [("rrf", w) for w in (0.5, 1.0)] + [("minmax", w) for w in (0.3, 0.5, 0.7, 1.0)]
 CANDIDATES = (20, 50, 100)
 CAPS = (1, 2, 3, 5)
 GRID = list(itertools.product(FUSIONS, CANDIDATES, CAPS))
 Setting = tuple[tuple[str, float], int, int]
-Candidates = list[tuple[list[ScoredChunk], list[ScoredChunk], set[str]]]
 
 
-def fetch_candidates(settings: Settings, gold: GoldSet, limit: int | None) -> Candidates:
-    """Dense and sparse candidate lists per answerable question, through the real query steps."""
-    engine = build_search_engine(settings)
-    pipeline = engine.pipeline
-    expander = pipeline.get_component("query_expander")
-    dense_embedder = pipeline.get_component("dense_embedder")
-    sparse_embedder = pipeline.get_component("sparse_embedder")
-    depth = max(CANDIDATES)
-    rows: Candidates = []
-    try:
-        for question in [q for q in gold.questions if q.relevant][:limit]:
-            expanded = expander.run(query=question.query)
-            vector = dense_embedder.run(text=expanded["original_query"])["embedding"]
-            sparse = sparse_embedder.run(text=expanded["query"])["sparse_embedding"]
-            dense_hits = engine.store.query_dense(vector, [], depth)
-            sparse_hits = engine.store.query_sparse(sparse.indices, sparse.values, [], depth)
-            rows.append((dense_hits, sparse_hits, question.relevant))
-    finally:
-        engine.close()
-    return rows
+def retrieval_of(settings: Settings, setting: Setting) -> RetrievalSettings:
+    """The settings' retrieval with one grid point's fusion, weights, depth and cap."""
+    (method, weight), candidates, cap = setting
+    return settings.retrieval.model_copy(
+        update={
+            "fusion": method,
+            "dense_weight": 1.0,
+            "sparse_weight": weight,
+            "candidates": candidates,
+            "per_document_cap": cap,
+        }
+    )
 
 
-def score_grid(rows: Candidates) -> dict[Setting, tuple[float, float]]:
-    """(MRR, R@10) of the document rankings for every grid point."""
+def score_grid(
+    settings: Settings, gold: GoldSet, limit: int | None
+) -> dict[Setting, tuple[float, float]]:
+    """(MRR, R@10) of the document rankings for every grid point, through the real searcher."""
+    questions = [q for q in gold.questions if q.relevant][:limit]
     figures = {}
-    for (method, weight), candidates, cap in GRID:
-        mrr, r10 = [], []
-        for dense_hits, sparse_hits, relevant in rows:
-            sides = [(dense_hits[:candidates], 1.0), (sparse_hits[:candidates], weight)]
-            fused = cap_per_document(fuse(sides, method), cap)[: RANKING_DEPTH * 3]
-            ranking = distinct([str(hit.payload["source_name"]) for hit in fused])
-            mrr.append(reciprocal_rank(ranking, relevant))
-            r10.append(recall_at(ranking, relevant, RANKING_DEPTH))
-        figures[((method, weight), candidates, cap)] = (mean(mrr), mean(r10))
+    registry = Registry(settings.registry_path)
+    store = build_chunk_store(settings, registry)
+    try:
+        for setting in GRID:
+            searcher = build_searcher(
+                settings, store, registry, retrieval=retrieval_of(settings, setting)
+            )
+            rankings = [
+                (rank_documents(searcher, q.query, "hybrid"), q.relevant) for q in questions
+            ]
+            figures[setting] = (
+                mean(reciprocal_rank(ranking, relevant) for ranking, relevant in rankings),
+                mean(recall_at(ranking, relevant, RANKING_DEPTH) for ranking, relevant in rankings),
+            )
+    finally:
+        store.close()
+        registry.close()
     return figures
 
 
@@ -103,7 +107,7 @@ def main() -> None:
         gold = load_gold_set(settings, name)
         local = eval_settings(settings, gold.name)
         run_ingest(local, [gold.corpus_dir])
-        results[gold.name] = score_grid(fetch_candidates(local, gold, args.limit))
+        results[gold.name] = score_grid(local, gold, args.limit)
     retrieval = settings.retrieval
     default = (
         (retrieval.fusion, retrieval.sparse_weight),

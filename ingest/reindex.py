@@ -26,8 +26,6 @@ import logging
 import threading
 import time
 
-from haystack import Pipeline
-
 from core.errors import ConflictError, ErrorCode, find_domain_error
 from core.persistence.index_state import (
     ReindexMarker,
@@ -111,8 +109,8 @@ class Reindexer:
         swapped = False
         runner = IngestRunner(self.settings, build, self.registry)
         try:
-            pipeline = runner.pipeline()
-            self._index_all(runner, pipeline, build)
+            runner.pipeline()  # load the model before the first document's time starts
+            self._index_all(runner, build)
             if self.stop.is_set():
                 return self._abort(build, "stopped before the switch (the service is stopping)")
             if self._failed and not self.allow_losses:
@@ -134,7 +132,7 @@ class Reindexer:
         self._finish(withdrawn)
         return self.progress
 
-    def _index_all(self, runner: IngestRunner, pipeline: Pipeline, build: ChunkStore) -> None:
+    def _index_all(self, runner: IngestRunner, build: ChunkStore) -> None:
         """Index every indexed document, then catch up with documents that changed meanwhile."""
         for _ in range(1 + MAX_CATCH_UP_PASSES):
             todo, gone = self._outstanding()
@@ -147,7 +145,7 @@ class Reindexer:
             for record in todo:
                 if self.stop.is_set():
                     return
-                self._index_one(runner, pipeline, build, record)
+                self._index_one(runner, build, record)
         raise ConflictError("Documents kept changing during the re-index; run it again.")
 
     def _documents(self) -> list[DocumentRecord]:
@@ -178,14 +176,12 @@ class Reindexer:
             del self._failed[document_id]
         return todo, [document_id for document_id in staged if document_id not in present]
 
-    def _index_one(
-        self, runner: IngestRunner, pipeline: Pipeline, build: ChunkStore, record: DocumentRecord
-    ) -> None:
+    def _index_one(self, runner: IngestRunner, build: ChunkStore, record: DocumentRecord) -> None:
         fingerprint = document_fingerprint(record)
         try:
             kept, start, payload, missing = prepare_document(self.settings, record)
             deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
-            indexed = runner.index_file(pipeline, kept, start, payload, missing, deadline)
+            indexed = runner.index_file(kept, start, payload, missing, deadline)
         except Exception as exc:
             self._record_failure(build, record, fingerprint, exc)
             return

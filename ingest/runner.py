@@ -63,8 +63,7 @@ from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
 from pipelines.components.converters.ocr import PageOcr
-from pipelines.components.converters.page_converter import PageConverter
-from pipelines.indexing import build_indexing_pipeline
+from pipelines.indexing import build_indexing_pipeline, close_indexing_pipeline, run_indexing
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.stores import ChunkStore, build_chunk_store
 
@@ -158,9 +157,7 @@ class IngestRunner:
     def close(self) -> None:
         """Stop the pipeline's page-reader process; the next file builds the pipeline again."""
         if self._pipeline is not None:
-            converter = self._pipeline.get_component("converter")
-            if isinstance(converter, PageConverter):
-                converter.close()
+            close_indexing_pipeline(self._pipeline)
             self._pipeline = None
 
     def recover_interrupted(self) -> int:
@@ -302,7 +299,7 @@ class IngestRunner:
     def _ingest(self, source: Source, root: Path) -> ReportEntry:
         path = source.path
         self._check_size(path)
-        pipeline = self.pipeline()  # loading the model does not count against the file's time
+        self.pipeline()  # loading the model does not count against the file's time
         deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
         sha256 = file_sha256(path)
         document_id = sha256[:16]
@@ -339,7 +336,7 @@ class IngestRunner:
         replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
             self.registry.documents.mark_pending(record)
-            indexed = self.index_file(pipeline, path, record, payload, missing, deadline)
+            indexed = self.index_file(path, record, payload, missing, deadline)
             self._keep_source(path, sha256)  # before the commit: an indexed document has its file
             self.registry.documents.mark_indexed(
                 document_id,
@@ -365,7 +362,6 @@ class IngestRunner:
 
     def index_file(
         self,
-        pipeline: Pipeline,
         path: Path,
         record: DocumentRecord,
         payload: dict[str, Any],
@@ -377,17 +373,22 @@ class IngestRunner:
         `record.metadata` is the metadata before inference; `missing` the fields to infer.
         Shared by ingest and re-index (`ingest.reindex`), so both index a file alike.
         """
-        outputs = self._index(pipeline, path, record, payload, deadline)
-        inferred = outputs["extractor"]["inferred"].get(record.document_id, {})
+        file_meta = {
+            "document_id": record.document_id,
+            "title": record.title,
+            "source_name": record.source_name,
+            **payload,
+        }
+        result = run_indexing(self.pipeline(), path, file_meta, deadline=deadline)
+        inferred = result.inferred.get(record.document_id, {})
         fields = [name for name in missing if name == "title" or name in inferred]
-        cleaned = outputs["cleaner"]["documents"]
         return IndexedFile(
-            pages=[(doc.meta["page"], doc.content or "") for doc in cleaned],
-            methods={doc.meta["page"]: doc.meta.get("extraction", "text") for doc in cleaned},
-            chunk_count=outputs["writer"]["documents_written"],
+            pages=[(doc.meta["page"], doc.content or "") for doc in result.pages],
+            methods={doc.meta["page"]: doc.meta.get("extraction", "text") for doc in result.pages},
+            chunk_count=result.chunks_written,
             metadata={**record.metadata, **inferred, "inferred": fields},
-            skipped_pages=outputs["converter"]["skipped_pages"],
-            extraction=outputs["converter"]["conversion"][0]["methods"],
+            skipped_pages=result.skipped_pages,
+            extraction=result.extraction,
         )
 
     def _known_content(self, source: Source, sha256: str, key: str) -> ReportEntry | None:
@@ -420,29 +421,6 @@ class IngestRunner:
             self.registry.documents.set_source_path(document_id, source_path)
             self._keep_source(path, sha256)
         return ReportEntry(source.name, "unchanged", document_id, *found)
-
-    @staticmethod
-    def _index(
-        pipeline: Pipeline,
-        path: Path,
-        record: DocumentRecord,
-        payload: dict[str, Any],
-        deadline: float,
-    ) -> dict[str, Any]:
-        file_meta = {
-            "document_id": record.document_id,
-            "title": record.title,
-            "source_name": record.source_name,
-            **payload,
-        }
-        return pipeline.run(
-            {
-                "converter": {"sources": [path], "meta": [file_meta], "deadline": deadline},
-                "pages_deadline": {"deadline": deadline},
-                "embedding_deadline": {"deadline": deadline},
-            },
-            include_outputs_from={"converter", "cleaner", "extractor"},
-        )
 
     @contextmanager
     def _cleanup_on_failure(self, document_id: str) -> Iterator[None]:

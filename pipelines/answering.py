@@ -1,23 +1,28 @@
-"""The ask pipeline: the query pipeline plus extractive answering with verified citations.
+"""The answering pipeline: retrieved passages → extractive answer with verified citations.
+
+It starts where the query pipeline ends (`pipelines.query`): the passages it retrieved and the
+question's e5 vector. The searcher runs the two one after the other (`pipelines.search`), so an
+answer rests on exactly the retrieval a search does.
 
 ```
-query pipeline ─► retriever.documents ─► PassageSentenceSplitter ─► sentence embedder (e5)
-dense_embedder.embedding ───────────────────────────────┐                  │
-                                                        ▼                  ▼
-                                  SentenceSelector (cosine of each sentence to the question)
-                                                        │ quotes, best score
-                                                        ▼
-                              CitationVerifier (verbatim in the stored page at its offsets)
-                                                        ▼
-                                ExtractiveAnswerComposer (answer with [n], or abstain)
-                                                        ▼ (only with an LLM endpoint configured)
-           ChatAnswerGenerator (OpenAI-compatible) ─► GeneratedAnswerChecker (citations exist and
-                                                     support the sentence; else extractive)
+passages ─► PassageSentenceSplitter ─► sentence embedder (e5)
+query_embedding ──────────────────────────┐            │
+                                          ▼            ▼
+                  SentenceSelector (cosine of each sentence to the question)
+                                          │ quotes, best score
+                                          ▼
+                CitationVerifier (verbatim in the stored page at its offsets)
+                                          ▼
+                  ExtractiveAnswerComposer (answer with [n], or abstain)
+                                          ▼ (only with an LLM endpoint configured)
+ChatAnswerGenerator (OpenAI-compatible) ─► GeneratedAnswerChecker (citations exist and
+                                           support the sentence; else extractive)
 ```
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from haystack import Document, Pipeline
@@ -25,8 +30,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
 )
 
-from core.filters import Condition, SearchFilters
-from core.settings import AnswerSettings, GenerationSettings, RetrievalSettings
+from core.settings import AnswerSettings, GenerationSettings
 from pipelines.components.builders.extractive_answer_composer import ExtractiveAnswerComposer
 from pipelines.components.builders.sentence_selector import SentenceSelector
 from pipelines.components.generators.chat_answer_generator import ChatAnswerGenerator
@@ -34,26 +38,18 @@ from pipelines.components.preprocessors.passage_sentence_splitter import Passage
 from pipelines.components.validators.citation_verifier import CitationVerifier, PageTextLookup
 from pipelines.components.validators.generated_answer_checker import GeneratedAnswerChecker
 from pipelines.models.embedding_model import is_local_model
-from pipelines.query import build_query_pipeline
-from pipelines.stores.base import ChunkStore
 
 
-def build_ask_pipeline(
+def build_answering_pipeline(
     *,
-    store: ChunkStore,
     model: str,
-    retrieval: RetrievalSettings,
     answer: AnswerSettings,
     page_text: PageTextLookup,
     generation: GenerationSettings | None = None,
-    query_prefix: str = "query: ",
     passage_prefix: str = "passage: ",
-    **query_options: Any,
 ) -> Pipeline:
-    """Wire the ask pipeline; run it with `run_ask(...)`."""
-    pipeline = build_query_pipeline(
-        store=store, model=model, retrieval=retrieval, query_prefix=query_prefix, **query_options
-    )
+    """Wire the answering pipeline; run it with `run_answering(...)`."""
+    pipeline = Pipeline()
     pipeline.add_component(
         "sentence_splitter",
         PassageSentenceSplitter(passages=answer.passages, min_words=answer.min_sentence_words),
@@ -79,10 +75,8 @@ def build_ask_pipeline(
     )
     pipeline.add_component("verifier", CitationVerifier(page_text=page_text))
     pipeline.add_component("composer", ExtractiveAnswerComposer(min_relevance=answer.min_relevance))
-    pipeline.connect("retriever.documents", "sentence_splitter.documents")
     pipeline.connect("sentence_splitter.documents", "sentence_embedder.documents")
     pipeline.connect("sentence_embedder.documents", "selector.documents")
-    pipeline.connect("dense_embedder.embedding", "selector.query_embedding")
     pipeline.connect("selector.documents", "verifier.documents")
     pipeline.connect("selector.best_score", "composer.best_score")
     pipeline.connect("verifier.documents", "composer.documents")
@@ -94,7 +88,10 @@ def build_ask_pipeline(
 def add_generation(
     pipeline: Pipeline, generation: GenerationSettings, page_text: PageTextLookup
 ) -> None:
-    """Generate from the retrieved passages; the extractive answer stays the fallback."""
+    """Generate from the retrieved passages; the extractive answer stays the fallback.
+
+    The passages come in as inputs of `generator` and `checker` (`run_answering`).
+    """
     assert generation.base_url is not None
     pipeline.add_component(
         "generator",
@@ -109,55 +106,57 @@ def add_generation(
     pipeline.add_component(
         "checker", GeneratedAnswerChecker(page_text=page_text, min_support=generation.min_support)
     )
-    pipeline.connect("retriever.documents", "generator.passages")
     pipeline.connect("composer.abstained", "generator.abstained")
     pipeline.connect("generator.reply", "checker.reply")
     pipeline.connect("generator.error", "checker.error")
-    pipeline.connect("retriever.documents", "checker.passages")
     pipeline.connect("composer.answer", "checker.fallback_answer")
     pipeline.connect("composer.citations", "checker.fallback_citations")
     pipeline.connect("composer.abstained", "checker.fallback_abstained")
 
 
-def run_ask(
-    pipeline: Pipeline,
-    query: str,
-    *,
-    top_k: int,
-    filters: SearchFilters | None = None,
-    access_conditions: list[Condition] | None = None,
-) -> dict[str, Any]:
-    """Run the ask pipeline; returns answer, citations, abstained, passages, best score.
+@dataclass(frozen=True)
+class Answer:
+    """What the answering pipeline made of the passages.
 
-    `access_conditions` limit retrieval (and so every passage, quote and citation) to what the
-    caller may see; None is full access, for trusted in-process callers only.
+    Attributes:
+        answer: The answer text with `[n]` markers, or the abstention text.
+        citations: The verified quotes, `[n]` is the n-th.
+        abstained: Nothing relevant enough was found.
+        mode: `extractive`, `generated`, or `extractive (fallback: reason)`.
+        best_score: The best sentence's cosine to the question (the abstention threshold's).
+        quotes: The candidate quotes before the verbatim check, the best sentence first.
+        rejected_citations: How many candidate quotes failed the verbatim check.
     """
+
+    answer: str
+    citations: list[Document]
+    abstained: bool
+    mode: str
+    best_score: float
+    quotes: list[Document]
+    rejected_citations: int
+
+
+def run_answering(
+    pipeline: Pipeline, query: str, *, passages: list[Document], query_embedding: list[float]
+) -> Answer:
+    """Answer `query` from `passages` (the query pipeline's documents, already access-checked)."""
     inputs: dict[str, dict[str, Any]] = {
-        name: {"text": query}
-        for name in ("dense_embedder", "sparse_embedder")
-        if name in pipeline.graph.nodes
-    }
-    if "query_expander" in pipeline.graph.nodes:
-        inputs = {"query_expander": {"query": query}}
-    inputs["retriever"] = {
-        "filters": filters,
-        "access_conditions": access_conditions,
-        "top_k": top_k,
+        "sentence_splitter": {"documents": passages},
+        "selector": {"query_embedding": query_embedding},
     }
     generating = "generator" in pipeline.graph.nodes
     if generating:
-        inputs["generator"] = {"query": query}
-    result = pipeline.run(
-        inputs, include_outputs_from={"retriever", "selector", "verifier", "composer"}
-    )
+        inputs["generator"] = {"query": query, "passages": passages}
+        inputs["checker"] = {"passages": passages}
+    result = pipeline.run(inputs, include_outputs_from={"selector", "verifier", "composer"})
     final = result["checker"] if generating else {**result["composer"], "mode": "extractive"}
-    passages: list[Document] = result["retriever"]["documents"]
-    return {
-        "answer": final["answer"],
-        "citations": final["citations"],
-        "abstained": final["abstained"],
-        "mode": final["mode"],
-        "passages": passages,
-        "best_score": result["selector"]["best_score"],
-        "rejected_citations": result["verifier"]["rejected"],
-    }
+    return Answer(
+        answer=final["answer"],
+        citations=final["citations"],
+        abstained=final["abstained"],
+        mode=final["mode"],
+        best_score=result["selector"]["best_score"],
+        quotes=result["selector"]["documents"],
+        rejected_citations=result["verifier"]["rejected"],
+    )

@@ -5,14 +5,18 @@ PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► Deadlin
   ─► SentenceTransformersDocumentEmbedder ─► DeadlineGuard ─► Bm25DocumentEmbedder ─► ChunkWriter
 ```
 
-Run it with `{"converter": {"sources": [..], "meta": [..]}}`; to limit the time of a run, also
-give `{"pages_deadline": {"deadline": t}, "embedding_deadline": {"deadline": t}}` (a
-`time.monotonic()` value).
+Run it with `run_indexing(...)`, one file at a time within a deadline (a `time.monotonic()`
+value, checked by the page reader and between the steps); stop its page-reader process with
+`close_indexing_pipeline(...)`.
 """
 
 from __future__ import annotations
 
-from haystack import Pipeline
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, Pipeline
 from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
 )
@@ -43,7 +47,7 @@ def build_indexing_pipeline(
     max_words: int = 250,
     ocr: PageOcr | None = None,
 ) -> Pipeline:
-    """Wire the indexing pipeline; run it with `{"converter": {"sources": [..], "meta": [..]}}`."""
+    """Wire the indexing pipeline; run it with `run_indexing(...)`."""
     pipeline = Pipeline()
     ocr = ocr or PageOcr()
     converter = PageConverter(
@@ -84,3 +88,57 @@ def build_indexing_pipeline(
     pipeline.connect("embedding_deadline.documents", "sparse_embedder.documents")
     pipeline.connect("sparse_embedder.documents", "writer.documents")
     return pipeline
+
+
+@dataclass(frozen=True)
+class IndexingResult:
+    """What the indexing pipeline made of one file.
+
+    Attributes:
+        pages: The cleaned pages (`meta["page"]`, `meta["extraction"]`), in page order.
+        inferred: Metadata inferred from the text (title, date), by `document_id`.
+        chunks_written: How many chunks went to the store.
+        skipped_pages: Pages that could not be read, with the reason.
+        extraction: How many pages were read per method (`text`, `ocr`).
+    """
+
+    pages: list[Document]
+    inferred: dict[str, dict[str, Any]]
+    chunks_written: int
+    skipped_pages: list[dict[str, Any]]
+    extraction: dict[str, Any]
+
+
+def run_indexing(
+    pipeline: Pipeline, source: Path, meta: dict[str, Any], *, deadline: float
+) -> IndexingResult:
+    """Index one file into the pipeline's store, its chunks carrying `meta`.
+
+    `meta` holds `document_id`, `title`, `source_name`, the payload fields and `infer_fields`
+    (the metadata to infer from the text). `deadline` is a `time.monotonic()` value.
+
+    Raises:
+        ProcessingTimeoutError: the file took longer than the deadline allows.
+    """
+    outputs = pipeline.run(
+        {
+            "converter": {"sources": [source], "meta": [meta], "deadline": deadline},
+            "pages_deadline": {"deadline": deadline},
+            "embedding_deadline": {"deadline": deadline},
+        },
+        include_outputs_from={"converter", "cleaner", "extractor"},
+    )
+    return IndexingResult(
+        pages=outputs["cleaner"]["documents"],
+        inferred=outputs["extractor"]["inferred"],
+        chunks_written=outputs["writer"]["documents_written"],
+        skipped_pages=outputs["converter"]["skipped_pages"],
+        extraction=outputs["converter"]["conversion"][0]["methods"],
+    )
+
+
+def close_indexing_pipeline(pipeline: Pipeline) -> None:
+    """Stop the pipeline's page-reader process (the next file starts a new one)."""
+    converter = pipeline.get_component("converter")
+    if isinstance(converter, PageConverter):
+        converter.close()

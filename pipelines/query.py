@@ -9,7 +9,7 @@ query ─► GlossaryQueryExpander ─┬─ original_query ─► SentenceTrans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from haystack import Document, Pipeline
 from haystack_integrations.components.embedders.sentence_transformers import (
@@ -83,10 +83,15 @@ def build_query_pipeline(
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The ranked chunks of a query and, when asked for, the facet counts of its candidates."""
+    """The ranked chunks of a query, the facet counts when asked for, the question's e5 vector.
+
+    The vector lets the answering pipeline rank sentences against the question without
+    embedding it a second time (`pipelines.answering`).
+    """
 
     documents: list[Document]
     facets: FacetCounts | None = None
+    query_embedding: list[float] = field(default_factory=list)
 
 
 def run_query(
@@ -111,6 +116,20 @@ def run_query(
         "mode": mode,
         "facets": facets,
     }
-    result = pipeline.run({"query_expander": {"query": query}, "retriever": retriever_inputs})
+    result = pipeline.run(
+        {"query_expander": {"query": query}, "retriever": retriever_inputs},
+        include_outputs_from={"dense_embedder"},
+    )
     output = result["retriever"]
-    return QueryResult(documents=output["documents"], facets=output["facets"])
+    return QueryResult(
+        documents=output["documents"],
+        facets=output["facets"],
+        query_embedding=result["dense_embedder"]["embedding"],
+    )
+
+
+def embedding_dimension(pipeline: Pipeline) -> int:
+    """The length of the query pipeline's dense vectors (the store's vector size)."""
+    embedder = pipeline.get_component("dense_embedder")
+    probe: list[float] = embedder.run(text="Jobcenter")["embedding"]
+    return len(probe)

@@ -18,7 +18,7 @@ from search_service.admin_schemas import (
     QueryLogEntryResponse,
     QueryLogResponse,
 )
-from search_service.deps import EngineDep, OfficeDep
+from search_service.deps import ContextDep, OfficeDep
 from search_service.schemas import ErrorResponse
 
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -36,10 +36,10 @@ def next_before_id(ids: list[int], limit: int) -> int | None:
 
 @admin_router.get("/v1/admin/audit", response_model=AuditLogResponse)
 def list_audit_entries(
-    engine: EngineDep, office: OfficeDep, limit: Limit = 50, before_id: BeforeId = None
+    context: ContextDep, office: OfficeDep, limit: Limit = 50, before_id: BeforeId = None
 ) -> AuditLogResponse:
     """Account, API key and document actions: who, when, what, before and after; newest first."""
-    entries = engine.audit.entries(limit=limit, before_id=before_id)
+    entries = context.audit.entries(limit=limit, before_id=before_id)
     return AuditLogResponse(
         entries=[AuditEntryResponse.from_entry(entry) for entry in entries],
         next_before_id=next_before_id([entry.id for entry in entries], limit),
@@ -48,10 +48,10 @@ def list_audit_entries(
 
 @admin_router.get("/v1/admin/queries", response_model=QueryLogResponse)
 def list_queries(
-    engine: EngineDep, office: OfficeDep, limit: Limit = 50, before_id: BeforeId = None
+    context: ContextDep, office: OfficeDep, limit: Limit = 50, before_id: BeforeId = None
 ) -> QueryLogResponse:
     """Searches and questions asked through the API, newest first (never who asked)."""
-    entries = engine.query_log.entries(limit=limit, before_id=before_id)
+    entries = context.query_log.entries(limit=limit, before_id=before_id)
     return QueryLogResponse(
         entries=[QueryLogEntryResponse.from_entry(entry) for entry in entries],
         next_before_id=next_before_id([entry.id for entry in entries], limit),
@@ -59,10 +59,10 @@ def list_queries(
 
 
 @admin_router.get("/v1/admin/gaps", response_model=GapsResponse)
-def list_knowledge_gaps(engine: EngineDep, office: OfficeDep, limit: Limit = 50) -> GapsResponse:
+def list_knowledge_gaps(context: ContextDep, office: OfficeDep, limit: Limit = 50) -> GapsResponse:
     """Questions that abstained, found nothing or only weak passages; most frequent first."""
-    weak_score = engine.settings.answer.weak_score
-    gaps = engine.query_log.gaps(weak_score=weak_score, limit=limit)
+    weak_score = context.settings.answer.weak_score
+    gaps = context.query_log.gaps(weak_score=weak_score, limit=limit)
     return GapsResponse(
         gaps=[KnowledgeGapResponse.from_gap(gap) for gap in gaps], weak_score=weak_score
     )

@@ -12,8 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
+from search_service.context import build_service_context
 from search_service.document_routes import document_router
-from search_service.engine import build_search_engine
 from search_service.errors import install_error_handlers
 from search_service.ingest_jobs import IngestJobs, hold_store
 from search_service.rate_limits import RateLimiter
@@ -47,7 +47,7 @@ async def add_security_headers(
 
 
 def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI:
-    """Build the app; the search engine and the ingest worker run from start-up to shutdown.
+    """Build the app; the service context and the ingest worker run from start-up to shutdown.
 
     With `service_url` (`blok serve`), `DATA_DIR/service.json` tells `blok ingest` where the
     running service is, so it hands its files over instead of opening the store.
@@ -55,17 +55,17 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = build_search_engine(settings)
-        app.state.engine = engine
-        engine.retention.prune_if_due()
-        hold_store(engine)
-        jobs = IngestJobs(settings, engine.store, engine.registry)
+        context = build_service_context(settings)
+        app.state.context = context
+        context.retention.prune_if_due()
+        hold_store(context)
+        jobs = IngestJobs(settings, context.store, context.registry)
         jobs.start()
         app.state.ingest_jobs = jobs
         if service_url:
             write_service_file(settings.data_dir, service_url)
         try:
-            app.state.reindex_worker = ReindexWorker(app.state.engine)
+            app.state.reindex_worker = ReindexWorker(app.state.context)
             yield
             app.state.reindex_worker.stop()  # aborts a running re-index; the old one serves
         finally:
@@ -73,7 +73,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
                 remove_service_file(settings.data_dir)
             if not jobs.stop(SHUTDOWN_WAIT_SECONDS):
                 logger.warning("abandoned the file being ingested; the next start removes it")
-            engine.close()
+            context.close()
 
     app = FastAPI(
         title="Benchlearning-Wissenssuche",

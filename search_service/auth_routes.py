@@ -21,8 +21,8 @@ from search_service.auth_schemas import (
     TokenRequest,
     TokenResponse,
 )
-from search_service.deps import AdminDep, EngineDep, PrincipalDep, SignInLimiterDep
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
+from search_service.deps import AdminDep, ContextDep, PrincipalDep, SignInLimiterDep
 from search_service.rate_limits import RateLimiter
 from search_service.schemas import ErrorResponse
 from search_service.sessions import (
@@ -41,10 +41,10 @@ auth_router = APIRouter(responses=AUTH_ERRORS)
 
 @auth_router.post("/v1/auth/token", response_model=TokenResponse)
 def create_token(
-    body: TokenRequest, request: Request, engine: EngineDep, limiter: SignInLimiterDep
+    body: TokenRequest, request: Request, context: ContextDep, limiter: SignInLimiterDep
 ) -> TokenResponse:
     """Sign in with name and password; returns a bearer token. Failures are rate limited."""
-    _, issued, lifetime = sign_in_request(body, request, engine, limiter, "token")
+    _, issued, lifetime = sign_in_request(body, request, context, limiter, "token")
     return TokenResponse(
         access_token=issued.token,
         expires_at=issued.expires_at,
@@ -55,14 +55,14 @@ def create_token(
 def sign_in_request(
     body: TokenRequest,
     request: Request,
-    engine: SearchEngine,
+    context: ServiceContext,
     limiter: RateLimiter,
     method: str,
 ) -> tuple[Account, IssuedToken, dt.timedelta]:
     """Sign the request's account in (`search_service.auth.sign_in`); with the token lifetime."""
-    lifetime = dt.timedelta(minutes=engine.settings.access.token_ttl_minutes)
+    lifetime = dt.timedelta(minutes=context.settings.access.token_ttl_minutes)
     account, issued = sign_in(
-        engine.accounts,
+        context.accounts,
         limiter,
         name=body.name,
         password=body.password,
@@ -74,11 +74,11 @@ def sign_in_request(
 
 
 @auth_router.delete("/v1/auth/token", status_code=204)
-def delete_token(request: Request, engine: EngineDep, caller: PrincipalDep) -> Response:
+def delete_token(request: Request, context: ContextDep, caller: PrincipalDep) -> Response:
     """Sign out: the bearer token of this request stops working."""
     authorization = request.headers.get("authorization")
     if caller.kind == "account" and authorization is not None:
-        sign_out(engine.accounts, caller, bearer_token(authorization), "token")
+        sign_out(context.accounts, caller, bearer_token(authorization), "token")
     return Response(status_code=204)
 
 
@@ -87,7 +87,7 @@ def create_session(
     body: TokenRequest,
     request: Request,
     response: Response,
-    engine: EngineDep,
+    context: ContextDep,
     limiter: SignInLimiterDep,
 ) -> SessionResponse:
     """Sign in from the browser: the session goes into an HTTP-only cookie.
@@ -95,9 +95,9 @@ def create_session(
     The response carries the CSRF token that every state-changing request of this session must
     send as `X-CSRF-Token`. Sign-ins from another site's page are refused (`Origin` check).
     """
-    settings = engine.settings
+    settings = context.settings
     check_origin(request, settings.server.cors_origins)
-    account, issued, lifetime = sign_in_request(body, request, engine, limiter, "session")
+    account, issued, lifetime = sign_in_request(body, request, context, limiter, "session")
     csrf = set_session_cookies(
         response,
         request,
@@ -115,7 +115,7 @@ def create_session(
 
 
 @auth_router.delete("/v1/auth/session", status_code=204)
-async def delete_session(request: Request, engine: EngineDep) -> Response:
+async def delete_session(request: Request, context: ContextDep) -> Response:
     """Sign out in the browser: the session ends and both cookies are cleared.
 
     A live session needs its CSRF token here too, so another site cannot sign the user out.
@@ -124,12 +124,12 @@ async def delete_session(request: Request, engine: EngineDep) -> Response:
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         try:
-            caller = session_principal(engine.accounts, session)
+            caller = session_principal(context.accounts, session)
         except UnauthorizedError:
             clear_session_cookies(response)  # already over: only the cookies are left to drop
             return response
-        await check_csrf(request, session, engine.settings.server.cors_origins)
-        sign_out(engine.accounts, caller, session, "session")
+        await check_csrf(request, session, context.settings.server.cors_origins)
+        sign_out(context.accounts, caller, session, "session")
     clear_session_cookies(response)
     return response
 
@@ -142,24 +142,24 @@ def get_current_principal(caller: PrincipalDep) -> PrincipalResponse:
 
 @auth_router.post("/v1/api-keys", response_model=ApiKeyCreatedResponse, status_code=201)
 def create_api_key(
-    body: ApiKeyRequest, engine: EngineDep, admin: AdminDep
+    body: ApiKeyRequest, context: ContextDep, admin: AdminDep
 ) -> ApiKeyCreatedResponse:
     """Admin only: a new API key; its secret is in this response and nowhere else."""
-    key, secret = engine.accounts.create_api_key(
+    key, secret = context.accounts.create_api_key(
         body.name, roles=body.roles, rings=body.rings, actor=principal_actor(admin)
     )
     return ApiKeyCreatedResponse(**ApiKeyResponse.from_api_key(key).model_dump(), key=secret)
 
 
 @auth_router.get("/v1/api-keys", response_model=ApiKeyListResponse)
-def list_api_keys(engine: EngineDep, admin: AdminDep) -> ApiKeyListResponse:
+def list_api_keys(context: ContextDep, admin: AdminDep) -> ApiKeyListResponse:
     """Admin only: every API key (without secrets)."""
-    keys = [ApiKeyResponse.from_api_key(key) for key in engine.accounts.api_keys()]
+    keys = [ApiKeyResponse.from_api_key(key) for key in context.accounts.api_keys()]
     return ApiKeyListResponse(api_keys=keys)
 
 
 @auth_router.delete("/v1/api-keys/{key_id}", response_model=ApiKeyResponse)
-def revoke_api_key(key_id: str, engine: EngineDep, admin: AdminDep) -> ApiKeyResponse:
+def revoke_api_key(key_id: str, context: ContextDep, admin: AdminDep) -> ApiKeyResponse:
     """Admin only: revoke a key; it stops working at once."""
-    revoked = engine.accounts.revoke_api_key(key_id, actor=principal_actor(admin))
+    revoked = context.accounts.revoke_api_key(key_id, actor=principal_actor(admin))
     return ApiKeyResponse.from_api_key(revoked)

@@ -1,4 +1,4 @@
-"""Dependencies of the route handlers: the engine, the caller (checked for a role), the limiter."""
+"""Dependencies of the route handlers: the service context, the caller (checked), the limiters."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 from core.access import UNRESTRICTED_ROLES, Principal
 from core.errors import ForbiddenError, UnauthorizedError
 from search_service.auth import resolve_principal, session_principal
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
 from search_service.rate_limits import RateLimiter
 from search_service.sessions import SESSION_COOKIE, check_csrf
 
@@ -26,18 +26,18 @@ session_scheme = APIKeyCookie(
 )
 
 
-def get_engine(request: Request) -> SearchEngine:
-    """The engine opened at start-up."""
-    engine: SearchEngine = request.app.state.engine
-    return engine
+def get_context(request: Request) -> ServiceContext:
+    """The service context opened at start-up."""
+    context: ServiceContext = request.app.state.context
+    return context
 
 
-EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
 async def get_principal(
     request: Request,
-    engine: EngineDep,
+    context: ContextDep,
     _bearer: Annotated[object, Depends(bearer_scheme)] = None,
     _api_key: Annotated[object, Depends(api_key_scheme)] = None,
     _session: Annotated[object, Depends(session_scheme)] = None,
@@ -51,10 +51,10 @@ async def get_principal(
     authorization, api_key = headers.get("authorization"), headers.get("x-api-key")
     session = request.cookies.get(SESSION_COOKIE)
     if authorization is None and api_key is None and session:
-        principal = session_principal(engine.accounts, session)
-        await check_csrf(request, session, engine.settings.server.cors_origins)
+        principal = session_principal(context.accounts, session)
+        await check_csrf(request, session, context.settings.server.cors_origins)
         return principal
-    return resolve_principal(engine.accounts, authorization, api_key)
+    return resolve_principal(context.accounts, authorization, api_key)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -18,7 +18,8 @@ from core.metadata import DocumentKind, normalize_ring
 from core.persistence.audit import principal_actor
 from core.persistence.registry import DocumentRecord
 from pipelines.catalog import DocumentQuery
-from search_service.deps import EngineDep, OfficeDep, PrincipalDep
+from search_service.context import ServiceContext
+from search_service.deps import ContextDep, OfficeDep, PrincipalDep
 from search_service.document_schemas import (
     DeleteResponse,
     DocumentDetail,
@@ -28,7 +29,6 @@ from search_service.document_schemas import (
     PageResponse,
     SupersedeRequest,
 )
-from search_service.engine import SearchEngine
 from search_service.schemas import ErrorResponse
 
 DOCUMENT_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -48,15 +48,15 @@ def ring_filter(value: str | None) -> str | None:
         ) from exc
 
 
-def summary(engine: SearchEngine, record: DocumentRecord, caller: Principal) -> DocumentSummary:
+def summary(context: ServiceContext, record: DocumentRecord, caller: Principal) -> DocumentSummary:
     """The list entry of a document; its successor is named only if the caller may see it."""
-    successor = engine.catalog.successor(record.metadata.get("superseded_by"), caller)
+    successor = context.catalog.successor(record.metadata.get("superseded_by"), caller)
     return DocumentSummary(**DocumentSummary.fields_of(record, successor))
 
 
-def detail(engine: SearchEngine, record: DocumentRecord, caller: Principal) -> DocumentDetail:
+def detail(context: ServiceContext, record: DocumentRecord, caller: Principal) -> DocumentDetail:
     """The detail of a document; paths only for the office and admins."""
-    successor = engine.catalog.successor(record.metadata.get("superseded_by"), caller)
+    successor = context.catalog.successor(record.metadata.get("superseded_by"), caller)
     office = bool(caller.roles & UNRESTRICTED_ROLES)
     return DocumentDetail(
         **DocumentSummary.fields_of(record, successor),
@@ -64,13 +64,13 @@ def detail(engine: SearchEngine, record: DocumentRecord, caller: Principal) -> D
         file_url=f"/v1/documents/{record.document_id}/file",
         inferred=list(record.metadata.get("inferred", [])),
         ingested_at=record.ingested_at,
-        paths=engine.registry.documents.paths(record.document_id) if office else None,
+        paths=context.registry.documents.paths(record.document_id) if office else None,
     )
 
 
 @document_router.get("/v1/documents", response_model=DocumentListResponse)
 def list_documents(
-    engine: EngineDep,
+    context: ContextDep,
     caller: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -80,10 +80,10 @@ def list_documents(
 ) -> DocumentListResponse:
     """The documents the caller may see, by title; the office also sees withdrawn ones."""
     query = DocumentQuery(kind=kind.value if kind else None, ring=ring_filter(ring), year=year)
-    records = engine.catalog.list(caller, query)
+    records = context.catalog.list(caller, query)
     page = records[offset : offset + limit]
     return DocumentListResponse(
-        documents=[summary(engine, record, caller) for record in page],
+        documents=[summary(context, record, caller) for record in page],
         total=len(records),
         limit=limit,
         offset=offset,
@@ -92,57 +92,57 @@ def list_documents(
 
 @document_router.get("/v1/documents/{document_id}", response_model=DocumentDetail)
 def get_document(
-    document_id: DocumentId, engine: EngineDep, caller: PrincipalDep
+    document_id: DocumentId, context: ContextDep, caller: PrincipalDep
 ) -> DocumentDetail:
     """One document's metadata; 404 when it does not exist or the caller may not see it."""
-    return detail(engine, engine.catalog.get(document_id, caller), caller)
+    return detail(context, context.catalog.get(document_id, caller), caller)
 
 
 @document_router.get("/v1/documents/{document_id}/pages/{page}", response_model=PageResponse)
 def get_document_page(
     document_id: DocumentId,
     page: Annotated[int, Path(ge=1, le=100_000)],
-    engine: EngineDep,
+    context: ContextDep,
     caller: PrincipalDep,
 ) -> PageResponse:
     """The stored text of one page (1-based); 404 beyond the last page."""
-    record, text = engine.catalog.page_text(document_id, page, caller)
+    record, text = context.catalog.page_text(document_id, page, caller)
     return PageResponse(document_id=document_id, page=page, page_count=record.page_count, text=text)
 
 
 @document_router.patch("/v1/documents/{document_id}", response_model=DocumentDetail)
 def edit_document(
-    document_id: DocumentId, body: DocumentEditRequest, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, body: DocumentEditRequest, context: ContextDep, office: OfficeDep
 ) -> DocumentDetail:
     """Change metadata; the chunks' payload changes at once, nothing is re-embedded."""
-    record = engine.curator.edit(document_id, body.changes(), actor=principal_actor(office))
-    return detail(engine, record, office)
+    record = context.curator.edit(document_id, body.changes(), actor=principal_actor(office))
+    return detail(context, record, office)
 
 
 @document_router.post("/v1/documents/{document_id}/withdraw", response_model=DocumentDetail)
 def withdraw_document(
-    document_id: DocumentId, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, context: ContextDep, office: OfficeDep
 ) -> DocumentDetail:
     """Hide the document from every read path of every caller but the office; nothing deleted."""
-    record = engine.curator.withdraw(document_id, actor=principal_actor(office))
-    return detail(engine, record, office)
+    record = context.curator.withdraw(document_id, actor=principal_actor(office))
+    return detail(context, record, office)
 
 
 @document_router.post("/v1/documents/{document_id}/restore", response_model=DocumentDetail)
 def restore_document(
-    document_id: DocumentId, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, context: ContextDep, office: OfficeDep
 ) -> DocumentDetail:
     """Serve a withdrawn document again."""
-    record = engine.curator.restore(document_id, actor=principal_actor(office))
-    return detail(engine, record, office)
+    record = context.curator.restore(document_id, actor=principal_actor(office))
+    return detail(context, record, office)
 
 
 @document_router.delete("/v1/documents/{document_id}", response_model=DeleteResponse)
 def delete_document(
-    document_id: DocumentId, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, context: ContextDep, office: OfficeDep
 ) -> DeleteResponse:
     """Delete chunks, registry rows and kept file; the answer counts the chunks left (0)."""
-    record, left = engine.curator.delete(document_id, actor=principal_actor(office))
+    record, left = context.curator.delete(document_id, actor=principal_actor(office))
     return DeleteResponse(
         document_id=record.document_id,
         title=record.title,
@@ -153,18 +153,18 @@ def delete_document(
 
 @document_router.post("/v1/documents/{document_id}/supersede", response_model=DocumentDetail)
 def supersede_document(
-    document_id: DocumentId, body: SupersedeRequest, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, body: SupersedeRequest, context: ContextDep, office: OfficeDep
 ) -> DocumentDetail:
     """Mark the document as superseded by `successor_id`: it ranks below it and says so."""
     actor = principal_actor(office)
-    record = engine.curator.supersede(document_id, body.successor_id, actor=actor)
-    return detail(engine, record, office)
+    record = context.curator.supersede(document_id, body.successor_id, actor=actor)
+    return detail(context, record, office)
 
 
 @document_router.delete("/v1/documents/{document_id}/supersede", response_model=DocumentDetail)
 def unsupersede_document(
-    document_id: DocumentId, engine: EngineDep, office: OfficeDep
+    document_id: DocumentId, context: ContextDep, office: OfficeDep
 ) -> DocumentDetail:
     """Undo the mark: the document ranks on its own merits again."""
-    record = engine.curator.unsupersede(document_id, actor=principal_actor(office))
-    return detail(engine, record, office)
+    record = context.curator.unsupersede(document_id, actor=principal_actor(office))
+    return detail(context, record, office)

@@ -2,7 +2,7 @@
 
 The embedded store admits one process, so the service ingests itself: `POST /v1/documents`
 stores the files and queues a job; the worker thread runs it with an `IngestRunner` on the
-engine's own store and registry while searches go on (a document is hidden while `pending`, and
+service's own store and registry while searches go on (a document is hidden while `pending`, and
 a replacement switches in one registry transaction, `ingest.runner`).
 
 Jobs are rows of `ingest_jobs` in the registry (`core.persistence.ingest_jobs`): state `queued`,
@@ -32,7 +32,7 @@ from core.settings import Settings
 from ingest.report import ReportEntry
 from ingest.runner import BATCH_ERRORS, IngestRunner
 from pipelines.stores import ChunkStore
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
 
 logger = logging.getLogger(__name__)
 
@@ -183,15 +183,13 @@ class IngestJobs:
         return entries
 
 
-def hold_store(engine: SearchEngine) -> None:
+def hold_store(context: ServiceContext) -> None:
     """Create the (empty) store now if it does not exist, with the model's dimension.
 
     An embedded shard is otherwise created at the first write, and until then the service holds
     no lock on it: a `blok ingest` could create it meanwhile and lock the service out.
     """
-    embedder = engine.pipeline.get_component("dense_embedder")
-    probe: list[float] = embedder.run(text="Jobcenter")["embedding"]
-    engine.store.ensure_collection(len(probe))
+    context.store.ensure_collection(context.searcher.embedding_dimension())
 
 
 def public_entry(entry: ReportEntry) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pipelines.stores import (
     build_collections,
 )
 from pipelines.stores.collections import remove_leftovers
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
 
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 120.0
@@ -31,8 +31,8 @@ STOP_TIMEOUT_SECONDS = 120.0
 class ReindexWorker:
     """Starts re-indexes in a thread and tells their progress."""
 
-    def __init__(self, engine: SearchEngine) -> None:
-        self.engine = engine
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
         self.progress = ReindexProgress()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -43,13 +43,13 @@ class ReindexWorker:
             logger.exception("could not remove what a crashed re-index left")
 
     def _collections(self) -> Collections:
-        """The collections of the engine's back end (a server: through the served client)."""
-        with self.engine.store.current() as store:
+        """The collections of the service's back end (a server: through the served client)."""
+        with self.context.store.current() as store:
             client = store.client if isinstance(store, QdrantClientChunkStore) else None
-        return build_collections(self.engine.settings, client)
+        return build_collections(self.context.settings, client)
 
     def _clean_up_after_crash(self) -> None:
-        state = self.engine.registry.index_state
+        state = self.context.registry.index_state
         marker = state.marker()
         if marker is not None and marker.is_alive():
             return  # another process re-indexes right now
@@ -78,9 +78,9 @@ class ReindexWorker:
             collections = self._collections()
             progress = ReindexProgress()
             reindexer = Reindexer(
-                self.engine.settings,
-                self.engine.registry,
-                self.engine.store,
+                self.context.settings,
+                self.context.registry,
+                self.context.store,
                 collections,
                 actor=actor,
                 allow_losses=allow_losses,
@@ -124,7 +124,7 @@ class ReindexWorker:
 
     def status(self) -> dict[str, Any]:
         """This app's last re-index, the active collection, and another process's marker."""
-        state = self.engine.registry.index_state
+        state = self.context.registry.index_state
         snapshot = self.progress.snapshot()
         marker = state.live_marker()
         if snapshot["state"] != "running" and marker is not None:
@@ -132,6 +132,6 @@ class ReindexWorker:
             snapshot["state"] = "running"
             snapshot["new_collection"] = marker.collection
         snapshot["active_collection"] = active_collection(
-            self.engine.settings, self.engine.registry
+            self.context.settings, self.context.registry
         )
         return snapshot

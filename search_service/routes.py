@@ -1,4 +1,4 @@
-"""Route handlers: thin, they call the engine and return schemas."""
+"""Route handlers: thin, they call the searcher or the service context and return schemas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from core.errors import StoreError
-from search_service.deps import EngineDep, FeedbackLimiterDep, PrincipalDep
+from search_service.deps import ContextDep, FeedbackLimiterDep, PrincipalDep
 from search_service.schemas import (
     AskRequest,
     AskResponse,
@@ -31,22 +31,30 @@ router = APIRouter()
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
-def search_chunks(body: SearchRequest, engine: EngineDep, caller: PrincipalDep) -> SearchResponse:
+def search_chunks(body: SearchRequest, context: ContextDep, caller: PrincipalDep) -> SearchResponse:
     """Hybrid search over the passages the caller may see, best first, with page and section.
 
     The search is written to the query log, without the caller.
     """
-    return engine.search(body, principal=caller, log=True)
+    outcome = context.searcher.search(
+        body.query, principal=caller, top_k=body.top_k, filters=body.filters, facets=body.facets
+    )
+    context.log_search(body.query, body.filters, outcome)
+    return SearchResponse.from_outcome(outcome)
 
 
 @router.post("/v1/ask", response_model=AskResponse, responses=ERROR_RESPONSES)
-def ask_question(body: AskRequest, engine: EngineDep, caller: PrincipalDep) -> AskResponse:
+def ask_question(body: AskRequest, context: ContextDep, caller: PrincipalDep) -> AskResponse:
     """A short answer of verbatim quotes with `[n]` citations, or an honest abstention.
 
     Only documents the caller may see are retrieved, quoted or cited. The question is written
     to the query log, without the caller; its id is the answer's `answer_id`.
     """
-    return engine.ask(body, principal=caller, log=True)
+    outcome = context.searcher.ask(
+        body.query, principal=caller, top_k=body.top_k, filters=body.filters
+    )
+    answer_id = context.log_ask(body.query, body.filters, outcome)
+    return AskResponse.from_outcome(outcome, answer_id)
 
 
 @router.post(
@@ -58,7 +66,7 @@ def ask_question(body: AskRequest, engine: EngineDep, caller: PrincipalDep) -> A
 def create_feedback(
     body: FeedbackRequest,
     request: Request,
-    engine: EngineDep,
+    context: ContextDep,
     caller: PrincipalDep,
     limiter: FeedbackLimiterDep,
 ) -> FeedbackResponse:
@@ -72,7 +80,7 @@ def create_feedback(
         keys.append(f"{caller.kind}:{caller.name}")
     limiter.check(keys)
     limiter.record(keys)
-    feedback_id = engine.query_log.add_feedback(
+    feedback_id = context.query_log.add_feedback(
         body.answer_id, helpful=body.helpful, comment=body.comment
     )
     return FeedbackResponse(feedback_id=feedback_id, answer_id=body.answer_id, helpful=body.helpful)
@@ -83,12 +91,12 @@ def create_feedback(
     response_class=FileResponse,
     responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
 )
-def get_document_file(document_id: str, engine: EngineDep, caller: PrincipalDep) -> FileResponse:
+def get_document_file(document_id: str, context: ContextDep, caller: PrincipalDep) -> FileResponse:
     """The original file; citation URLs add `#page=N`, which PDF viewers open at that page.
 
     A document the caller may not see answers exactly like one that does not exist (404).
     """
-    source = engine.source_file(document_id, principal=caller)
+    source = context.source_file(document_id, principal=caller)
     return FileResponse(
         source.path,
         media_type=source.media_type,
@@ -104,10 +112,10 @@ def get_health() -> HealthResponse:
 
 
 @router.get("/ready", response_model=ReadyResponse, responses=ERROR_RESPONSES)
-def get_ready(engine: EngineDep, caller: PrincipalDep) -> ReadyResponse:
+def get_ready(context: ContextDep, caller: PrincipalDep) -> ReadyResponse:
     """Readiness: model loaded, store and registry open; counts of what the caller may see."""
     try:
-        documents, chunks = engine.totals(principal=caller)
+        documents, chunks = context.totals(principal=caller)
     except StoreError:
         raise
     except Exception as exc:

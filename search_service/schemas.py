@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, f
 
 from core.filters import SearchFilters
 from pipelines.components.retrievers.facets import FacetCounts
+from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor
 
 
 def _stripped_text(value: str) -> str:
@@ -36,6 +37,12 @@ class SupersededFields(BaseModel):
     superseded_by_title: str | None = Field(
         default=None, description="The successor's title, if the caller may see it."
     )
+
+    def name_successor(self, successor: Successor | None) -> None:
+        """Name the successor the caller may see (None: leave both fields empty)."""
+        if successor is not None:
+            self.superseded_by = successor.document_id
+            self.superseded_by_title = successor.title
 
 
 class SearchRequest(BaseModel):
@@ -77,10 +84,10 @@ class SearchResult(SupersededFields):
     )
 
     @classmethod
-    def from_document(cls, document: Document) -> SearchResult:
-        """Build a result from a retrieved chunk."""
+    def from_document(cls, document: Document, successor: Successor | None = None) -> SearchResult:
+        """Build a result from a retrieved chunk and its document's readable successor."""
         meta: dict[str, Any] = document.meta
-        return cls(
+        result = cls(
             chunk_id=document.id,
             document_id=meta["document_id"],
             title=meta.get("title") or meta.get("source_name", ""),
@@ -98,6 +105,8 @@ class SearchResult(SupersededFields):
             parent_document_id=meta.get("parent_document_id"),
             superseded=bool(meta.get("superseded_by")),
         )
+        result.name_successor(successor)
+        return result
 
 
 class FacetValue(BaseModel):
@@ -137,6 +146,17 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
     facets: Facets | None = None
 
+    @classmethod
+    def from_outcome(cls, outcome: SearchOutcome) -> SearchResponse:
+        """Build the response from the searcher's outcome."""
+        return cls(
+            results=[
+                SearchResult.from_document(doc, outcome.successors.of(doc))
+                for doc in outcome.documents
+            ],
+            facets=Facets.from_counts(outcome.facets) if outcome.facets is not None else None,
+        )
+
 
 class AskRequest(BaseModel):
     """A question in plain German, optional filters, how many passages to draw on."""
@@ -166,11 +186,13 @@ class Citation(SupersededFields):
     url: str = Field(description="Opens the original document at the cited page.")
 
     @classmethod
-    def from_document(cls, n: int, document: Document) -> Citation:
-        """Build the n-th citation from a verified sentence."""
+    def from_document(
+        cls, n: int, document: Document, successor: Successor | None = None
+    ) -> Citation:
+        """Build the n-th citation from a verified sentence and its readable successor."""
         meta: dict[str, Any] = document.meta
         page = int(meta["page"])
-        return cls(
+        citation = cls(
             n=n,
             document_id=meta["document_id"],
             title=meta.get("title") or meta.get("source_name", ""),
@@ -186,6 +208,8 @@ class Citation(SupersededFields):
             url=f"/v1/documents/{meta['document_id']}/file#page={page}",
             superseded=bool(meta.get("superseded_by")),
         )
+        citation.name_successor(successor)
+        return citation
 
 
 class AskResponse(BaseModel):
@@ -204,6 +228,24 @@ class AskResponse(BaseModel):
         description="Id of this answer in the query log, for `POST /v1/feedback` (set on "
         "answers of the API).",
     )
+
+    @classmethod
+    def from_outcome(cls, outcome: AskOutcome, answer_id: int | None = None) -> AskResponse:
+        """Build the response from the searcher's outcome and the query log's id."""
+        successors = outcome.successors
+        return cls(
+            answer=outcome.answer,
+            citations=[
+                Citation.from_document(n, doc, successors.of(doc))
+                for n, doc in enumerate(outcome.citations, 1)
+            ],
+            abstained=outcome.abstained,
+            mode=outcome.mode,
+            passages=[
+                SearchResult.from_document(doc, successors.of(doc)) for doc in outcome.passages
+            ],
+            answer_id=answer_id,
+        )
 
 
 class FeedbackRequest(BaseModel):

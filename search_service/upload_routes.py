@@ -27,7 +27,7 @@ from core.persistence.index_state import refuse_during_reindex
 from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
 from ingest.metadata_sources import validate_metadata
-from search_service.deps import EngineDep, OfficeDep
+from search_service.deps import ContextDep, OfficeDep
 from search_service.ingest_jobs import IngestJobs, new_job_id
 from search_service.schemas import ErrorResponse
 from search_service.upload_receiver import ReceivedUpload, UploadReceiver
@@ -60,11 +60,11 @@ def get_ingest_jobs(request: Request) -> IngestJobs:
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
 )
 async def upload_documents(
-    request: Request, engine: EngineDep, office: OfficeDep
+    request: Request, context: ContextDep, office: OfficeDep
 ) -> UploadResponse:
     """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
-    settings = engine.settings
-    refuse_during_reindex(engine.registry)  # 409: the switch would lose the new documents
+    settings = context.settings
+    refuse_during_reindex(context.registry)  # 409: the switch would lose the new documents
     limit = int(settings.upload.max_request_mb * 1_000_000)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
+from conftest import TEST_PASSWORD, context_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 
 from core.settings import Settings
@@ -116,7 +116,7 @@ def open_access_world(root: Path) -> Iterator[LeakWorld]:
     assert report.count("indexed") == len(DOCUMENTS), report.render()
     document_ids = {Path(str(e.path)).stem: str(e.document_id) for e in report.entries}
     with TestClient(create_app(settings)) as client:
-        accounts = engine_of(client).accounts
+        accounts = context_of(client).accounts
         headers: dict[str, dict[str, str]] = {"anonymous": {}}
         for name, (roles, rings) in ACCOUNTS.items():
             accounts.create_account(name, roles=roles, rings=rings, password=TEST_PASSWORD)

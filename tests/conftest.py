@@ -21,11 +21,15 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 from fastapi.testclient import TestClient
 
+from core.access import SYSTEM, Principal
 from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
+from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
+from pipelines.search import Searcher
 from search_service.app import create_app
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
+from search_service.schemas import AskRequest, AskResponse, SearchRequest, SearchResponse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CORPUS = PROJECT_ROOT / "corpora" / "demo"
@@ -95,17 +99,46 @@ def demo_client(demo_settings: Settings, demo_ingest_report: IngestReport) -> It
     Signed in as an office account, so it sees every document.
     """
     with TestClient(create_app(demo_settings)) as client:
-        engine_of(client).accounts.create_account(
+        context_of(client).accounts.create_account(
             OFFICE_ACCOUNT, roles=["office"], rings=[], password=TEST_PASSWORD
         )
         client.headers.update(sign_in(client, OFFICE_ACCOUNT, TEST_PASSWORD))
         yield client
 
 
-def engine_of(client: TestClient) -> SearchEngine:
-    """The engine the app opened at start-up."""
-    engine: SearchEngine = client.app.state.engine  # type: ignore[attr-defined]
-    return engine
+def context_of(client: TestClient) -> ServiceContext:
+    """The service context the app opened at start-up."""
+    context: ServiceContext = client.app.state.context  # type: ignore[attr-defined]
+    return context
+
+
+def search_response(
+    searcher: Searcher,
+    request: SearchRequest,
+    *,
+    principal: Principal = SYSTEM,
+    mode: RetrievalMode | None = None,
+) -> SearchResponse:
+    """A search in process, as the API would answer it (nothing is logged)."""
+    outcome = searcher.search(
+        request.query,
+        principal=principal,
+        top_k=request.top_k,
+        filters=request.filters,
+        facets=request.facets,
+        mode=mode,
+    )
+    return SearchResponse.from_outcome(outcome)
+
+
+def ask_response(
+    searcher: Searcher, request: AskRequest, *, principal: Principal = SYSTEM
+) -> AskResponse:
+    """A question in process, as the API would answer it (nothing is logged: no `answer_id`)."""
+    outcome = searcher.ask(
+        request.query, principal=principal, top_k=request.top_k, filters=request.filters
+    )
+    return AskResponse.from_outcome(outcome)
 
 
 def sign_in(client: TestClient, name: str, password: str) -> dict[str, str]:

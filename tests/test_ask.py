@@ -19,7 +19,7 @@ def ask(client: TestClient, query: str, **body: Any) -> dict[str, Any]:
 
 
 def test_answer_quotes_verbatim_with_numbered_citations(demo_client: TestClient) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
     body = ask(
         demo_client,
         "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?",
@@ -30,7 +30,7 @@ def test_answer_quotes_verbatim_with_numbered_citations(demo_client: TestClient)
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
     assert numbers == [c["n"] for c in body["citations"]] == list(range(1, len(numbers) + 1))
     for citation in body["citations"]:
-        page_text = engine.registry.documents.page_text(citation["document_id"], citation["page"])
+        page_text = context.registry.documents.page_text(citation["document_id"], citation["page"])
         assert page_text[citation["start_offset"] : citation["end_offset"]] == citation["quote"]
         assert " ".join(citation["quote"].split()) in body["answer"]
         assert (
@@ -73,20 +73,20 @@ def test_filters_apply_to_answers(demo_client: TestClient) -> None:
 
 
 def test_unanswerable_question_abstains_and_is_recorded(demo_client: TestClient) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
     question = "Wie hoch ist das Wohngeld für Studierende in München?"
     body = ask(demo_client, question)
     assert body["abstained"] is True
     assert body["citations"] == []
     assert "keine verlässliche Quelle" in body["answer"]
-    logged = engine.query_log.entries(limit=500)
+    logged = context.query_log.entries(limit=500)
     assert any(entry.query == question and entry.abstained for entry in logged)
-    gaps = engine.query_log.gaps(weak_score=0.0)
+    gaps = context.query_log.gaps(weak_score=0.0)
     assert any(gap.question == question.casefold() for gap in gaps)
 
 
 def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
     citation = ask(demo_client, "Was hat VR 3 2019 zur Sozialraumorientierung vereinbart?")[
         "citations"
     ][0]
@@ -102,7 +102,7 @@ def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:
     )
     wrong_page = Document(content=citation["quote"], meta={**meta, "page": meta["page"] + 7})
     altered = Document(content=citation["quote"].replace("e", "a", 1), meta=meta)
-    verifier = CitationVerifier(page_text=engine.registry.documents.page_text)
+    verifier = CitationVerifier(page_text=context.registry.documents.page_text)
     result = verifier.run(documents=[genuine, shifted, wrong_page, altered])
     assert result["documents"] == [genuine]
     assert result["rejected"] == 3

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
+from conftest import make_settings, search_response
 from registry_sql import sql_execute
 
 from core.filters import FieldMatch
@@ -22,7 +22,7 @@ from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.runner import IngestRunner
 from pipelines.stores import EdgeChunkStore
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
 
 QUERY = "Wie arbeitet das Jobcenter Musterstadt mit Arbeitgebern zusammen?"
@@ -41,14 +41,14 @@ def version_text(version: int) -> str:
 
 @dataclass
 class World:
-    """One store, the ingest runner and the search engine that share it."""
+    """One store, the ingest runner and the service context that share it."""
 
     settings: Settings
     corpus: Path
     store: EdgeChunkStore
     registry: Registry
     runner: IngestRunner
-    engine: SearchEngine
+    context: ServiceContext
 
     def write(self, version: int, name: str = "protokoll.txt") -> None:
         (self.corpus / name).write_text(version_text(version), encoding="utf-8")
@@ -59,16 +59,17 @@ class World:
 
     def versions_found(self) -> set[str]:
         """The `Fassung N` markers of every hit of the query."""
-        results = self.engine.search(SearchRequest(query=QUERY, top_k=20, facets=True)).results
+        request = SearchRequest(query=QUERY, top_k=20, facets=True)
+        results = search_response(self.context.searcher, request).results
         return {hit.text.split(":")[0] for hit in results}
 
     def fast_search(self) -> Callable[[], set[str]]:
-        """The engine's own retriever with the query's vectors computed once: many per second."""
-        outputs = self.engine.pipeline.run(
+        """The searcher's own retriever with the query's vectors computed once: many per second."""
+        outputs = self.context.searcher.query_pipeline.run(
             {"query_expander": {"query": QUERY}, "retriever": {"top_k": 20}},
             include_outputs_from={"dense_embedder", "sparse_embedder"},
         )
-        retriever = self.engine.pipeline.get_component("retriever")
+        retriever = self.context.searcher.query_pipeline.get_component("retriever")
         inputs = {
             "query_embedding": outputs["dense_embedder"]["embedding"],
             "query_sparse_embedding": outputs["sparse_embedder"]["sparse_embedding"],
@@ -94,10 +95,10 @@ def world(tmp_path: Path) -> Iterator[World]:
     runner = IngestRunner(settings, store, registry)
     built = World(settings, corpus, store, registry, runner, None)  # type: ignore[arg-type]
     built.write(0)
-    built.ingest()  # creates the collection before the engine opens it
-    built.engine = build_search_engine(settings, store=store)
+    built.ingest()  # creates the collection before the context opens it
+    built.context = build_service_context(settings, store=store)
     yield built
-    built.engine.close()  # closes the shared store too
+    built.context.close()  # closes the shared store too
     registry.close()
 
 

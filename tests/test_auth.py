@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from access_corpus import GENERIC_QUERY, LeakWorld
-from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
+from conftest import TEST_PASSWORD, context_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 from test_api import assert_error_shape
 
@@ -18,7 +18,7 @@ from search_service.rate_limits import RateLimiter
 
 
 def accounts_of(world: LeakWorld) -> AccountStore:
-    return engine_of(world.client).accounts
+    return context_of(world.client).accounts
 
 
 def visible_stems(
@@ -217,7 +217,7 @@ def test_responses_carry_security_headers_and_no_cors_by_default(
 
 def test_cors_answers_only_the_configured_origins(tmp_path: Any) -> None:
     settings = make_settings(tmp_path, server={"cors_origins": ["https://intranet.example"]})
-    client = TestClient(create_app(settings))  # no lifespan: /health needs no engine
+    client = TestClient(create_app(settings))  # no lifespan: /health needs no context
     preflight = {"Access-Control-Request-Method": "POST"}
     allowed = client.options(
         "/v1/search", headers={"Origin": "https://intranet.example", **preflight}

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import engine_of
+from conftest import context_of, search_response
 from curation_corpus import CurationWorld, open_curation_world
 
 from blok.cli import main
@@ -95,7 +95,7 @@ def test_visibility_change_holds_for_the_next_query(world: CurationWorld) -> Non
     assert document_id in search_ids(world, "leser-vr2", query)
     assert document_id in listed_ids(world, "leser-vr2")
     assert readable(world, "leser-vr2", document_id) == everywhere
-    store = engine_of(world.client).store
+    store = context_of(world.client).store
     assert store.count([FieldMatch("visibility", ("ring:vr2",))]) > 0
     assert store.count([FieldMatch("visibility", ("ring:vr1",))]) == 0
 
@@ -107,14 +107,18 @@ def test_visibility_change_holds_for_the_next_query(world: CurationWorld) -> Non
 
 def test_editing_metadata_changes_the_payload_not_the_vectors(world: CurationWorld) -> None:
     document_id, query = world.ids["bearbeiten"], "Was macht das Jobcenter Leuchtturmwärter?"
-    engine = engine_of(world.client)
+    context = context_of(world.client)
 
     def scores() -> dict[str, list[float]]:
         found = {}
         for mode in ("dense", "sparse"):
             request = SearchRequest(query=query, top_k=50)
-            results = engine.search(request, mode=mode).results  # type: ignore[arg-type]
-            found[mode] = [hit.score for hit in results if hit.document_id == document_id]
+            hits = search_response(
+                context.searcher,
+                request,
+                mode=mode,  # type: ignore[arg-type]
+            ).results
+            found[mode] = [hit.score for hit in hits if hit.document_id == document_id]
         return found
 
     before = scores()
@@ -144,15 +148,15 @@ def test_editing_metadata_changes_the_payload_not_the_vectors(world: CurationWor
     hits = [hit for hit in body["results"] if hit["document_id"] == document_id]
     assert hits and all(hit["title"] == changes["title"] for hit in hits)
     for key, value in (("topic_keys", "coaching"), ("job_centre_key", "jobcenter nordsee")):
-        assert engine.store.count(
+        assert context.store.count(
             [FieldMatch(key, (value,)), FieldMatch("document_id", (document_id,))]
         )
-    registry = engine.registry.documents.get(document_id)
+    registry = context.registry.documents.get(document_id)
     assert registry is not None and registry.title == changes["title"]
     assert "title" not in registry.metadata["inferred"]
 
     # Ingesting the same file again keeps the edits.
-    runner = IngestRunner(world.settings, engine.store, engine.registry)
+    runner = IngestRunner(world.settings, context.store, context.registry)
     entry = runner.ingest_file(world.corpus / "bearbeiten.md", world.corpus)
     assert entry.status == "unchanged"
     assert (
@@ -209,14 +213,14 @@ def test_withdraw_hides_everywhere_and_restore_brings_it_back(world: CurationWor
     office_list = world.call("buero", "GET", "/v1/documents?limit=500").json()["documents"]
     assert {d["document_id"]: d["status"] for d in office_list}[document_id] == "withdrawn"
     assert world.call("buero", "GET", base).json()["status"] == "withdrawn"
-    engine = engine_of(world.client)
-    assert engine.store.count([FieldMatch("document_id", (document_id,))]) > 0
+    context = context_of(world.client)
+    assert context.store.count([FieldMatch("document_id", (document_id,))]) > 0
 
     # Ingesting the same file again does not bring it back.
-    runner = IngestRunner(world.settings, engine.store, engine.registry)
+    runner = IngestRunner(world.settings, context.store, context.registry)
     entry = runner.ingest_file(world.corpus / "zurueckziehen.md", world.corpus)
     assert entry.status == "held" and entry.document_id == document_id
-    assert engine.registry.documents.get(document_id).status == "withdrawn"  # type: ignore[union-attr]
+    assert context.registry.documents.get(document_id).status == "withdrawn"  # type: ignore[union-attr]
 
     response = world.call("buero", "POST", f"{base}/restore")
     assert response.status_code == 200 and response.json()["status"] == "indexed"
@@ -236,8 +240,8 @@ def test_withdraw_hides_everywhere_and_restore_brings_it_back(world: CurationWor
 
 def test_delete_leaves_no_chunk(world: CurationWorld) -> None:
     document_id = world.ids["loeschen"]
-    engine = engine_of(world.client)
-    chunks = engine.store.count([FieldMatch("document_id", (document_id,))])
+    context = context_of(world.client)
+    chunks = context.store.count([FieldMatch("document_id", (document_id,))])
     assert chunks > 0
     predecessor = world.ids["kommandozeile"]
     supersede = f"/v1/documents/{predecessor}/supersede"
@@ -250,12 +254,12 @@ def test_delete_leaves_no_chunk(world: CurationWorld) -> None:
         "chunks_removed": chunks,
         "chunks_left": 0,
     }
-    assert engine.store.count([FieldMatch("document_id", (document_id,))]) == 0
+    assert context.store.count([FieldMatch("document_id", (document_id,))]) == 0
     assert world.call("buero", "GET", f"/v1/documents/{document_id}").status_code == 404
     assert world.call("buero", "DELETE", f"/v1/documents/{document_id}").status_code == 404
     # The document it superseded loses the mark.
     assert world.call("buero", "GET", f"/v1/documents/{predecessor}").json()["superseded"] is False
-    assert engine.store.count([FieldMatch("superseded_by", (document_id,))]) == 0
+    assert context.store.count([FieldMatch("superseded_by", (document_id,))]) == 0
     (entry,) = audit_entries(world, document_id)
     assert entry["action"] == "document.delete" and entry["actor"] == "account:buero"
     assert entry["before"]["title"] == "Bericht Mondfinsternis" and entry["after"] is None
@@ -362,16 +366,16 @@ def test_the_command_line_withdraws_while_the_service_runs(
     assert main(["--data-dir", data_dir, "documents", "withdraw", document_id]) != 0
 
     # `--prune` leaves a withdrawn document to the office, even when its file is gone.
-    engine = engine_of(world.client)
+    context = context_of(world.client)
     moved = world.corpus / "kommandozeile.md"
     kept = moved.read_bytes()
     moved.unlink()
     try:
         sources = world.settings.data_dir / "sources"
-        assert prune_missing(engine.store, engine.registry, sources, [world.corpus]) == []
+        assert prune_missing(context.store, context.registry, sources, [world.corpus]) == []
     finally:
         moved.write_bytes(kept)
-    assert engine.registry.documents.get(document_id) is not None
+    assert context.registry.documents.get(document_id) is not None
 
     assert main(["--data-dir", data_dir, "documents", "restore", document_id]) == 0
     assert document_id in search_ids(world, "leser-vr1", query)

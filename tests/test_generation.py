@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import DEMO_CORPUS, make_settings
+from conftest import DEMO_CORPUS, ask_response, make_settings
 
 from core.settings import GenerationSettings, Settings
 from ingest.runner import run_ingest
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import AskRequest
 
 QUESTION = "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?"
@@ -70,9 +70,9 @@ def chat_server() -> Iterator[FakeChatServer]:
 
 
 @pytest.fixture(scope="module")
-def engine(
+def context(
     tmp_path_factory: pytest.TempPathFactory, chat_server: FakeChatServer
-) -> Iterator[SearchEngine]:
+) -> Iterator[ServiceContext]:
     root = tmp_path_factory.mktemp("generation")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -88,27 +88,31 @@ def engine(
         api_key="geheim",
         timeout_seconds=1.0,
     )
-    built = build_search_engine(base.model_copy(update={"generation": generation}))
+    built = build_service_context(base.model_copy(update={"generation": generation}))
     yield built
     built.close()
 
 
 def ask(
-    engine: SearchEngine, server: FakeChatServer, reply: str, status: int = 200, delay: float = 0.0
+    context: ServiceContext,
+    server: FakeChatServer,
+    reply: str,
+    status: int = 200,
+    delay: float = 0.0,
 ) -> Any:
     server.reply, server.status, server.delay = reply, status, delay
-    return engine.ask(AskRequest(query=QUESTION))
+    return ask_response(context.searcher, AskRequest(query=QUESTION))
 
 
 def test_supported_sentences_are_kept_with_verified_quotes(
-    engine: SearchEngine, chat_server: FakeChatServer
+    context: ServiceContext, chat_server: FakeChatServer
 ) -> None:
     reply = (
         "Im Landkreis Emsland beraten zwei Arbeitgeberlotsen im Arbeitgeberservice ausschließlich "
         "Unternehmen, die Geflüchtete beschäftigen wollen [{lotsen}]. Außerdem ist der Mond aus "
         "Käse [{lotsen}]."
     )
-    response = ask(engine, chat_server, reply)
+    response = ask(context, chat_server, reply)
     request = chat_server.requests[-1]
     assert request["path"] == "/v1/chat/completions"
     assert request["auth"] == "Bearer geheim"
@@ -120,34 +124,34 @@ def test_supported_sentences_are_kept_with_verified_quotes(
     assert "Mond" not in response.answer
     assert response.citations and response.answer.count("[1]") == 1
     for citation in response.citations:
-        page_text = engine.registry.documents.page_text(citation.document_id, citation.page)
+        page_text = context.registry.documents.page_text(citation.document_id, citation.page)
         assert page_text is not None
         assert page_text[citation.start_offset : citation.end_offset] == citation.quote
 
 
 def test_citations_of_passages_that_do_not_exist_are_dropped(
-    engine: SearchEngine, chat_server: FakeChatServer
+    context: ServiceContext, chat_server: FakeChatServer
 ) -> None:
     reply = "Arbeitgeberlotsen beraten Unternehmen im Arbeitgeberservice [42]."
-    response = ask(engine, chat_server, reply)
+    response = ask(context, chat_server, reply)
     assert response.mode.startswith("extractive (fallback")
     assert "[42]" not in response.answer
     assert response.citations  # the extractive answer's verified quotes
 
 
 def test_server_errors_and_timeouts_fall_back_to_the_extractive_answer(
-    engine: SearchEngine, chat_server: FakeChatServer
+    context: ServiceContext, chat_server: FakeChatServer
 ) -> None:
-    failed = ask(engine, chat_server, "egal", status=500)
+    failed = ask(context, chat_server, "egal", status=500)
     assert failed.mode.startswith("extractive (fallback: HTTPStatusError")
     assert failed.citations and not failed.abstained
-    slow = ask(engine, chat_server, "Arbeitgeberlotsen beraten Unternehmen [1].", delay=2.0)
+    slow = ask(context, chat_server, "Arbeitgeberlotsen beraten Unternehmen [1].", delay=2.0)
     assert slow.mode == "extractive (fallback: timeout after 1 s)"
     assert slow.citations
 
 
 def test_the_model_saying_no_source_falls_back(
-    engine: SearchEngine, chat_server: FakeChatServer
+    context: ServiceContext, chat_server: FakeChatServer
 ) -> None:
-    response = ask(engine, chat_server, "KEINE QUELLE")
+    response = ask(context, chat_server, "KEINE QUELLE")
     assert response.mode.startswith("extractive (fallback")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import qdrant_edge as edge
-from conftest import make_settings
+from conftest import make_settings, search_response
 
 from core.errors import BlokError, InvalidRequestError
 from core.settings import Settings
@@ -21,7 +21,7 @@ from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
 from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
 from pipelines.text.german_lexical import GermanLexicalAnalyzer, fold_umlauts
 from pipelines.text.glossary import DEFAULT_GLOSSARY, GlossaryError, load_glossary, parse_glossary
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
 
 FILES = {
@@ -48,16 +48,16 @@ def lexical_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def engine(lexical_settings: Settings) -> Iterator[SearchEngine]:
-    """The real search engine over the tiny corpus."""
-    search_engine = build_search_engine(lexical_settings)
-    yield search_engine
-    search_engine.close()
+def context(lexical_settings: Settings) -> Iterator[ServiceContext]:
+    """The real service context over the tiny corpus."""
+    built_context = build_service_context(lexical_settings)
+    yield built_context
+    built_context.close()
 
 
-def sparse_hits(engine: SearchEngine, query: str) -> list[str]:
+def sparse_hits(context: ServiceContext, query: str) -> list[str]:
     """Source names of the BM25-only results."""
-    response = engine.search(SearchRequest(query=query, top_k=5), mode="sparse")
+    response = search_response(context.searcher, SearchRequest(query=query, top_k=5), mode="sparse")
     return [hit.source_name for hit in response.results]
 
 
@@ -204,29 +204,29 @@ def test_load_glossary_copies_the_default_once(tmp_path: Path) -> None:
 # --- through the real pipeline ----------------------------------------------------------------
 
 
-def test_compound_query_finds_the_phrase(engine: SearchEngine) -> None:
-    assert sparse_hits(engine, "Eingliederungsleistung")[0] == "eingliederung.txt"
+def test_compound_query_finds_the_phrase(context: ServiceContext) -> None:
+    assert sparse_hits(context, "Eingliederungsleistung")[0] == "eingliederung.txt"
 
 
-def test_phrase_query_finds_the_compound(engine: SearchEngine) -> None:
-    assert sparse_hits(engine, "Förderung der Integration")[0] == "integrationsfoerderung.txt"
+def test_phrase_query_finds_the_compound(context: ServiceContext) -> None:
+    assert sparse_hits(context, "Förderung der Integration")[0] == "integrationsfoerderung.txt"
 
 
-def test_umlaut_and_sharp_s_variants_find_each_other(engine: SearchEngine) -> None:
-    assert sparse_hits(engine, "Gebuehren Haertefallregelung")[0] == "gebuehren.txt"
-    assert sparse_hits(engine, "Maßnahme Werkstattjahr")[0] == "massnahme.txt"
-    assert sparse_hits(engine, "Integrationsfoerderung")[0] == "integrationsfoerderung.txt"
+def test_umlaut_and_sharp_s_variants_find_each_other(context: ServiceContext) -> None:
+    assert sparse_hits(context, "Gebuehren Haertefallregelung")[0] == "gebuehren.txt"
+    assert sparse_hits(context, "Maßnahme Werkstattjahr")[0] == "massnahme.txt"
+    assert sparse_hits(context, "Integrationsfoerderung")[0] == "integrationsfoerderung.txt"
 
 
-def test_glossary_expands_abbreviations(engine: SearchEngine) -> None:
-    assert sparse_hits(engine, "BG")[0] == "bedarfsgemeinschaft.txt"
-    assert "bedarfsgemeinschaft.txt" not in sparse_hits(engine, "bg")
-    assert sparse_hits(engine, "EGV")[0] == "kooperationsplan.txt"
+def test_glossary_expands_abbreviations(context: ServiceContext) -> None:
+    assert sparse_hits(context, "BG")[0] == "bedarfsgemeinschaft.txt"
+    assert "bedarfsgemeinschaft.txt" not in sparse_hits(context, "bg")
+    assert sparse_hits(context, "EGV")[0] == "kooperationsplan.txt"
 
 
-def test_glossary_expands_renamed_terms(engine: SearchEngine) -> None:
-    assert sparse_hits(engine, "Hartz IV")[0] == "buergergeld.txt"
-    assert sparse_hits(engine, "eingliederungsvereinbarung")[0] == "kooperationsplan.txt"
+def test_glossary_expands_renamed_terms(context: ServiceContext) -> None:
+    assert sparse_hits(context, "Hartz IV")[0] == "buergergeld.txt"
+    assert sparse_hits(context, "eingliederungsvereinbarung")[0] == "kooperationsplan.txt"
 
 
 def test_office_edits_the_glossary(tmp_path: Path) -> None:
@@ -238,25 +238,25 @@ def test_office_edits_the_glossary(tmp_path: Path) -> None:
     assert run_ingest(settings, [corpus]).count("indexed") == 2
     glossary_file = settings.data_dir / "glossary.yaml"
 
-    engine = build_search_engine(settings)
+    context = build_service_context(settings)
     try:
         assert glossary_file.is_file()  # copied there for the office on first use
-        assert "zauberwortliste.txt" not in sparse_hits(engine, "ZWL")
-        assert sparse_hits(engine, "Hartz IV")[0] == "buergergeld.txt"
+        assert "zauberwortliste.txt" not in sparse_hits(context, "ZWL")
+        assert sparse_hits(context, "Hartz IV")[0] == "buergergeld.txt"
     finally:
-        engine.close()
+        context.close()
 
     glossary_file.write_text("abkuerzungen:\n  ZWL: Zauberwortliste\n", encoding="utf-8")
-    engine = build_search_engine(settings)
+    context = build_service_context(settings)
     try:
-        assert sparse_hits(engine, "ZWL")[0] == "zauberwortliste.txt"
-        assert "buergergeld.txt" not in sparse_hits(engine, "Hartz IV")  # the office removed it
+        assert sparse_hits(context, "ZWL")[0] == "zauberwortliste.txt"
+        assert "buergergeld.txt" not in sparse_hits(context, "Hartz IV")  # the office removed it
     finally:
-        engine.close()
+        context.close()
 
     glossary_file.write_text("abkuerzungen:\n  ZWL: Zauberwortliste\n  BG: [Bedarf\n", "utf-8")
     with pytest.raises(GlossaryError, match=r"glossary\.yaml, line 4: invalid YAML"):
-        build_search_engine(settings)
+        build_service_context(settings)
     # The failed start released the store: a fixed file works again.
     glossary_file.write_text("abkuerzungen:\n  ZWL: Zauberwortliste\n", encoding="utf-8")
-    build_search_engine(settings).close()
+    build_service_context(settings).close()

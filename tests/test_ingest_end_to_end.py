@@ -33,15 +33,15 @@ def test_demo_corpus_is_indexed_completely(demo_ingest_report: IngestReport) -> 
 def test_every_chunk_cites_its_page_exactly(
     demo_client: TestClient, demo_settings: Settings
 ) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
-    for record in engine.registry.documents.list_documents():
-        chunks = engine.store.count([FieldMatch("document_id", (record.document_id,))])
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
+    for record in context.registry.documents.list_documents():
+        chunks = context.store.count([FieldMatch("document_id", (record.document_id,))])
         assert chunks == record.chunk_count > 0
     response = demo_client.post(
         "/v1/search", json={"query": "Kennzahl Integrationsquote", "top_k": 20}
     )
     for hit in response.json()["results"]:
-        page_text = engine.registry.documents.page_text(hit["document_id"], hit["page"])
+        page_text = context.registry.documents.page_text(hit["document_id"], hit["page"])
         assert page_text[hit["start_offset"] : hit["end_offset"]] == hit["text"]
         assert hit["page"] >= 1 and hit["source_name"] and hit["title"]
 

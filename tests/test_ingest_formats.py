@@ -9,14 +9,14 @@ from typing import Any
 
 import format_fixtures as fixtures
 import pytest
-from conftest import make_settings
+from conftest import make_settings, search_response
 from registry_sql import sql_rows
 
 from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest, SearchResult
 
 MAIL_SIDECAR = "kind: protokoll\nring: VR 3\nvisibility: ring:vr3\n"
@@ -43,18 +43,18 @@ def formats_ingest(
 
 
 @pytest.fixture(scope="module")
-def engine(formats_ingest: tuple[Settings, IngestReport]) -> Iterator[SearchEngine]:
-    search_engine = build_search_engine(formats_ingest[0])
-    yield search_engine
-    search_engine.close()
+def context(formats_ingest: tuple[Settings, IngestReport]) -> Iterator[ServiceContext]:
+    built_context = build_service_context(formats_ingest[0])
+    yield built_context
+    built_context.close()
 
 
 def entries(report: IngestReport) -> dict[str, Any]:
     return {entry.source: entry for entry in report.entries}
 
 
-def search(engine: SearchEngine, query: str, top_k: int = 5) -> list[SearchResult]:
-    return engine.search(SearchRequest(query=query, top_k=top_k)).results
+def search(context: ServiceContext, query: str, top_k: int = 5) -> list[SearchResult]:
+    return search_response(context.searcher, SearchRequest(query=query, top_k=top_k)).results
 
 
 def test_every_format_is_indexed_and_the_unsupported_attachment_reported(
@@ -77,10 +77,10 @@ def test_every_format_is_indexed_and_the_unsupported_attachment_reported(
     assert "foto.png" in formats_ingest[1].render()
 
 
-def test_every_chunk_is_its_page_text_at_its_offsets(engine: SearchEngine) -> None:
+def test_every_chunk_is_its_page_text_at_its_offsets(context: ServiceContext) -> None:
     for query in ("Geschäftsführerin begrüßt", "Integrationsquote", "Arbeitgeber Geflüchtete"):
-        for hit in search(engine, query, top_k=20):
-            page_text = engine.registry.documents.page_text(hit.document_id, hit.page) or ""
+        for hit in search(context, query, top_k=20):
+            page_text = context.registry.documents.page_text(hit.document_id, hit.page) or ""
             assert page_text[hit.start_offset : hit.end_offset] == hit.text
 
 
@@ -99,11 +99,11 @@ def test_the_report_times_each_file_and_each_extraction_method(
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
-def test_the_scanned_page_is_found_and_recorded_as_ocr(engine: SearchEngine) -> None:
-    hit = search(engine, "Größere Jobcenter öffnen ihre Türen für Arbeitgeber")[0]
+def test_the_scanned_page_is_found_and_recorded_as_ocr(context: ServiceContext) -> None:
+    hit = search(context, "Größere Jobcenter öffnen ihre Türen für Arbeitgeber")[0]
     assert hit.source_name == "gemischt.pdf" and hit.page == 2 and hit.extraction == "ocr"
     methods = sql_rows(
-        engine.registry,
+        context.registry,
         "SELECT page, method FROM pages WHERE document_id = ? ORDER BY page",
         (hit.document_id,),
     )
@@ -114,38 +114,38 @@ def test_the_scanned_page_is_found_and_recorded_as_ocr(engine: SearchEngine) -> 
     ]
 
 
-def test_docx_pptx_and_html_passages_carry_their_headings(engine: SearchEngine) -> None:
-    hits = search(engine, fixtures.DOCX_SENTENCE)  # the mail's DOCX attachment says the same
+def test_docx_pptx_and_html_passages_carry_their_headings(context: ServiceContext) -> None:
+    hits = search(context, fixtures.DOCX_SENTENCE)  # the mail's DOCX attachment says the same
     assert {hit.source_name for hit in hits} >= {"protokoll.docx", "protokoll-anlage.docx"}
     docx = next(hit for hit in hits if hit.source_name == "protokoll.docx")
     assert fixtures.DOCX_SENTENCE in docx.text
     assert docx.section == "Protokoll der Sitzung > TOP 1 Begrüßung"
-    slide = search(engine, "Integrationsquote stieg um drei Prozentpunkte")[0]
+    slide = search(context, "Integrationsquote stieg um drei Prozentpunkte")[0]
     assert (slide.source_name, slide.page, slide.section) == ("vortrag.pptx", 2, "Ergebnisse")
-    html = search(engine, fixtures.HTML_SENTENCE)[0]
+    html = search(context, fixtures.HTML_SENTENCE)[0]
     assert html.source_name == "gute-praxis.html" and html.section == "Gute Praxis Emsland"
-    page = engine.registry.documents.page_text(html.document_id, 1) or ""
+    page = context.registry.documents.page_text(html.document_id, 1) or ""
     assert "Impressum" not in page and "Startseite" not in page
 
 
 def test_attachments_are_documents_linked_to_their_mail(
-    formats_ingest: tuple[Settings, IngestReport], engine: SearchEngine
+    formats_ingest: tuple[Settings, IngestReport], context: ServiceContext
 ) -> None:
     by_name = entries(formats_ingest[1])
-    mail = engine.registry.documents.get(by_name["sitzung.eml"].document_id)
+    mail = context.registry.documents.get(by_name["sitzung.eml"].document_id)
     assert mail is not None
     assert mail.title == "Protokoll der Sitzung in Meppen"
     assert mail.metadata["date"] == "2024-03-05"
     for name in ("ergebnisse.pdf", "protokoll-anlage.docx"):
-        record = engine.registry.documents.get(by_name[f"sitzung.eml › {name}"].document_id)
+        record = context.registry.documents.get(by_name[f"sitzung.eml › {name}"].document_id)
         assert record is not None and record.source_name == name
         assert record.metadata["parent_document_id"] == mail.document_id
         for field in ("kind", "ring", "visibility"):
             assert record.metadata[field] == mail.metadata[field], field
-    hit = search(engine, fixtures.PDF_ATTACHMENT_SENTENCE)[0]
+    hit = search(context, fixtures.PDF_ATTACHMENT_SENTENCE)[0]
     assert hit.source_name == "ergebnisse.pdf" and hit.parent_document_id == mail.document_id
     assert hit.ring == "vr3" and hit.date == "2024-03-05"
-    body = search(engine, "Kennzahlen zur Integrationsquote bis Ende März übermitteln")[0]
+    body = search(context, "Kennzahlen zur Integrationsquote bis Ende März übermitteln")[0]
     assert body.document_id == mail.document_id and body.parent_document_id is None
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from access_corpus import ACCOUNTS, GENERIC_QUERY, LeakWorld
-from conftest import engine_of
+from conftest import ask_response, context_of, search_response
 from registry_sql import sql_execute, sql_rows
 from test_api import assert_error_shape
 
@@ -27,7 +27,7 @@ NOWHERE = {"ring": "vr9"}  # no document of the access corpus is in ring 9: noth
 
 
 def query_log_rows(world: LeakWorld) -> list[dict[str, Any]]:
-    return sql_rows(engine_of(world.client).registry, "SELECT * FROM query_log ORDER BY id")
+    return sql_rows(context_of(world.client).registry, "SELECT * FROM query_log ORDER BY id")
 
 
 def gaps_by_question(world: LeakWorld) -> dict[str, dict[str, Any]]:
@@ -85,10 +85,10 @@ def test_every_search_and_question_is_logged_with_its_figures(access_world: Leak
 
 
 def test_in_process_searches_and_questions_are_not_logged(access_world: LeakWorld) -> None:
-    engine = engine_of(access_world.client)  # as the CLI and the evaluation call it
+    context = context_of(access_world.client)  # as the CLI and the evaluation call it
     before = len(query_log_rows(access_world))
-    engine.search(SearchRequest(query=GENERIC_QUERY))
-    answer = engine.ask(AskRequest(query=GENERIC_QUERY))
+    search_response(context.searcher, SearchRequest(query=GENERIC_QUERY))
+    answer = ask_response(context.searcher, AskRequest(query=GENERIC_QUERY))
     assert answer.answer_id is None and len(query_log_rows(access_world)) == before
 
 
@@ -101,7 +101,7 @@ def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) ->
         "/v1/feedback",
         json={"answer_id": answer.json()["answer_id"], "helpful": True, "comment": "gut"},
     )
-    registry = engine_of(access_world.client).registry
+    registry = context_of(access_world.client).registry
     columns = {row["name"] for row in sql_rows(registry, "PRAGMA table_info(query_log)")}
     assert columns == {
         "id",
@@ -131,7 +131,7 @@ def test_feedback_is_stored_and_checked(access_world: LeakWorld) -> None:
     response = access_world.call("anonymous", "POST", "/v1/feedback", json=sent)
     assert response.status_code == 201, response.text
     assert response.json()["answer_id"] == answer_id and response.json()["helpful"] is False
-    stored = engine_of(access_world.client).query_log.feedback(answer_id)
+    stored = context_of(access_world.client).query_log.feedback(answer_id)
     assert [(item.helpful, item.comment) for item in stored] == [(False, "Die Kosten fehlen.")]
     listed = access_world.call("buero", "GET", "/v1/admin/queries").json()["entries"]
     [shown] = [entry for entry in listed if entry["id"] == answer_id]
@@ -163,7 +163,7 @@ def test_feedback_is_stored_and_checked(access_world: LeakWorld) -> None:
         invalid = access_world.call("buero", "POST", "/v1/feedback", json=bad)
         assert invalid.status_code == 422, bad
         assert_error_shape(invalid.json(), "invalid_request")
-    assert len(engine_of(access_world.client).query_log.feedback(answer_id)) == 1
+    assert len(context_of(access_world.client).query_log.feedback(answer_id)) == 1
 
 
 def test_gaps_group_weak_questions_most_frequent_first(
@@ -201,8 +201,8 @@ def test_gaps_group_weak_questions_most_frequent_first(
     strong = "Wie integriert das Jobcenter Zitronenfalter Langzeitarbeitslose?"
     access_world.call("buero", "POST", "/v1/search", json={"query": strong})
     assert normalize_question(strong) not in gaps_by_question(access_world)
-    engine = engine_of(access_world.client)
-    monkeypatch.setattr(engine.settings.answer, "weak_score", 1.0)  # every passage is weak now
+    context = context_of(access_world.client)
+    monkeypatch.setattr(context.settings.answer, "weak_score", 1.0)  # every passage is weak now
     response = access_world.call("buero", "GET", "/v1/admin/gaps", params={"limit": 500})
     assert response.json()["weak_score"] == 1.0
     assert normalize_question(strong) in {gap["question"] for gap in response.json()["gaps"]}
@@ -347,7 +347,7 @@ def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
         assert access_world.call("buero", "POST", "/v1/feedback", json=sent).status_code == 429
     finally:
         app.state.feedback_limiter = saved  # type: ignore[attr-defined]
-    assert len(engine_of(access_world.client).query_log.feedback(answer_id)) == 2
+    assert len(context_of(access_world.client).query_log.feedback(answer_id)) == 2
 
 
 def test_entries_past_their_retention_are_pruned(tmp_path: Path) -> None:

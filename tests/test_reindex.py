@@ -22,7 +22,14 @@ from typing import Any
 
 import format_fixtures as fixtures
 import pytest
-from conftest import DEMO_CORPUS, TEST_PASSWORD, engine_of, make_settings, sign_in
+from conftest import (
+    DEMO_CORPUS,
+    TEST_PASSWORD,
+    context_of,
+    make_settings,
+    search_response,
+    sign_in,
+)
 from fastapi.testclient import TestClient
 from registry_sql import sql_execute
 
@@ -47,7 +54,7 @@ from pipelines.stores import (
 from pipelines.stores.collections import ClientCollections
 from pipelines.stores.switchable import ReadersWriterLock
 from search_service.app import create_app
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
 
 FILES = ("vr1-protokoll-2022-ukraine", "praxisbeispiel-emsland-arbeitgeber-gefluechtete")
@@ -101,11 +108,11 @@ def data(ingested: Data, tmp_path: Path) -> Data:
     return Data(make_settings(tmp_path / "data"), ingested.corpus)
 
 
-def results(engine: SearchEngine) -> list[list[tuple[Any, ...]]]:
+def results(context: ServiceContext) -> list[list[tuple[Any, ...]]]:
     """What each query finds: chunk, document, page, offsets and score."""
     found = []
     for query in QUERIES:
-        hits = engine.search(SearchRequest(query=query, top_k=10)).results
+        hits = search_response(context.searcher, SearchRequest(query=query, top_k=10)).results
         found.append(
             [(h.chunk_id, h.document_id, h.page, h.start_offset, h.end_offset) for h in hits]
         )
@@ -113,11 +120,11 @@ def results(engine: SearchEngine) -> list[list[tuple[Any, ...]]]:
 
 
 def search_once(settings: Settings) -> list[list[tuple[Any, ...]]]:
-    engine = build_search_engine(settings)
+    context = build_service_context(settings)
     try:
-        return results(engine)
+        return results(context)
     finally:
-        engine.close()
+        context.close()
 
 
 def registry_view(settings: Settings) -> dict[str, Any]:
@@ -219,7 +226,7 @@ def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) ->
 @pytest.fixture
 def client(data: Data) -> Iterator[TestClient]:
     with TestClient(create_app(data.settings)) as client:
-        accounts = engine_of(client).accounts
+        accounts = context_of(client).accounts
         accounts.create_account("buero", roles=["office"], rings=[], password=TEST_PASSWORD)
         accounts.create_account("leserin", roles=["reader"], rings=[], password=TEST_PASSWORD)
         yield client
@@ -259,11 +266,11 @@ def test_searches_during_the_reindex_and_the_switch_always_find_everything(
         assert started.json()["state"] == "running"
         again = client.post("/v1/admin/reindex", headers=office, json={"allow_losses": True})
         assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
-        engine = engine_of(client)
+        context = context_of(client)
         with pytest.raises(ReindexRunningError):
-            refuse_during_reindex(engine.registry)
+            refuse_during_reindex(context.registry)
         with pytest.raises(ReindexRunningError):
-            delete_document(data.settings, engine.registry, baseline[0]["document_id"])
+            delete_document(data.settings, context.registry, baseline[0]["document_id"])
         status = wait_for_reindex(client, office)
         time.sleep(1.0)  # searches after the switch too
     finally:
@@ -296,7 +303,7 @@ def test_reindex_routes_need_the_office_and_refuse_a_second_run(
     bad = client.post("/v1/admin/reindex", headers=office, json={"allow_losses": "vielleicht"})
     assert bad.status_code == 422
     # Another process re-indexes (a live marker): this one refuses and says so.
-    state = engine_of(client).registry.index_state
+    state = context_of(client).registry.index_state
     state.begin_reindex(ReindexMarker("qdrant-elsewhere", utc_now_text(), "cli:someone"))
     refused = client.post("/v1/admin/reindex", headers=office)
     assert refused.status_code == 409 and "cli:someone" in refused.json()["error"]["message"]
@@ -336,8 +343,8 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     registry.close()
     with TestClient(create_app(data.settings)) as client:
         assert not leftover.exists() and (data.data_dir / "qdrant-backup").is_dir()
-        assert engine_of(client).registry.index_state.marker() is None
-        assert results(engine_of(client)) == before
+        assert context_of(client).registry.index_state.marker() is None
+        assert results(context_of(client)) == before
     assert os.path.isdir(data.data_dir / "qdrant")
 
 
@@ -353,26 +360,26 @@ def test_reindex_on_a_qdrant_server_moves_the_alias(ingested: Data, tmp_path: Pa
         shutil.copy(source, corpus / source.name)
     shutil.copy(ingested.corpus / "evaluationsbericht-ohne-sidecar.txt", corpus)
     run_ingest(settings, [corpus], store=QdrantClientChunkStore.local(path, "blok_chunks"))
-    engine = build_search_engine(settings, QdrantClientChunkStore.local(path, "blok_chunks"))
+    context = build_service_context(settings, QdrantClientChunkStore.local(path, "blok_chunks"))
     try:
-        before = results(engine)
-        with engine.store.current() as served:
+        before = results(context)
+        with context.store.current() as served:
             assert isinstance(served, QdrantClientChunkStore)
             collections = ClientCollections(served.client, "blok_chunks", owns_client=False)
         names = []
         for _ in range(2):  # from the first (real) collection, then from alias to alias
             progress = Reindexer(
-                settings, engine.registry, engine.store, collections, actor="system"
+                settings, context.registry, context.store, collections, actor="system"
             ).run()
             assert progress.state == "switched", progress.render()
             assert collections.alias_target() == progress.new_collection
             assert collections.names() == [progress.new_collection]
-            assert active_collection(settings, engine.registry) == progress.new_collection
-            assert results(engine) == before
+            assert active_collection(settings, context.registry) == progress.new_collection
+            assert results(context) == before
             names.append(progress.new_collection)
         assert len(set(names)) == 2
     finally:
-        engine.close()
+        context.close()
 
 
 def test_the_switch_waits_for_calls_in_flight_and_holds_new_ones_back() -> None:

@@ -9,22 +9,22 @@ from evaluation.runner import evaluate_gold_set, rank_documents
 
 
 def test_gold_document_in_top_5_for_at_least_90_percent(demo_client: TestClient) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
     gold = load_demo_set()
     answerable = [q for q in gold.questions if q.relevant]
     assert len(answerable) >= 30
     misses = [
         q.query
         for q in answerable
-        if not q.relevant.intersection(rank_documents(engine, q.query, "hybrid")[:5])
+        if not q.relevant.intersection(rank_documents(context.searcher, q.query, "hybrid")[:5])
     ]
     hit_rate = 1 - len(misses) / len(answerable)
     assert hit_rate >= 0.9, f"hit rate {hit_rate:.2f}; missed: {misses}"
 
 
 def test_hybrid_is_not_worse_than_either_side_alone(demo_client: TestClient) -> None:
-    engine = demo_client.app.state.engine  # type: ignore[attr-defined]
-    figures = evaluate_gold_set(engine, load_demo_set())
+    context = demo_client.app.state.context  # type: ignore[attr-defined]
+    figures = evaluate_gold_set(context.searcher, load_demo_set())
     assert figures["hybrid"]["MRR"] >= figures["dense"]["MRR"] - 0.02
     assert figures["hybrid"]["MRR"] >= figures["sparse"]["MRR"]
 

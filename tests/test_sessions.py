@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from access_corpus import EXPECTED, GENERIC_QUERY, LeakWorld
-from conftest import TEST_PASSWORD, engine_of
+from conftest import TEST_PASSWORD, context_of
 from fastapi.testclient import TestClient
 
 from core.accounts import AccountStore
@@ -17,12 +17,12 @@ SEARCH = {"query": GENERIC_QUERY, "top_k": 50}
 
 
 def accounts_of(world: LeakWorld) -> AccountStore:
-    return engine_of(world.client).accounts
+    return context_of(world.client).accounts
 
 
 @pytest.fixture
 def browser(access_world: LeakWorld) -> Iterator[TestClient]:
-    """A client with its own cookie jar on the shared app (its engine is already open)."""
+    """A client with its own cookie jar on the shared app (its context is already open)."""
     limiter: RateLimiter = access_world.client.app.state.signin_limiter  # type: ignore[attr-defined]
     limiter.clear()
     yield TestClient(access_world.client.app)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CORPUS, make_settings
+from conftest import DEMO_CORPUS, make_settings, search_response
 from registry_sql import sql_execute
 
 from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
@@ -20,7 +20,7 @@ from evaluation.datasets import load_demo_set
 from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
-from search_service.engine import SearchEngine, build_search_engine
+from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
 
 FILES = (
@@ -38,7 +38,7 @@ FILTERS = [
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SearchEngine]]:
+def contexts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServiceContext]]:
     root = tmp_path_factory.mktemp("congruence")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -53,14 +53,14 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Sear
         client_settings, [corpus], store=QdrantClientChunkStore.local(client_store_path, "c")
     )
     built = {
-        "edge": build_search_engine(edge_settings, EdgeChunkStore(edge_settings.edge_store_dir)),
-        "client": build_search_engine(
+        "edge": build_service_context(edge_settings, EdgeChunkStore(edge_settings.edge_store_dir)),
+        "client": build_service_context(
             client_settings, QdrantClientChunkStore.local(client_store_path, "c")
         ),
     }
     yield built
-    for engine in built.values():
-        engine.close()
+    for context in built.values():
+        context.close()
 
 
 def queries() -> list[str]:
@@ -68,13 +68,19 @@ def queries() -> list[str]:
 
 
 @pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
-def test_both_back_ends_rank_alike(engines: dict[str, SearchEngine], mode: str) -> None:
+def test_both_back_ends_rank_alike(contexts: dict[str, ServiceContext], mode: str) -> None:
     compared = 0
     for query in queries():
         for filters in FILTERS:
             request = SearchRequest(query=query, top_k=10, filters=filters)
-            edge = engines["edge"].search(request, mode=mode).results  # type: ignore[arg-type]
-            client = engines["client"].search(request, mode=mode).results  # type: ignore[arg-type]
+            edge, client = (
+                search_response(
+                    contexts[name].searcher,
+                    request,
+                    mode=mode,  # type: ignore[arg-type]
+                ).results
+                for name in ("edge", "client")
+            )
             assert [hit.chunk_id for hit in edge] == [hit.chunk_id for hit in client], query
             for edge_hit, client_hit in zip(edge, client, strict=True):
                 assert edge_hit.score == pytest.approx(client_hit.score, abs=1e-4)
@@ -82,45 +88,47 @@ def test_both_back_ends_rank_alike(engines: dict[str, SearchEngine], mode: str) 
     assert compared > 50
 
 
-def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
+def test_both_back_ends_count_alike(contexts: dict[str, ServiceContext]) -> None:
     for filters in FILTERS:
         conditions = (filters or SearchFilters()).conditions()
-        assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
-    assert engines["edge"].store.count() > 0
+        assert contexts["edge"].store.count(conditions) == contexts["client"].store.count(
+            conditions
+        )
+    assert contexts["edge"].store.count() > 0
 
 
-def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
+def test_both_back_ends_exclude_alike(contexts: dict[str, ServiceContext]) -> None:
     document_ids = sorted(
-        r.document_id for r in engines["edge"].registry.documents.list_documents()
+        r.document_id for r in contexts["edge"].registry.documents.list_documents()
     )
     assert document_ids == sorted(
-        r.document_id for r in engines["client"].registry.documents.list_documents()
+        r.document_id for r in contexts["client"].registry.documents.list_documents()
     )
     for excluded in (document_ids[:1], document_ids[1:3], document_ids):
         for extra in ([], [FieldMatch("kind", ("protokoll",))]):
             conditions = [FieldExclude("document_id", tuple(excluded)), *extra]
-            counts = [engines[name].store.count(conditions) for name in ("edge", "client")]
+            counts = [contexts[name].store.count(conditions) for name in ("edge", "client")]
             assert counts[0] == counts[1]
-    assert engines["edge"].store.count([FieldExclude("document_id", tuple(document_ids))]) == 0
+    assert contexts["edge"].store.count([FieldExclude("document_id", tuple(document_ids))]) == 0
 
 
 def test_both_back_ends_leave_out_documents_being_written(
-    engines: dict[str, SearchEngine],
+    contexts: dict[str, ServiceContext],
 ) -> None:
-    hidden = sorted(r.document_id for r in engines["edge"].registry.documents.list_documents())[0]
+    hidden = sorted(r.document_id for r in contexts["edge"].registry.documents.list_documents())[0]
     request = SearchRequest(query=queries()[0], top_k=10, facets=True)
     results = {}
-    for name, engine in engines.items():
+    for name, context in contexts.items():
         sql_execute(
-            engine.registry,
+            context.registry,
             "UPDATE documents SET status = 'pending' WHERE document_id = ?",
             (hidden,),
         )
         try:
-            results[name] = engine.search(request).results
+            results[name] = search_response(context.searcher, request).results
         finally:
             sql_execute(
-                engine.registry,
+                context.registry,
                 "UPDATE documents SET status = 'indexed' WHERE document_id = ?",
                 (hidden,),
             )
@@ -137,15 +145,17 @@ PRINCIPALS = {
 
 
 @pytest.mark.parametrize("caller", sorted(PRINCIPALS))
-def test_both_back_ends_apply_access_alike(engines: dict[str, SearchEngine], caller: str) -> None:
+def test_both_back_ends_apply_access_alike(
+    contexts: dict[str, ServiceContext], caller: str
+) -> None:
     principal = PRINCIPALS[caller]
     conditions = access_conditions(principal)
-    assert engines["edge"].store.count(conditions) == engines["client"].store.count(conditions)
+    assert contexts["edge"].store.count(conditions) == contexts["client"].store.count(conditions)
     rings_seen: set[str | None] = set()
     for query in queries()[:6]:
         request = SearchRequest(query=query, top_k=10)
-        edge = engines["edge"].search(request, principal=principal).results
-        client = engines["client"].search(request, principal=principal).results
+        edge = search_response(contexts["edge"].searcher, request, principal=principal).results
+        client = search_response(contexts["client"].searcher, request, principal=principal).results
         assert [hit.chunk_id for hit in edge] == [hit.chunk_id for hit in client], query
         rings_seen |= {hit.ring for hit in edge}
     # The public documents have no ring; vr1 and vr5 protocols are ring-internal.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
+from conftest import TEST_PASSWORD, context_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 from registry_sql import sql_execute
 from test_api import assert_error_shape
@@ -42,7 +42,7 @@ def upload_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
     """The app on an empty data directory, with an office account and a reader signed in."""
     settings = make_settings(tmp_path_factory.mktemp("upload") / "data")
     with TestClient(create_app(settings)) as client:
-        accounts = engine_of(client).accounts
+        accounts = context_of(client).accounts
         accounts.create_account("buero", roles=["office"], rings=[], password=TEST_PASSWORD)
         accounts.create_account("leser", roles=["reader"], rings=[], password=TEST_PASSWORD)
         client.headers.update(sign_in(client, "buero", TEST_PASSWORD))
@@ -249,7 +249,7 @@ def test_unsafe_file_names_are_refused(raw: str) -> None:
 
 def test_limits_of_size_and_count(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
-    limits = engine_of(client).settings
+    limits = context_of(client).settings
     old = (limits.ingest.max_file_mb, limits.upload.max_files, limits.upload.max_request_mb)
     limits.ingest.max_file_mb, limits.upload.max_files = 0.001, 2  # 1000 bytes per file
     try:
@@ -346,7 +346,7 @@ def test_a_label_makes_a_changed_file_replace_its_version(
 
 def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, Settings]) -> None:
     client, _ = upload_app
-    state = engine_of(client).registry.index_state
+    state = context_of(client).registry.index_state
     state.begin_reindex(ReindexMarker("qdrant-test", "2026-01-01T00:00:00+00:00", "system"))
     try:
         response = upload(client, [("a.md", PROTOKOLL.encode())])
@@ -359,17 +359,17 @@ def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, 
 
 def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
-    engine = engine_of(client)
-    before = engine.registry.documents.totals()
+    context = context_of(client)
+    before = context.registry.documents.totals()
     assert before["documents"] >= 3
     sources = settings.data_dir / "sources"
     folders = [settings.data_dir.parent, Path("protokolle").resolve()]
-    assert prune_missing(engine.store, engine.registry, sources, folders) == []
-    assert engine.registry.documents.totals() == before
+    assert prune_missing(context.store, context.registry, sources, folders) == []
+    assert context.registry.documents.totals() == before
     paths = [
         path
-        for r in engine.registry.documents.list_documents()
-        for path in engine.registry.documents.paths(r.document_id)
+        for r in context.registry.documents.list_documents()
+        for path in context.registry.documents.paths(r.document_id)
     ]
     assert all(Path(path).is_absolute() or path == "protokolle/vr2-2024.md" for path in paths)
 
@@ -393,7 +393,7 @@ def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     store.close()
     registry.close()
     with TestClient(create_app(settings)) as client:
-        engine_of(client).accounts.create_account(
+        context_of(client).accounts.create_account(
             "buero", roles=["office"], rings=[], password=TEST_PASSWORD
         )
         client.headers.update(sign_in(client, "buero", TEST_PASSWORD))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from blok.exit_codes import EXIT_OK
+from core.access import SYSTEM
 from core.filters import SearchFilters
 from core.settings import Settings
 
@@ -51,17 +52,21 @@ def filters_from(args: argparse.Namespace) -> SearchFilters:
 
 def command_search(settings: Settings, args: argparse.Namespace) -> int:
     """`blok search "frage"`."""
-    from search_service.engine import build_search_engine
-    from search_service.schemas import SearchRequest
+    from pipelines.search import open_searcher
+    from search_service.schemas import SearchRequest, SearchResponse
 
     request = SearchRequest(
         query=args.query, top_k=args.top_k, filters=filters_from(args), facets=args.facets
     )
-    engine = build_search_engine(settings)
-    try:
-        response = engine.search(request)
-    finally:
-        engine.close()
+    with open_searcher(settings) as searcher:
+        outcome = searcher.search(
+            request.query,
+            principal=SYSTEM,
+            top_k=request.top_k,
+            filters=request.filters,
+            facets=request.facets,
+        )
+        response = SearchResponse.from_outcome(outcome)
     if args.json:
         print(response.model_dump_json(indent=2))
         return EXIT_OK
@@ -84,15 +89,15 @@ def command_search(settings: Settings, args: argparse.Namespace) -> int:
 
 def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     """`blok ask "frage"`."""
-    from search_service.engine import build_search_engine
-    from search_service.schemas import AskRequest
+    from pipelines.search import open_searcher
+    from search_service.schemas import AskRequest, AskResponse
 
     request = AskRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
-    engine = build_search_engine(settings)
-    try:
-        response = engine.ask(request)
-    finally:
-        engine.close()
+    with open_searcher(settings) as searcher:
+        outcome = searcher.ask(
+            request.query, principal=SYSTEM, top_k=request.top_k, filters=request.filters
+        )
+        response = AskResponse.from_outcome(outcome)
     if args.json:
         print(response.model_dump_json(indent=2))
         return EXIT_OK

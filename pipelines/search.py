@@ -1,0 +1,241 @@
+"""`Searcher`: search and ask under a principal, without any transport.
+
+The one path from a question to the store: the HTTP API, the web UI, `blok search`/`blok ask`,
+the evaluation and the benchmark all call it. The caller's access conditions
+(`core.access.access_conditions`) are derived here, once per call, and applied inside the store
+query, so nothing the principal may not see is retrieved, quoted or cited. A question runs the
+query pipeline (`pipelines.query`) and then the answering pipeline (`pipelines.answering`) on
+the passages it retrieved; the answer rests on exactly the retrieval of a search.
+
+```
+search: query ─► query pipeline ─► SearchOutcome(documents, facets, successors)
+ask:    query ─► query pipeline ─► passages + question vector ─► answering pipeline
+                                                    ─► AskOutcome(answer, citations, passages, …)
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from haystack import Document, Pipeline
+
+from core.access import Principal, access_conditions
+from core.errors import InvalidRequestError
+from core.filters import SearchFilters
+from core.persistence.registry import Registry
+from core.settings import RetrievalSettings, Settings
+from pipelines.answering import build_answering_pipeline, run_answering
+from pipelines.catalog import DocumentCatalog
+from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
+from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
+from pipelines.query import QueryResult, build_query_pipeline, embedding_dimension, run_query
+from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor, Successors
+from pipelines.stores import ChunkStore, build_chunk_store
+from pipelines.text.glossary import load_glossary
+
+
+class Searcher:
+    """Searches and answers questions for a principal; built once by `build_searcher`.
+
+    Args:
+        query_pipeline: The warmed-up query pipeline (`build_query_pipeline`).
+        answering_pipeline: The warmed-up answering pipeline (`build_answering_pipeline`).
+        catalog: Tells which successors of superseded documents a principal may read.
+        retrieval: The retrieval settings: default and largest `top_k`.
+        passages: Passages a question draws on when the caller does not say.
+    """
+
+    def __init__(
+        self,
+        *,
+        query_pipeline: Pipeline,
+        answering_pipeline: Pipeline,
+        catalog: DocumentCatalog,
+        retrieval: RetrievalSettings,
+        passages: int,
+    ) -> None:
+        self.query_pipeline = query_pipeline
+        self.answering_pipeline = answering_pipeline
+        self.catalog = catalog
+        self.retrieval = retrieval
+        self.passages = passages
+
+    def search(
+        self,
+        query: str,
+        *,
+        principal: Principal,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+        facets: bool = False,
+        mode: RetrievalMode | None = None,
+    ) -> SearchOutcome:
+        """The best chunks for `query` among those `principal` may see.
+
+        Args:
+            query: The question or keywords.
+            principal: The caller; the store query is limited to what it may see.
+            top_k: Number of chunks (default `BLOK_RETRIEVAL__DEFAULT_TOP_K`).
+            filters: Metadata filters.
+            facets: Also count documents per kind, ring, year and topic among the candidates.
+            mode: `hybrid`, `dense` or `sparse` (default: the configured one).
+
+        Raises:
+            InvalidRequestError: `top_k` is above `BLOK_RETRIEVAL__MAX_TOP_K`.
+        """
+        top_k = self._top_k(top_k, self.retrieval.default_top_k)
+        result = self._retrieve(query, principal, top_k, filters, facets=facets, mode=mode)
+        return SearchOutcome(
+            documents=result.documents,
+            facets=result.facets,
+            successors=self._successors(result.documents, principal),
+        )
+
+    def ask(
+        self,
+        query: str,
+        *,
+        principal: Principal,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AskOutcome:
+        """A short answer of verified quotes from what `principal` may see, or an abstention.
+
+        Args:
+            query: The question.
+            principal: The caller; passages, quotes and citations come only from what it may see.
+            top_k: Passages to retrieve (default `BLOK_ANSWER__PASSAGES`).
+            filters: Metadata filters.
+
+        Raises:
+            InvalidRequestError: `top_k` is above `BLOK_RETRIEVAL__MAX_TOP_K`.
+        """
+        top_k = self._top_k(top_k, self.passages)
+        result = self._retrieve(query, principal, top_k, filters)
+        answer = run_answering(
+            self.answering_pipeline,
+            query,
+            passages=result.documents,
+            query_embedding=result.query_embedding,
+        )
+        return AskOutcome(
+            answer=answer.answer,
+            citations=answer.citations,
+            passages=result.documents,
+            abstained=answer.abstained,
+            mode=answer.mode,
+            successors=self._successors([*answer.citations, *result.documents], principal),
+            best_score=answer.best_score,
+            quotes=answer.quotes,
+            rejected_citations=answer.rejected_citations,
+        )
+
+    def embedding_dimension(self) -> int:
+        """The length of the model's dense vectors (the store's vector size)."""
+        return embedding_dimension(self.query_pipeline)
+
+    def _retrieve(
+        self,
+        query: str,
+        principal: Principal,
+        top_k: int,
+        filters: SearchFilters | None,
+        *,
+        facets: bool = False,
+        mode: RetrievalMode | None = None,
+    ) -> QueryResult:
+        """Run the query pipeline under the principal's access conditions (derived here only)."""
+        return run_query(
+            self.query_pipeline,
+            query,
+            top_k=top_k,
+            filters=filters,
+            access_conditions=access_conditions(principal),
+            mode=mode,
+            facets=facets,
+        )
+
+    def _top_k(self, requested: int | None, default: int) -> int:
+        top_k = requested or default
+        if top_k > self.retrieval.max_top_k:
+            limit = self.retrieval.max_top_k
+            raise InvalidRequestError(f"top_k must be at most {limit}, got {top_k}")
+        return top_k
+
+    def _successors(self, documents: Iterable[Document], principal: Principal) -> Successors:
+        """The successors named by the chunks, only those `principal` may read."""
+        named = {str(d.meta["superseded_by"]) for d in documents if d.meta.get("superseded_by")}
+        readable = {}
+        for document_id in sorted(named):
+            record = self.catalog.successor(document_id, principal)
+            if record is not None:
+                readable[document_id] = Successor(record.document_id, record.title)
+        return Successors(readable)
+
+
+def build_searcher(
+    settings: Settings,
+    store: ChunkStore,
+    registry: Registry,
+    *,
+    retrieval: RetrievalSettings | None = None,
+) -> Searcher:
+    """Build and warm up the query and the answering pipeline (the model is loaded once).
+
+    Args:
+        settings: The settings; embedding, answer, generation and the data directory's glossary.
+        store: The chunk store the searches read (the service passes a `SwitchableChunkStore`,
+            so a re-index can put a new collection in its place).
+        registry: Hides documents that are not servable, holds the page texts quotes are
+            checked against, and the documents' readability.
+        retrieval: Retrieval settings to use instead of `settings.retrieval` (the fusion
+            tuning varies them).
+
+    Raises:
+        ModelUnavailableError: the embedding model cannot be loaded.
+    """
+    retrieval = retrieval or settings.retrieval
+    model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
+    query_pipeline = build_query_pipeline(
+        store=store,
+        model=model,
+        retrieval=retrieval,
+        query_prefix=settings.embedding.query_prefix,
+        glossary=load_glossary(settings.data_dir),
+        serving=registry.documents,
+    )
+    answering_pipeline = build_answering_pipeline(
+        model=model,
+        answer=settings.answer,
+        page_text=registry.documents.page_text,
+        generation=settings.generation,
+        passage_prefix=settings.embedding.passage_prefix,
+    )
+    warm_up_pipeline(query_pipeline, model)
+    warm_up_pipeline(answering_pipeline, model)
+    return Searcher(
+        query_pipeline=query_pipeline,
+        answering_pipeline=answering_pipeline,
+        catalog=DocumentCatalog(store, registry),
+        retrieval=retrieval,
+        passages=settings.answer.passages,
+    )
+
+
+@contextmanager
+def open_searcher(settings: Settings) -> Iterator[Searcher]:
+    """Open the registry and the store of `settings`, yield their searcher, close both.
+
+    For in-process callers that own no store of their own: the command line, the evaluation.
+    """
+    registry = Registry(settings.registry_path)
+    try:
+        store = build_chunk_store(settings, registry)
+        try:
+            yield build_searcher(settings, store, registry)
+        finally:
+            store.close()
+    finally:
+        registry.close()

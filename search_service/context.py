@@ -1,0 +1,159 @@
+"""`ServiceContext`: what the service holds open from start-up to shutdown.
+
+The searcher (`pipelines.search`) answers searches and questions; beside it the context holds
+what only the service needs: the store and registry it opened, accounts, the audit log, the
+query log and its retention, the document catalog and the curator. The routes take what they
+need from it; none of it is reached through the searcher.
+
+Searches and questions of the HTTP API are written to the query log (`core.persistence.
+query_log`), without the caller; in-process callers (the command line, the evaluation) call the
+searcher and log nothing. Logged requests also prune entries past their retention, at most once
+a day (`core.persistence.retention`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.access import SYSTEM, Principal, access_conditions, may_see
+from core.accounts import AccountStore
+from core.errors import NotFoundError
+from core.filters import SearchFilters
+from core.persistence.audit import AuditLog
+from core.persistence.query_log import best_dense_score
+from core.persistence.registry import Registry
+from core.persistence.retention import LogRetention
+from core.settings import Settings
+from ingest.curation import DocumentCurator
+from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
+from pipelines.search import Searcher, build_searcher
+from pipelines.search_outcomes import AskOutcome, SearchOutcome
+from pipelines.stores import ChunkStore, SwitchableChunkStore, build_chunk_store
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".eml": "message/rfc822",
+}  # HTML is served as a download (octet-stream), never rendered by the browser
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An original file kept under `DATA_DIR/sources/`."""
+
+    path: Path
+    name: str
+    media_type: str
+
+
+class ServiceContext:
+    """The service's searcher, store, registry and logs; built once by `build_service_context`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SwitchableChunkStore,
+        registry: Registry,
+        searcher: Searcher,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.searcher = searcher
+        self.accounts = AccountStore(registry)
+        self.audit: AuditLog = self.accounts.audit
+        self.query_log = registry.query_log
+        self.retention = LogRetention(
+            registry,
+            query_days=settings.logs.query_retention_days,
+            audit_days=settings.logs.audit_retention_days,
+        )
+        self.catalog = DocumentCatalog(store, registry)
+        self.curator = DocumentCurator(store, registry, settings.data_dir / "sources", self.audit)
+
+    def log_search(self, query: str, filters: SearchFilters | None, outcome: SearchOutcome) -> None:
+        """Write a search of the API to the query log (without the caller)."""
+        self.retention.prune_if_due()
+        self.query_log.record(
+            "search",
+            query,
+            filters_of(filters),
+            result_count=len(outcome.documents),
+            top_score=best_dense_score(outcome.documents),
+        )
+
+    def log_ask(self, query: str, filters: SearchFilters | None, outcome: AskOutcome) -> int:
+        """Write a question of the API to the query log; returns its id (the `answer_id`).
+
+        An abstention or weak passages make it a knowledge gap.
+        """
+        self.retention.prune_if_due()
+        return self.query_log.record(
+            "ask",
+            query,
+            filters_of(filters),
+            result_count=len(outcome.passages),
+            top_score=best_dense_score(outcome.passages),
+            abstained=outcome.abstained,
+        )
+
+    def source_file(self, document_id: str, *, principal: Principal = SYSTEM) -> SourceFile:
+        """The original file of a document the principal may read (`pipelines.catalog`).
+
+        Raises:
+            NotFoundError: no readable document has this id, the principal may not see it, or
+                its file is gone; all three answer alike.
+        """
+        record = self.catalog.get(document_id, principal)
+        suffix = Path(record.source_name).suffix.lower()
+        path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
+        if not path.is_file():
+            raise NotFoundError(NOT_FOUND_MESSAGE)
+        media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
+        return SourceFile(path, record.source_name, media_type)
+
+    def totals(self, *, principal: Principal = SYSTEM) -> tuple[int, int]:
+        """Indexed documents and chunks the principal may see."""
+        documents = sum(
+            may_see(principal, str(record.metadata.get("visibility", "office")))
+            for record in self.registry.documents.list_documents(status="indexed")
+        )
+        hidden = self.registry.documents.hidden_documents().conditions()
+        return documents, self.store.count([*access_conditions(principal), *hidden])
+
+    def close(self) -> None:
+        """Release the store and the registry."""
+        self.store.close()
+        self.registry.close()
+
+
+def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
+    """The filters a request set, as the query log keeps them."""
+    return filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
+
+
+def build_service_context(settings: Settings, store: ChunkStore | None = None) -> ServiceContext:
+    """Open the store (unless given) and registry, build the searcher (loads the model).
+
+    The searcher gets the store wrapped in a `SwitchableChunkStore`, so a re-index can put a new
+    collection in its place under it (`ingest.reindex`).
+    """
+    registry = Registry(settings.registry_path)
+    try:
+        given = store or build_chunk_store(settings, registry)
+    except BaseException:
+        registry.close()
+        raise
+    served = given if isinstance(given, SwitchableChunkStore) else SwitchableChunkStore(given)
+    try:
+        searcher = build_searcher(settings, served, registry)
+    except BaseException:
+        served.close()
+        registry.close()
+        raise
+    return ServiceContext(settings, served, registry, searcher)
