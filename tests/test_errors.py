@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import engine_of, make_settings
+from conftest import context_of, make_settings
 from fastapi.testclient import TestClient
 from haystack.core.errors import PipelineRuntimeError
 from qdrant_client import QdrantClient
@@ -147,7 +147,7 @@ def test_store_failures_in_a_query_answer_503_in_the_error_shape(
     store_client: TestClient, tmp_path: Path, failing_store: Any
 ) -> None:
     store: ChunkStore = failing_store(tmp_path / "store")
-    engine_of(store_client).store.switch_to(store)
+    context_of(store_client).store.switch_to(store)
     query = {"query": "Eingliederung im Landkreis"}
     for method, path, body in [
         ("POST", "/v1/search", query),
