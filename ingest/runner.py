@@ -12,7 +12,7 @@ The same content under a second path is one document with both paths (reported a
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
 processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): its page reader
 runs in a child process that is killed then, the later steps are checked between each other.
-With `prune`, documents whose files under the ingested folders are all gone are withdrawn
+With `prune`, documents whose files under the ingested folders are all gone are deleted
 (`ingest.lifecycle`).
 
 Content the office withdrew (status `withdrawn`, `ingest.curation`) stays withdrawn when its file
@@ -53,11 +53,11 @@ from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.lifecycle import (
+    delete_document,
     forget_path,
     prune_missing,
     replaced_versions,
     source_exists,
-    withdraw_document,
 )
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
@@ -135,7 +135,7 @@ class IngestRunner:
         self.settings = settings
         self.store = store
         self.registry = registry
-        # Who withdrawals of replaced versions are audited under (None: `cli:<os user>`).
+        # Who deletions of replaced versions are audited under (None: `cli:<os user>`).
         self.actor = actor
         self._pipeline: Pipeline | None = None
         self._manifests = ManifestReader()
@@ -171,8 +171,12 @@ class IngestRunner:
         """
         replaced = self.registry.list_documents(status="replaced")
         for record in replaced:
-            withdraw_document(
-                self.store, self.registry, self._sources, record.document_id, actor=self.actor
+            delete_document(
+                self.store,
+                self.registry,
+                self.settings.sources_dir,
+                record.document_id,
+                actor=self.actor,
             )
         pending = self.registry.list_documents(status="pending")
         for record in pending:
@@ -180,16 +184,12 @@ class IngestRunner:
             self.registry.delete(record.document_id)
         return len(replaced) + len(pending)
 
-    @property
-    def _sources(self) -> Path:
-        return self.settings.data_dir / "sources"
-
     def run(
         self, paths: list[Path], progress: Progress | None = None, *, prune: bool = False
     ) -> IngestReport:
         """Ingest every file under `paths`; one failing file never stops the batch.
 
-        With `prune`, afterwards withdraw documents whose files under the given folders are gone.
+        With `prune`, afterwards delete documents whose files under the given folders are gone.
         """
         refuse_during_reindex(self.registry)
         started = time.perf_counter()
@@ -204,12 +204,12 @@ class IngestRunner:
                 progress(path, entries[0])
         if prune:
             folders = [path for path in paths if path.is_dir()]
-            sources = self.settings.data_dir / "sources"
+            sources = self.settings.sources_dir
             for record in prune_missing(self.store, self.registry, sources, folders):
                 report.entries.append(
                     ReportEntry(
                         record.source_name,
-                        "withdrawn",
+                        "deleted",
                         record.document_id,
                         record.page_count,
                         record.chunk_count,
@@ -291,13 +291,9 @@ class IngestRunner:
             return ReportEntry(name, "skipped", code=code, reason=reason)
 
     def _check_size(self, path: Path) -> None:
-        limit = self.settings.ingest.max_file_mb
-        size = path.stat().st_size
-        if size > limit * 1_000_000:
-            raise FileTooLargeError(
-                f"{path.name} has {size / 1_000_000:.1f} MB, more than the limit of {limit:g} MB "
-                "set by BLOK_INGEST__MAX_FILE_MB"
-            )
+        reason = self.settings.ingest.too_large_reason(path.name, path.stat().st_size)
+        if reason is not None:
+            raise FileTooLargeError(reason)
 
     def _ingest(self, source: Source, root: Path) -> ReportEntry:
         path = source.path
@@ -351,8 +347,10 @@ class IngestRunner:
                 replaces=replaced,
             )
         for old_id in replaced:
-            withdraw_document(self.store, self.registry, self._sources, old_id, actor=self.actor)
-        self._withdraw_replaced_versions(source.source_path, document_id)
+            delete_document(
+                self.store, self.registry, self.settings.sources_dir, old_id, actor=self.actor
+            )
+        self._delete_replaced_versions(source.source_path, document_id)
         return ReportEntry(
             source.name,
             "indexed",
@@ -453,21 +451,21 @@ class IngestRunner:
             self.registry.delete(document_id)
             raise
 
-    def _withdraw_replaced_versions(self, source_path: str, document_id: str) -> None:
+    def _delete_replaced_versions(self, source_path: str, document_id: str) -> None:
         """The file at `source_path` now holds other content: its old documents lose the path."""
         for old in self.registry.find_by_path(source_path):
             if old.document_id != document_id:
                 forget_path(
                     self.store,
                     self.registry,
-                    self._sources,
+                    self.settings.sources_dir,
                     old.document_id,
                     source_path,
                     actor=self.actor,
                 )
 
     def _keep_source(self, path: Path, sha256: str) -> None:
-        target = self.settings.data_dir / "sources" / f"{sha256}{path.suffix.lower()}"
+        target = self.settings.sources_dir / f"{sha256}{path.suffix.lower()}"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)

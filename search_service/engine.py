@@ -89,7 +89,7 @@ class SearchEngine:
             audit_days=settings.logs.audit_retention_days,
         )
         self.catalog = DocumentCatalog(store, registry)
-        self.curator = DocumentCurator(store, registry, settings.data_dir / "sources", self.audit)
+        self.curator = DocumentCurator(store, registry, settings.sources_dir, self.audit)
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -199,7 +199,7 @@ class SearchEngine:
         """
         record = self.catalog.get(document_id, principal)
         suffix = Path(record.source_name).suffix.lower()
-        path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
+        path = self.settings.sources_dir / f"{record.sha256}{suffix}"
         if not path.is_file():
             raise NotFoundError(NOT_FOUND_MESSAGE)
         media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
@@ -208,7 +208,7 @@ class SearchEngine:
     def totals(self, *, principal: Principal = SYSTEM) -> tuple[int, int]:
         """Indexed documents and chunks the principal may see."""
         documents = sum(
-            may_see(principal, str(record.metadata.get("visibility", "office")))
+            may_see(principal, record.typed_metadata.visibility)
             for record in self.registry.list_documents(status="indexed")
         )
         hidden = self.registry.hidden_documents().conditions()

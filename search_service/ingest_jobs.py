@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.audit_actions import AuditAction
 from core.errors import ErrorCode, ReindexRunningError
 from core.persistence.audit import SYSTEM_ACTOR, AuditLog
 from core.persistence.registry import Registry, utc_now_text
@@ -126,7 +127,7 @@ class IngestJobs:
     @property
     def uploads_dir(self) -> Path:
         """Where uploaded files are kept: `DATA_DIR/uploads/<job id>/<n>/<name>`."""
-        return self.settings.data_dir / "uploads"
+        return self.settings.uploads_dir
 
     def start(self) -> None:
         """Clean up after a crash, queue unfinished jobs again, start the worker thread."""
@@ -268,7 +269,9 @@ class IngestJobs:
                 "reason": public_reason(entry.reason),
             }
             target = entry.document_id or f"job:{job.job_id}"
-            self.audit.record(actor=job.actor, action="document.upload", target=target, after=after)
+            self.audit.record(
+                actor=job.actor, action=AuditAction.DOCUMENT_UPLOAD, target=target, after=after
+            )
         return entries
 
 

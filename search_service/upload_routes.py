@@ -64,7 +64,7 @@ async def upload_documents(
     """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
     settings = engine.settings
     refuse_during_reindex(engine.registry)  # 409: the switch would lose the new documents
-    limit = int(settings.upload.max_request_mb * 1_000_000)
+    limit = settings.upload.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise FileTooLargeError(
@@ -76,7 +76,7 @@ async def upload_documents(
     folder = jobs.uploads_dir / job_id
     receiver = UploadReceiver(
         folder,
-        max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+        max_file_bytes=settings.ingest.max_file_bytes,
         max_files=settings.upload.max_files,
         max_request_bytes=limit,
     )

@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.access import Principal, Role
+from core.audit_actions import AuditAction
 from core.errors import ConflictError, InvalidRequestError, NotFoundError
 from core.metadata import normalize_ring
 from core.persistence.audit import SYSTEM_ACTOR, AuditLog
@@ -217,7 +218,10 @@ class AccountStore:
             raise ConflictError(f"an account named {name!r} exists already") from exc
         account = self.account(name)
         self.audit.record(
-            actor=actor, action="account.create", target=name, after=account_state(account)
+            actor=actor,
+            action=AuditAction.ACCOUNT_CREATE,
+            target=name,
+            after=account_state(account),
         )
         return account
 
@@ -250,7 +254,7 @@ class AccountStore:
         before = self.account(name)
         rings_json = json.dumps(list(parse_rings(rings)))
         self.registry.execute("UPDATE accounts SET rings = ? WHERE name = ?", (rings_json, name))
-        return self._audited(actor, "account.set_rings", before)
+        return self._audited(actor, AuditAction.ACCOUNT_SET_RINGS, before)
 
     def set_active(self, name: str, active: bool, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Enable or disable an account; disabling also ends its sessions."""
@@ -258,7 +262,9 @@ class AccountStore:
         self.registry.execute("UPDATE accounts SET active = ? WHERE name = ?", (int(active), name))
         if not active:
             self.registry.execute("DELETE FROM sessions WHERE account_name = ?", (name,))
-        return self._audited(actor, "account.enable" if active else "account.disable", before)
+        return self._audited(
+            actor, AuditAction.ACCOUNT_ENABLE if active else AuditAction.ACCOUNT_DISABLE, before
+        )
 
     def set_password(self, name: str, password: str, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Replace the password of an account; ends its sessions."""
@@ -269,11 +275,14 @@ class AccountStore:
         )
         self.registry.execute("DELETE FROM sessions WHERE account_name = ?", (name,))
         return self._audited(
-            actor, "account.reset_password", before, note="password changed, sessions ended"
+            actor,
+            AuditAction.ACCOUNT_RESET_PASSWORD,
+            before,
+            note="password changed, sessions ended",
         )
 
     def _audited(
-        self, actor: str, action: str, before: Account, note: str | None = None
+        self, actor: str, action: AuditAction, before: Account, note: str | None = None
     ) -> Account:
         """Record a change of an account; returns the account as it is now."""
         after = self.account(before.name)
@@ -376,7 +385,7 @@ class AccountStore:
         )
         key = self._api_key(key_id)
         self.audit.record(
-            actor=actor, action="api_key.create", target=key_id, after=api_key_state(key)
+            actor=actor, action=AuditAction.API_KEY_CREATE, target=key_id, after=api_key_state(key)
         )
         return key, secret
 
@@ -401,7 +410,7 @@ class AccountStore:
         after = self._api_key(key_id)
         self.audit.record(
             actor=actor,
-            action="api_key.revoke",
+            action=AuditAction.API_KEY_REVOKE,
             target=key_id,
             before=api_key_state(before),
             after=api_key_state(after),
