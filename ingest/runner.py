@@ -20,9 +20,9 @@ is ingested again: it is reported as `held`, never indexed anew, and `--prune` l
 office. Should its file change, the new content is a new document; the withdrawn version loses
 that path like any replaced version.
 
-A file may be ingested under a label instead of its own path (`ingest_path(..., source_path=)`):
-the service stores uploads under server-chosen names, and the label (the file's path on the
-office's machine) is what identifies the document's versions, as it would in a local ingest.
+A file may be recorded under another path than its own (`ingest_path(..., source_path=)`): the
+service stores uploads under server-chosen names, and the recorded `source_path` (the file's path
+on the office's machine) is what identifies the document's versions, as in a local ingest.
 """
 
 from __future__ import annotations
@@ -227,16 +227,16 @@ class IngestRunner:
     ) -> list[ReportEntry]:
         """Index one file found under folder `root` (an e-mail: its body and each attachment).
 
-        `source_path` is the label the document is recorded under (default: the file's path).
+        `source_path` is the path the document is recorded under (default: the file's path).
 
         Raises:
             ReindexRunningError: a re-index is running (its switch would lose this write).
         """
         refuse_during_reindex(self.registry)
         root = root or path.parent
-        label = source_path or str(path)
+        source_path = source_path or str(path)
         if not is_mail(path):
-            return [self.ingest_file(Source(path, path.name, label), root)]
+            return [self.ingest_file(Source(path, path.name, source_path), root)]
         with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
 
             def expand() -> ExpandedFile:
@@ -248,7 +248,7 @@ class IngestRunner:
                     manifests=self._manifests,
                 ).metadata
                 return expand_mail(
-                    path, file_sha256(path)[:16], metadata, Path(folder), source_path=label
+                    path, file_sha256(path)[:16], metadata, Path(folder), source_path=source_path
                 )
 
             expanded = self._guarded(path.name, expand)
@@ -266,9 +266,10 @@ class IngestRunner:
         refuse_during_reindex(self.registry)
         if isinstance(source, Path):
             source = Source(source, source.name, str(source))
-        part = source
+        fixed = source  # not reassigned: the closure below sees a `Source`
         started = time.perf_counter()
-        entry = self._guarded(part.name, lambda: self._ingest(part, root or part.path.parent))
+        folder = root or fixed.path.parent
+        entry = self._guarded(fixed.display_name, lambda: self._ingest(fixed, folder))
         entry.seconds = time.perf_counter() - started
         return entry
 
@@ -352,7 +353,7 @@ class IngestRunner:
             )
         self._delete_replaced_versions(source.source_path, document_id)
         return ReportEntry(
-            source.name,
+            source.display_name,
             "indexed",
             document_id,
             len(indexed.pages),
@@ -402,7 +403,7 @@ class IngestRunner:
             self.registry.add_path(document_id, source_path)
             reason = "withdrawn by the office; `blok documents restore` serves it again"
             found = (existing.page_count, existing.chunk_count)
-            return ReportEntry(source.name, "held", document_id, *found, reason=reason)
+            return ReportEntry(source.display_name, "held", document_id, *found, reason=reason)
         if existing is None or existing.status != "indexed":
             return None
         found = (existing.page_count, existing.chunk_count)
@@ -411,13 +412,13 @@ class IngestRunner:
             self.registry.add_path(document_id, source_path)
             self._keep_source(path, sha256)  # its own suffix, should it become the first
             reason = f"duplicate of {primary} (same content; indexed with its metadata)"
-            return ReportEntry(source.name, "duplicate", document_id, *found, reason=reason)
+            return ReportEntry(source.display_name, "duplicate", document_id, *found, reason=reason)
         if existing.index_key != key:
             return None
         if primary != source_path:
             self.registry.set_source_path(document_id, source_path)
             self._keep_source(path, sha256)
-        return ReportEntry(source.name, "unchanged", document_id, *found)
+        return ReportEntry(source.display_name, "unchanged", document_id, *found)
 
     @staticmethod
     def _index(

@@ -255,7 +255,7 @@ class IngestJobs:
         self._set(job_id, state="done", finished_at=utc_now_text())
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
-        """Ingest one stored file under its label and audit it as `document.upload`."""
+        """Ingest one stored file under its `source_path` and audit it as `document.upload`."""
         path = (self.settings.data_dir / str(item.stored)).resolve()
         entries = self.runner.ingest_path(path, path.parent, source_path=item.source_path)
         for entry in entries:

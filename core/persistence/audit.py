@@ -116,7 +116,7 @@ class AuditLog:
         row = (
             utc_now_text(),
             actor,
-            action.value,
+            str(action),  # a StrEnum's text; plain text from scripts and tests is kept as is
             target,
             _state_json(before),
             _state_json(after),
