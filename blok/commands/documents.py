@@ -20,8 +20,8 @@ from core.persistence.audit import AuditLog, cli_actor
 from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import Registry
 from core.settings import Settings
+from ingest import lifecycle
 from ingest.curation import set_withdrawn
-from ingest.lifecycle import delete_document
 from pipelines.stores import build_chunk_store
 
 LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "status")
@@ -55,7 +55,7 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
     registry = Registry(settings.registry_path)
     try:
         if args.action == "delete":
-            return delete_one(settings, registry, args.document_id)
+            return delete_document(settings, registry, args.document_id)
         if args.action in ("withdraw", "restore"):
             return change_withdrawal(registry, args.document_id, args.action == "withdraw")
         if args.action == "list":
@@ -86,14 +86,14 @@ def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> 
     return 0
 
 
-def delete_one(settings: Settings, registry: Registry, document_id: str) -> int:
+def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:
     """Delete one document from the store and the registry (audited as `document.delete`)."""
     if registry.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
     refuse_during_reindex(registry)
     store = build_chunk_store(settings, registry)
     try:
-        record = delete_document(
+        record = lifecycle.delete_document(
             store, registry, settings.sources_dir, document_id, actor=cli_actor()
         )
     finally:
