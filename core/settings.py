@@ -319,6 +319,11 @@ class Settings(BaseSettings):
         return self.data_dir / "uploads"
 
     @property
+    def eval_dir(self) -> Path:
+        """Gold sets' own data directories, one per set (`blok eval`)."""
+        return self.data_dir / "eval"
+
+    @property
     def service_file(self) -> Path:
         """Written by `blok serve` while it runs on this data directory (`service.json`)."""
         return self.data_dir / "service.json"
