@@ -2,6 +2,9 @@
 
 `DocumentSnapshot.of(record, paths)` reads a registry row once; each view picks its fields by
 name from `values()`, so a value is computed in one place and named the same in every view.
+
+Counts: the registry row says `page_count` and `chunk_count`; every view (the API's JSON, the
+command line, the audit log) says `pages` and `chunks`, so the snapshot does too.
 """
 
 from __future__ import annotations
