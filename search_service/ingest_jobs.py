@@ -73,6 +73,10 @@ class JobFile:
     reason: str | None = None
     entries: list[dict[str, Any]] | None = None
 
+    def stored_file(self, data_dir: Path) -> Path:
+        """The kept upload on this machine (`stored` under the data directory)."""
+        return (data_dir / str(self.stored)).resolve()
+
 
 @dataclass
 class IngestJob:
@@ -134,7 +138,7 @@ class IngestJobs:
         self.runner.recover_interrupted()
         for job in self.list_jobs(states=UNFINISHED, limit=None, oldest_first=True):
             pending = [f for f in job.files if f.stored is not None and f.entries is None]
-            if all((self.settings.data_dir / str(f.stored)).is_file() for f in pending):
+            if all(f.stored_file(self.settings.data_dir).is_file() for f in pending):
                 self._set(job.job_id, state="queued")
                 self._queue.put(job.job_id)
             else:
@@ -256,7 +260,7 @@ class IngestJobs:
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
         """Ingest one stored file under its `source_path` and audit it as `document.upload`."""
-        path = (self.settings.data_dir / str(item.stored)).resolve()
+        path = item.stored_file(self.settings.data_dir)
         entries = self.runner.ingest_path(path, path.parent, source_path=item.source_path)
         for entry in entries:
             after = {
