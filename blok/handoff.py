@@ -28,7 +28,6 @@ from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
-from search_service.service_file import SERVICE_FILE
 
 POLL_SECONDS = 0.5
 FINISHED_STATES = ("done", "failed", "interrupted")
@@ -73,7 +72,7 @@ def hand_off_ingest(
     except httpx.HTTPError as exc:
         raise ServiceError(
             f"the service at {url} cannot be reached ({exc}); if it is not running any more, "
-            f"remove {settings.data_dir / SERVICE_FILE} and try again"
+            f"remove {settings.service_file} and try again"
         ) from exc
     report.seconds = time.perf_counter() - started
     return report
@@ -83,11 +82,8 @@ def upload_file(
     client: httpx.Client, settings: Settings, path: Path, root: Path, manifests: ManifestReader
 ) -> ReportEntry | str:
     """Upload one file with its metadata; its job id, or the entry saying why it was not sent."""
-    limit = settings.ingest.max_file_mb
-    size = path.stat().st_size
-    if size > limit * 1_000_000:
-        reason = f"{path.name} has {size / 1_000_000:.1f} MB, more than the limit of {limit:g} MB "
-        reason += "set by BLOK_INGEST__MAX_FILE_MB"
+    reason = settings.ingest.too_large_reason(path.name, path.stat().st_size)
+    if reason is not None:
         return ReportEntry(path.name, "skipped", code=ErrorCode.TOO_LARGE.value, reason=reason)
     try:
         resolved = resolve_metadata(

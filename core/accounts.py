@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.access import Principal, Role
+from core.audit_actions import AuditAction
 from core.errors import ConflictError, InvalidRequestError, NotFoundError
 from core.metadata import normalize_ring
 from core.persistence.accounts import Account, ApiKey
@@ -140,7 +141,10 @@ class AccountStore:
             raise ConflictError(f"an account named {name!r} exists already")
         account = self.account(name)
         self.audit.record(
-            actor=actor, action="account.create", target=name, after=account_state(account)
+            actor=actor,
+            action=AuditAction.ACCOUNT_CREATE,
+            target=name,
+            after=account_state(account),
         )
         return account
 
@@ -171,7 +175,7 @@ class AccountStore:
         """Replace the ring memberships of an account."""
         before = self.account(name)
         self.repository.set_rings(name, parse_rings(rings))
-        return self._audited(actor, "account.set_rings", before)
+        return self._audited(actor, AuditAction.ACCOUNT_SET_RINGS, before)
 
     def set_active(self, name: str, active: bool, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Enable or disable an account; disabling also ends its sessions."""
@@ -179,7 +183,9 @@ class AccountStore:
         self.repository.set_active(name, active)
         if not active:
             self.repository.end_sessions(name)
-        return self._audited(actor, "account.enable" if active else "account.disable", before)
+        return self._audited(
+            actor, AuditAction.ACCOUNT_ENABLE if active else AuditAction.ACCOUNT_DISABLE, before
+        )
 
     def set_password(self, name: str, password: str, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Replace the password of an account; ends its sessions."""
@@ -187,11 +193,14 @@ class AccountStore:
         self.repository.set_password_hash(name, self._hash_password(password))
         self.repository.end_sessions(name)
         return self._audited(
-            actor, "account.reset_password", before, note="password changed, sessions ended"
+            actor,
+            AuditAction.ACCOUNT_RESET_PASSWORD,
+            before,
+            note="password changed, sessions ended",
         )
 
     def _audited(
-        self, actor: str, action: str, before: Account, note: str | None = None
+        self, actor: str, action: AuditAction, before: Account, note: str | None = None
     ) -> Account:
         """Record a change of an account; returns the account as it is now."""
         after = self.account(before.name)
@@ -271,7 +280,10 @@ class AccountStore:
         self.repository.insert_api_key(new, secret_hash(secret))
         key = self._api_key(new.key_id)
         self.audit.record(
-            actor=actor, action="api_key.create", target=key.key_id, after=api_key_state(key)
+            actor=actor,
+            action=AuditAction.API_KEY_CREATE,
+            target=key.key_id,
+            after=api_key_state(key),
         )
         return key, secret
 
@@ -292,7 +304,7 @@ class AccountStore:
         after = self._api_key(key_id)
         self.audit.record(
             actor=actor,
-            action="api_key.revoke",
+            action=AuditAction.API_KEY_REVOKE,
             target=key_id,
             before=api_key_state(before),
             after=api_key_state(after),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -120,3 +122,68 @@ class DocumentMetadata(BaseModel):
             "topic_keys": [topic.casefold() for topic in self.topics],
             "visibility": visibility_tokens(self.visibility),
         }
+
+
+@dataclass(frozen=True)
+class RecordedMetadata:
+    """A registry row's metadata, typed: the document's fields and what the registry adds.
+
+    The registry stores the JSON of `DocumentMetadata.model_dump(mode="json")` plus `inferred`
+    (fields inferred from the text), `superseded_by` (curation) and the links of a part of a
+    file (`parent_document_id`). Missing values read as the defaults below; a missing visibility
+    reads as `office`, the narrowest, so a damaged row never widens access.
+    """
+
+    title: str | None = None
+    kind: str = DocumentKind.SONSTIGES.value
+    ring: str | None = None
+    date: str | None = None
+    job_centre: str | None = None
+    topics: tuple[str, ...] = ()
+    visibility: str = "office"
+    inferred: tuple[str, ...] = ()
+    superseded_by: str | None = None
+    parent_document_id: str | None = None
+
+    @classmethod
+    def from_stored(cls, values: Mapping[str, Any]) -> RecordedMetadata:
+        """Read the stored JSON object; unknown keys are ignored."""
+
+        def text(name: str) -> str | None:
+            value = values.get(name)
+            return None if value is None else str(value)
+
+        return cls(
+            title=text("title"),
+            kind=text("kind") or DocumentKind.SONSTIGES.value,
+            ring=text("ring"),
+            date=text("date"),
+            job_centre=text("job_centre"),
+            topics=tuple(str(topic) for topic in values.get("topics") or ()),
+            visibility=text("visibility") or "office",
+            inferred=tuple(str(name) for name in values.get("inferred") or ()),
+            superseded_by=text("superseded_by"),
+            parent_document_id=text("parent_document_id"),
+        )
+
+    @property
+    def year(self) -> int | None:
+        """The year of the date (None without a date)."""
+        return int(self.date[:4]) if self.date else None
+
+    def document_fields(self) -> dict[str, Any]:
+        """The fields of `DocumentMetadata`, as stored (input for validating an edit)."""
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "ring": self.ring,
+            "date": self.date,
+            "job_centre": self.job_centre,
+            "topics": list(self.topics),
+            "visibility": self.visibility,
+        }
+
+    @property
+    def is_part(self) -> bool:
+        """Whether the document is a part of another file (an e-mail's attachment or body)."""
+        return self.parent_document_id is not None

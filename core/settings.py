@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from core.metadata import normalize_visibility
 
 BUILTIN_MODEL_NAME = "multilingual-e5-small"
+BYTES_PER_MB = 1_000_000
 
 
 class EmbeddingSettings(BaseModel):
@@ -101,6 +102,20 @@ class IngestSettings(BaseModel):
         "rejected (`timeout`) and leaves no chunks.",
     )
 
+    @property
+    def max_file_bytes(self) -> int:
+        """`max_file_mb` in bytes."""
+        return int(self.max_file_mb * BYTES_PER_MB)
+
+    def too_large_reason(self, name: str, size: int) -> str | None:
+        """Why a file `name` of `size` bytes is rejected, or None when it is within the limit."""
+        if size <= self.max_file_bytes:
+            return None
+        return (
+            f"{name} has {size / BYTES_PER_MB:.1f} MB, more than the limit of "
+            f"{self.max_file_mb:g} MB set by BLOK_INGEST__MAX_FILE_MB"
+        )
+
 
 class UploadSettings(BaseModel):
     """Limits of `POST /v1/documents`; the size of each file is `IngestSettings.max_file_mb`."""
@@ -114,6 +129,11 @@ class UploadSettings(BaseModel):
         description="Largest upload request, in MB (all files together); a larger one is "
         "refused (413) without being stored.",
     )
+
+    @property
+    def max_request_bytes(self) -> int:
+        """`max_request_mb` in bytes."""
+        return int(self.max_request_mb * BYTES_PER_MB)
 
 
 class OcrSettings(BaseModel):
@@ -287,6 +307,26 @@ class Settings(BaseSettings):
         if self.store.backend == "server" and not self.store.url:
             raise ValueError("store.backend 'server' needs store.url (BLOK_STORE__URL)")
         return self
+
+    @property
+    def sources_dir(self) -> Path:
+        """Kept originals, one per content, named by their SHA-256 and suffix."""
+        return self.data_dir / "sources"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files received by `POST /v1/documents`, one folder per ingest job."""
+        return self.data_dir / "uploads"
+
+    @property
+    def eval_dir(self) -> Path:
+        """Gold sets' own data directories, one per set (`blok eval`)."""
+        return self.data_dir / "eval"
+
+    @property
+    def service_file(self) -> Path:
+        """Written by `blok serve` while it runs on this data directory (`service.json`)."""
+        return self.data_dir / "service.json"
 
     @property
     def models_dir(self) -> Path:

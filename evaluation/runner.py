@@ -30,7 +30,7 @@ def eval_settings(settings: Settings, name: str) -> Settings:
     """Settings of a gold set's own data directory (the shared model folder stays)."""
     embedding = settings.embedding.model_copy(update={"models_dir": settings.models_dir})
     return settings.model_copy(
-        update={"data_dir": settings.data_dir / "eval" / name, "embedding": embedding}
+        update={"data_dir": settings.eval_dir / name, "embedding": embedding}
     )
 
 
@@ -38,7 +38,7 @@ def load_gold_set(settings: Settings, name: str) -> GoldSet:
     """The demo set or a JSON-lines set by name or folder."""
     if name == "demo":
         return load_demo_set()
-    return load_jsonl_set(name, settings.data_dir / "eval" / Path(name).name)
+    return load_jsonl_set(name, settings.eval_dir / Path(name).name)
 
 
 def rank_documents(searcher: Searcher, query: str, mode: RetrievalMode) -> list[str]:

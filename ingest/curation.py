@@ -10,7 +10,8 @@ The store is changed before the registry. Searches filter on the store's payload
 narrowed visibility holds for the next query as soon as the store has it; reads of one document
 check both (`pipelines.catalog`).
 
-Every action is recorded in the audit log with its actor, the state before and after:
+Every action is recorded in the audit log with its actor, the document before and after
+(`core.document_snapshot`):
 `document.edit`, `document.withdraw`, `document.restore`, `document.delete`,
 `document.supersede`, `document.unsupersede`.
 """
@@ -22,28 +23,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.audit_actions import AuditAction
+from core.document_snapshot import DocumentSnapshot
 from core.errors import ConflictError, MetadataError, NotFoundError, StoreError
 from core.filters import FieldMatch
 from core.metadata import DocumentMetadata
 from core.persistence.audit import AuditLog
 from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
-from ingest.lifecycle import withdraw_document
+from ingest.lifecycle import delete_document
 from pipelines.catalog import NOT_FOUND_MESSAGE
 from pipelines.stores.base import ChunkStore
 
 CURATED_FIELDS = ("title", "kind", "ring", "date", "job_centre", "topics", "visibility")
 SUCCESSOR_FIELD = "superseded_by"
 CURATABLE_STATUSES = frozenset({"indexed", "withdrawn"})
-
-
-def curated_state(record: DocumentRecord) -> dict[str, Any]:
-    """The fields the office curates, as the audit log records them."""
-    state = {name: record.metadata.get(name) for name in CURATED_FIELDS}
-    state["title"] = record.title
-    state["status"] = record.status
-    state[SUCCESSOR_FIELD] = record.metadata.get(SUCCESSOR_FIELD)
-    return state
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -67,17 +61,18 @@ def curatable(registry: Registry, document_id: str) -> DocumentRecord:
 
 
 def record_change(
-    registry: Registry, audit: AuditLog, actor: str, action: str, before: DocumentRecord
+    registry: Registry, audit: AuditLog, actor: str, action: AuditAction, before: DocumentRecord
 ) -> DocumentRecord:
-    """Audit a change of one document with its curated state before and after; returns after."""
+    """Audit a change of one document with its state before and after; returns after."""
     after = registry.documents.get(before.document_id)
     assert after is not None
+    paths = registry.documents.paths(before.document_id)
     audit.record(
         actor=actor,
         action=action,
         target=before.document_id,
-        before=curated_state(before),
-        after=curated_state(after),
+        before=DocumentSnapshot.of(before, paths).audit_state(),
+        after=DocumentSnapshot.of(after, paths).audit_state(),
     )
     return after
 
@@ -100,7 +95,7 @@ def set_withdrawn(
     if not registry.documents.change_status(document_id, old, new):
         state = "withdrawn already" if withdrawn else "not withdrawn"
         raise ConflictError(f"document {document_id} is {state}")
-    action = "document.withdraw" if withdrawn else "document.restore"
+    action = AuditAction.DOCUMENT_WITHDRAW if withdrawn else AuditAction.DOCUMENT_RESTORE
     return record_change(registry, audit, actor, action, record)
 
 
@@ -118,7 +113,7 @@ class DocumentCurator:
     def _curatable(self, document_id: str) -> DocumentRecord:
         return curatable(self.registry, document_id)
 
-    def _record(self, actor: str, action: str, before: DocumentRecord) -> DocumentRecord:
+    def _record(self, actor: str, action: AuditAction, before: DocumentRecord) -> DocumentRecord:
         return record_change(self.registry, self.audit, actor, action, before)
 
     def edit(self, document_id: str, changes: dict[str, Any], *, actor: str) -> DocumentRecord:
@@ -140,8 +135,7 @@ class DocumentCurator:
                 "title must not be empty",
                 details=[{"field": "title", "message": "must not be empty"}],
             )
-        current = {name: record.metadata.get(name) for name in CURATED_FIELDS}
-        current["title"] = record.title
+        current = {**record.typed_metadata.document_fields(), "title": record.title}
         try:
             metadata = DocumentMetadata.model_validate({**current, **changes})
         except ValidationError as exc:
@@ -151,7 +145,7 @@ class DocumentCurator:
             ) from exc
         title = str(metadata.title).strip()
         self.store.set_payload(document_id, {"title": title, **metadata.payload_fields()})
-        inferred = [name for name in record.metadata.get("inferred", []) if name not in changes]
+        inferred = [name for name in record.typed_metadata.inferred if name not in changes]
         updated = {
             **record.metadata,
             **metadata.model_dump(mode="json"),
@@ -159,7 +153,7 @@ class DocumentCurator:
             "inferred": inferred,
         }
         self.registry.documents.update_metadata(document_id, title, updated)
-        return self._record(actor, "document.edit", record)
+        return self._record(actor, AuditAction.DOCUMENT_EDIT, record)
 
     def withdraw(self, document_id: str, *, actor: str) -> DocumentRecord:
         """Hide an indexed document from every read path (see `set_withdrawn`)."""
@@ -183,19 +177,19 @@ class DocumentCurator:
         """
         refuse_during_reindex(self.registry)
         self._curatable(document_id)
-        record = withdraw_document(
+        record = delete_document(
             self.store,
             self.registry,
             self.sources_dir,
             document_id,
             actor=actor,
-            action="document.delete",
+            action=AuditAction.DOCUMENT_DELETE,
         )
         left = self.store.count([FieldMatch("document_id", (document_id,))])
         if left:
             raise StoreError(f"{left} chunks of document {document_id} are still in the store")
         for predecessor in self.registry.documents.list_documents():
-            if predecessor.metadata.get(SUCCESSOR_FIELD) == document_id:
+            if predecessor.typed_metadata.superseded_by == document_id:
                 self._set_successor(predecessor, None, actor=actor)
         return record, left
 
@@ -224,8 +218,8 @@ class DocumentCurator:
                     "a chain of successors must not be a cycle"
                 )
             seen.add(current.document_id)
-            following = current.metadata.get(SUCCESSOR_FIELD)
-            current = self.registry.documents.get(str(following)) if following else None
+            following = current.typed_metadata.superseded_by
+            current = self.registry.documents.get(following) if following else None
         return self._set_successor(record, successor_id, actor=actor)
 
     def unsupersede(self, document_id: str, *, actor: str) -> DocumentRecord:
@@ -237,7 +231,7 @@ class DocumentCurator:
         """
         refuse_during_reindex(self.registry)
         record = self._curatable(document_id)
-        if not record.metadata.get(SUCCESSOR_FIELD):
+        if not record.typed_metadata.superseded_by:
             raise ConflictError(f"document {document_id} is not marked as superseded")
         return self._set_successor(record, None, actor=actor)
 
@@ -247,5 +241,7 @@ class DocumentCurator:
         self.store.set_payload(record.document_id, {SUCCESSOR_FIELD: successor_id})
         metadata = {**record.metadata, SUCCESSOR_FIELD: successor_id}
         self.registry.documents.update_metadata(record.document_id, record.title, metadata)
-        action = "document.supersede" if successor_id else "document.unsupersede"
+        action = (
+            AuditAction.DOCUMENT_SUPERSEDE if successor_id else AuditAction.DOCUMENT_UNSUPERSEDE
+        )
         return self._record(actor, action, record)

@@ -1,20 +1,21 @@
-"""Removing documents: on request, when their files are gone, when a file's content changed.
+"""Deleting documents: on request, when their files are gone, when a file's content changed.
 
-A document removed here is deleted, not kept with a status: its chunks leave the store, its rows
-(document, pages, paths) leave the registry, and its kept original under `DATA_DIR/sources/` is
-removed unless another document still uses it. (The office's withdrawal that keeps a document
-and only hides it is `ingest.curation`; its status is `withdrawn`.)
+A deleted document is not kept with a status: its chunks leave the store, its rows (document,
+pages, paths) leave the registry, and its kept original under `DATA_DIR/sources/` is removed
+unless another document still uses it. (The office's withdrawal keeps a document and only hides
+it: `ingest.curation`, status `withdrawn`.)
 
-Every withdrawal is recorded in the audit log (`core.persistence.audit`): `document.delete` (on
-request), `document.withdraw` (its files are gone), `document.replace` (its file now holds other
-content), with the document as it was; the actor defaults to `cli:<os user>`.
+Every deletion is recorded in the audit log (`core.persistence.audit`) with the document as it
+was (`core.document_snapshot`): `document.delete` (on request, or its files are gone),
+`document.replace` (its file now holds other content); the actor defaults to `cli:<os user>`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from core.audit_actions import AuditAction
+from core.document_snapshot import DocumentSnapshot
 from core.errors import NotFoundError
 from core.persistence.audit import cli_actor
 from core.persistence.registry import DocumentRecord, Registry
@@ -26,33 +27,18 @@ def kept_sources(sources_dir: Path, sha256: str) -> list[Path]:
     return sorted(sources_dir.glob(f"{sha256}*")) if sources_dir.is_dir() else []
 
 
-def document_state(record: DocumentRecord, paths: list[str]) -> dict[str, Any]:
-    """What the audit log records of a document."""
-    metadata = record.metadata
-    return {
-        "title": record.title,
-        "kind": metadata.get("kind"),
-        "ring": metadata.get("ring"),
-        "date": metadata.get("date"),
-        "visibility": metadata.get("visibility"),
-        "sha256": record.sha256,
-        "paths": paths,
-        "chunks": record.chunk_count,
-    }
-
-
-def withdraw_document(
+def delete_document(
     store: ChunkStore,
     registry: Registry,
     sources_dir: Path,
     document_id: str,
     *,
     actor: str | None = None,
-    action: str | None = None,
+    action: AuditAction | None = None,
 ) -> DocumentRecord:
     """Delete one document's chunks, registry rows and kept original; returns its old record.
 
-    The withdrawal is recorded in the audit log as `action` by `actor` (default `cli:<user>`);
+    The deletion is recorded in the audit log as `action` by `actor` (default `cli:<user>`);
     the default action is `document.replace` for a version whose status already says its
     successor replaced it, else `document.delete`.
 
@@ -62,14 +48,15 @@ def withdraw_document(
     record = registry.documents.get(document_id)
     if record is None:
         raise NotFoundError(f"no document with id {document_id}")
-    before = document_state(record, registry.documents.paths(document_id))
+    before = DocumentSnapshot.of(record, registry.documents.paths(document_id)).audit_state()
     store.delete_document(document_id)
     registry.documents.delete(document_id)
     if not registry.documents.has_content(record.sha256):
         for kept in kept_sources(sources_dir, record.sha256):
             kept.unlink(missing_ok=True)
     if action is None:
-        action = "document.replace" if record.status == "replaced" else "document.delete"
+        replaced = record.status == "replaced"
+        action = AuditAction.DOCUMENT_REPLACE if replaced else AuditAction.DOCUMENT_DELETE
     registry.audit.record(
         actor=actor or cli_actor(), action=action, target=document_id, before=before
     )
@@ -99,15 +86,15 @@ def forget_path(
     *,
     actor: str | None = None,
 ) -> bool:
-    """Drop one path of a document; withdraw the document if none of its other paths exists.
+    """Drop one path of a document; delete the document if none of its other paths exists.
 
-    Returns True when the document was withdrawn (audited as `document.replace`).
+    Returns True when the document was deleted (audited as `document.replace`).
     """
     left = registry.documents.remove_path(document_id, path)
     if any(source_exists(other) for other in left):
         return False
-    withdraw_document(
-        store, registry, sources_dir, document_id, actor=actor, action="document.replace"
+    delete_document(
+        store, registry, sources_dir, document_id, actor=actor, action=AuditAction.DOCUMENT_REPLACE
     )
     return True
 
@@ -139,33 +126,33 @@ def prune_missing(
     *,
     actor: str | None = None,
 ) -> list[DocumentRecord]:
-    """Withdraw documents whose files under `folders` are all gone; returns the withdrawn.
+    """Delete documents whose files under `folders` are all gone; returns the deleted.
 
-    Only paths inside `folders` are looked at. A document is withdrawn when every one of its
+    Only paths inside `folders` are looked at. A document is deleted when every one of its
     paths lies inside them and none exists any more; a document with a path elsewhere keeps it
-    and only forgets its gone paths inside `folders`. Withdrawals are audited as
-    `document.withdraw`. Documents the office withdrew (status `withdrawn`) are left alone:
+    and only forgets its gone paths inside `folders`. Deletions are audited as
+    `document.delete`. Documents the office withdrew (status `withdrawn`) are left alone:
     the office restores or deletes them.
     """
     folders = [folder.resolve() for folder in folders]
-    withdrawn: list[DocumentRecord] = []
+    deleted: list[DocumentRecord] = []
     for record in registry.documents.list_documents(status="indexed"):
         paths = registry.documents.paths(record.document_id)
         gone = [p for p in paths if is_under(p, folders) and not source_exists(p)]
         if not gone:
             continue
         if len(gone) == len(paths):
-            withdrawn.append(
-                withdraw_document(
+            deleted.append(
+                delete_document(
                     store,
                     registry,
                     sources_dir,
                     record.document_id,
                     actor=actor,
-                    action="document.withdraw",
+                    action=AuditAction.DOCUMENT_DELETE,
                 )
             )
             continue
         for path in gone:
             registry.documents.remove_path(record.document_id, path)
-    return withdrawn
+    return deleted

@@ -10,7 +10,7 @@ for a clean rebuild. Searches keep working on the active collection meanwhile:
    stored metadata, with the ingest's own pipeline (`IngestRunner.index_file`), into a new
    collection next to the active one. Document ids and chunk ids stay. Page texts and counts go
    to staging tables. Documents that changed meanwhile (fingerprint) are done again.
-3. When every document succeeded (or `allow_losses` accepts losing the failed ones), one step
+3. When every document succeeded (or `allow_losses` accepts deleting the failed ones), one step
    under the switch lock of the served store (`SwitchableChunkStore`) commits the registry
    (staged pages and counts, the active collection, the serving generation) and exchanges the
    store. Then the old collection is deleted. A failure of any document otherwise aborts: the
@@ -26,6 +26,8 @@ import logging
 import threading
 import time
 
+from core.audit_actions import AuditAction
+from core.document_snapshot import DocumentSnapshot
 from core.errors import ConflictError, ErrorCode, find_domain_error
 from core.persistence.index_state import (
     ReindexMarker,
@@ -34,7 +36,7 @@ from core.persistence.index_state import (
 )
 from core.persistence.registry import DocumentRecord, Registry, utc_now_text
 from core.settings import Settings
-from ingest.lifecycle import document_state, kept_sources
+from ingest.lifecycle import kept_sources
 from ingest.reindex_documents import prepare_document
 from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
 from ingest.runner import BATCH_ERRORS, IngestRunner
@@ -83,7 +85,7 @@ class Reindexer:
             remove_leftovers(self.collections, old)
             self.audit.record(
                 actor=self.actor,
-                action="index.reindex.start",
+                action=AuditAction.REINDEX_START,
                 target=new,
                 before={"collection": old},
                 after={"collection": new, "allow_losses": self.allow_losses},
@@ -117,7 +119,7 @@ class Reindexer:
                 failed = len(self._failed)
                 return self._abort(build, f"{failed} document(s) failed; nothing was switched")
             build.optimize()
-            withdrawn = self._switch(build)
+            lost = self._switch(build)
             swapped = True
         except Exception as exc:
             logger.exception("re-index into %s failed", new)
@@ -129,7 +131,7 @@ class Reindexer:
             runner.close()
             if not swapped or not self.collections.swaps_store:
                 build.close()
-        self._finish(withdrawn)
+        self._finish(lost)
         return self.progress
 
     def _index_all(self, runner: IngestRunner, build: ChunkStore) -> None:
@@ -223,48 +225,54 @@ class Reindexer:
         )
 
     def _switch(self, build: ChunkStore) -> list[DocumentRecord]:
-        """Commit the registry and exchange the store while no query runs; returns the withdrawn."""
+        """Commit the registry and exchange the store while no query runs; returns the lost.
+
+        The lost documents (they failed and `allow_losses` accepted it) are deleted in the commit.
+        """
         new = str(self.progress.new_collection)
-        withdrawn = tuple(sorted(self._failed))
+        lost = tuple(sorted(self._failed))
         records = {r.document_id: r for r in self._documents()}
 
         def commit() -> None:
             todo, gone = self._outstanding()
             if todo or gone:
                 raise ConflictError("Documents changed during the switch; run the re-index again.")
-            self.state.commit_reindex(new, withdrawn)
+            self.state.commit_reindex(new, lost)
             self.collections.publish(new)
 
         self.store.switch_to(build if self.collections.swaps_store else None, commit)
-        return [records[document_id] for document_id in withdrawn]  # checked in `commit`
+        return [records[document_id] for document_id in lost]  # checked in `commit`
 
-    def _finish(self, withdrawn: list[DocumentRecord]) -> None:
-        """After the switch: delete the old collection, the originals of withdrawn documents."""
+    def _finish(self, lost: list[DocumentRecord]) -> None:
+        """After the switch: delete the old collection, the originals of the lost documents.
+
+        The progress lists the lost documents under `withdrawn` (the name in the API's JSON).
+        """
         old = str(self.progress.old_collection)
         try:
             self.collections.drop(old)
-            for record in withdrawn:
-                self._forget_withdrawn(record)
+            for record in lost:
+                self._forget_deleted(record)
         except Exception:  # the switch stands; the next start removes the old collection
             logger.exception("cleaning up after the switch to %s", self.progress.new_collection)
         self.progress.update(
             state="switched",
-            withdrawn=[record.document_id for record in withdrawn],
+            withdrawn=[record.document_id for record in lost],
             finished_at=utc_now_text(),
             message=f"{self.progress.new_collection} serves; {old} was deleted.",
         )
         self._audit_finish()
 
-    def _forget_withdrawn(self, record: DocumentRecord) -> None:
-        sources = self.settings.data_dir / "sources"
+    def _forget_deleted(self, record: DocumentRecord) -> None:
+        """Remove the kept original of a document the commit deleted; audit the deletion."""
         if not self.registry.documents.has_content(record.sha256):
-            for path in kept_sources(sources, record.sha256):
+            for path in kept_sources(self.settings.sources_dir, record.sha256):
                 path.unlink(missing_ok=True)
         self.audit.record(
             actor=self.actor,
-            action="document.withdraw",
+            action=AuditAction.DOCUMENT_DELETE,
             target=record.document_id,
-            before=document_state(record, [record.source_path]),
+            before=DocumentSnapshot.of(record, [record.source_path]).audit_state(),
         )
 
     def _abort(
@@ -293,7 +301,7 @@ class Reindexer:
         after["failed"] = [failure["document_id"] for failure in snapshot["failures"]]
         self.audit.record(
             actor=self.actor,
-            action="index.reindex.finish",
+            action=AuditAction.REINDEX_FINISH,
             target=str(self.progress.new_collection),
             before={"collection": self.progress.old_collection},
             after=after,

@@ -30,7 +30,7 @@ def metadata_before_inference(
     date), so they are inferred again with today's pipeline and the index key comes out as a
     new ingest of the same file would compute it. Parts of an e-mail infer nothing, as in ingest.
     """
-    inferred = list(record.metadata.get("inferred", []))
+    inferred = list(record.typed_metadata.inferred)
     before = {key: value for key, value in record.metadata.items() if key != "inferred"}
     for name in inferred:
         before[name] = default_title(Path(record.source_name)) if name == "title" else None
@@ -50,7 +50,7 @@ def prepare_document(
     Raises:
         NotFoundError: the original is not kept under `DATA_DIR/sources/`.
     """
-    sources = settings.data_dir / "sources"
+    sources = settings.sources_dir
     kept = sources / f"{record.sha256}{Path(record.source_name).suffix.lower()}"
     if not kept.is_file():
         found = ", ".join(path.name for path in kept_sources(sources, record.sha256))
@@ -58,7 +58,7 @@ def prepare_document(
             f"its original {record.source_name} is not kept under sources/"
             + (f" (found {found})" if found else "")
         )
-    mail_part = "parent_document_id" in record.metadata or is_mail(kept)
+    mail_part = record.typed_metadata.is_part or is_mail(kept)
     before, missing = metadata_before_inference(record, mail_part)
     document = DocumentMetadata.model_validate(
         {name: before[name] for name in DocumentMetadata.model_fields if name in before}

@@ -35,6 +35,7 @@ class ReindexProgress:
     documents_done: int = 0
     chunks: int = 0
     failures: list[ReindexFailure] = field(default_factory=list)
+    # Documents deleted because they failed and `allow_losses` was set (the API's field name).
     withdrawn: list[str] = field(default_factory=list)
     allow_losses: bool = False
     actor: str | None = None
@@ -65,7 +66,7 @@ class ReindexProgress:
             f"collection: {self.old_collection} → {self.new_collection}",
         ]
         lines += [f"  failed {f.document_id} ({f.title}): {f.reason}" for f in self.failures]
-        lines += [f"  withdrawn {document_id}" for document_id in self.withdrawn]
+        lines += [f"  deleted {document_id}" for document_id in self.withdrawn]
         if self.message:
             lines.append(self.message)
         return "\n".join(lines)

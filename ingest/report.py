@@ -6,9 +6,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 # `duplicate`: the same content is indexed under another path (recorded as a second path);
-# `withdrawn`: a document removed by `--prune` because its files are gone;
+# `deleted`: a document `--prune` deleted because its files are gone;
 # `held`: content the office withdrew (`POST /v1/documents/{id}/withdraw`); it stays withdrawn.
-EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "withdrawn", "held"]
+EntryStatus = Literal["indexed", "unchanged", "skipped", "duplicate", "deleted", "held"]
+# Summary keys (the JSON of `--json` and of `GET /v1/ingest/jobs/{id}`) and their words in the
+# rendered summary; `withdrawn` is the published key of the `deleted` count.
+SUMMARY_EXTRAS = {"duplicates": "duplicates", "withdrawn": "deleted", "held": "held"}
 
 
 @dataclass
@@ -44,12 +47,12 @@ class IngestReport:
         """Totals of the run."""
         indexed = [entry for entry in self.entries if entry.status == "indexed"]
         return {
-            "files": len(self.entries) - self.count("withdrawn"),
+            "files": len(self.entries) - self.count("deleted"),
             "indexed": len(indexed),
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
             "duplicates": self.count("duplicate"),
-            "withdrawn": self.count("withdrawn"),
+            "withdrawn": self.count("deleted"),
             "held": self.count("held"),
             "pages": sum(entry.pages for entry in indexed),
             "chunks": sum(entry.chunks for entry in indexed),
@@ -64,9 +67,7 @@ class IngestReport:
         """A human-readable summary with every skipped file and its reason."""
         totals = self.summary()
         extra = "".join(
-            f", {totals[name]} {name}"
-            for name in ("duplicates", "withdrawn", "held")
-            if totals[name]
+            f", {totals[key]} {word}" for key, word in SUMMARY_EXTRAS.items() if totals[key]
         )
         lines = [
             f"{totals['files']} files: {totals['indexed']} indexed, {totals['unchanged']} "
@@ -80,8 +81,8 @@ class IngestReport:
                 lines.append(f"  duplicate {entry.source}: {entry.reason}")
             elif entry.status == "held":
                 lines.append(f"  held {entry.source}: {entry.reason}")
-            elif entry.status == "withdrawn":
-                lines.append(f"  withdrawn {entry.document_id} ({entry.path}): {entry.reason}")
+            elif entry.status == "deleted":
+                lines.append(f"  deleted {entry.document_id} ({entry.path}): {entry.reason}")
             for page in entry.skipped_pages:
                 lines.append(f"  page {page['page']} of {entry.source} left out: {page['reason']}")
         return "\n".join(lines)

@@ -12,7 +12,7 @@ The same content under a second path is one document with both paths (reported a
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
 processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): its page reader
 runs in a child process that is killed then, the later steps are checked between each other.
-With `prune`, documents whose files under the ingested folders are all gone are withdrawn
+With `prune`, documents whose files under the ingested folders are all gone are deleted
 (`ingest.lifecycle`).
 
 Content the office withdrew (status `withdrawn`, `ingest.curation`) stays withdrawn when its file
@@ -20,9 +20,9 @@ is ingested again: it is reported as `held`, never indexed anew, and `--prune` l
 office. Should its file change, the new content is a new document; the withdrawn version loses
 that path like any replaced version.
 
-A file may be ingested under a label instead of its own path (`ingest_path(..., source_path=)`):
-the service stores uploads under server-chosen names, and the label (the file's path on the
-office's machine) is what identifies the document's versions, as it would in a local ingest.
+A file may be recorded under another path than its own (`ingest_path(..., source_path=)`): the
+service stores uploads under server-chosen names, and the recorded `source_path` (the file's path
+on the office's machine) is what identifies the document's versions, as in a local ingest.
 """
 
 from __future__ import annotations
@@ -53,11 +53,11 @@ from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.lifecycle import (
+    delete_document,
     forget_path,
     prune_missing,
     replaced_versions,
     source_exists,
-    withdraw_document,
 )
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
@@ -134,7 +134,7 @@ class IngestRunner:
         self.settings = settings
         self.store = store
         self.registry = registry
-        # Who withdrawals of replaced versions are audited under (None: `cli:<os user>`).
+        # Who deletions of replaced versions are audited under (None: `cli:<os user>`).
         self.actor = actor
         self._pipeline: Pipeline | None = None
         self._manifests = ManifestReader()
@@ -168,8 +168,12 @@ class IngestRunner:
         """
         replaced = self.registry.documents.list_documents(status="replaced")
         for record in replaced:
-            withdraw_document(
-                self.store, self.registry, self._sources, record.document_id, actor=self.actor
+            delete_document(
+                self.store,
+                self.registry,
+                self.settings.sources_dir,
+                record.document_id,
+                actor=self.actor,
             )
         pending = self.registry.documents.list_documents(status="pending")
         for record in pending:
@@ -177,16 +181,12 @@ class IngestRunner:
             self.registry.documents.delete(record.document_id)
         return len(replaced) + len(pending)
 
-    @property
-    def _sources(self) -> Path:
-        return self.settings.data_dir / "sources"
-
     def run(
         self, paths: list[Path], progress: Progress | None = None, *, prune: bool = False
     ) -> IngestReport:
         """Ingest every file under `paths`; one failing file never stops the batch.
 
-        With `prune`, afterwards withdraw documents whose files under the given folders are gone.
+        With `prune`, afterwards delete documents whose files under the given folders are gone.
         """
         refuse_during_reindex(self.registry)
         started = time.perf_counter()
@@ -201,12 +201,12 @@ class IngestRunner:
                 progress(path, entries[0])
         if prune:
             folders = [path for path in paths if path.is_dir()]
-            sources = self.settings.data_dir / "sources"
+            sources = self.settings.sources_dir
             for record in prune_missing(self.store, self.registry, sources, folders):
                 report.entries.append(
                     ReportEntry(
                         record.source_name,
-                        "withdrawn",
+                        "deleted",
                         record.document_id,
                         record.page_count,
                         record.chunk_count,
@@ -224,16 +224,16 @@ class IngestRunner:
     ) -> list[ReportEntry]:
         """Index one file found under folder `root` (an e-mail: its body and each attachment).
 
-        `source_path` is the label the document is recorded under (default: the file's path).
+        `source_path` is the path the document is recorded under (default: the file's path).
 
         Raises:
             ReindexRunningError: a re-index is running (its switch would lose this write).
         """
         refuse_during_reindex(self.registry)
         root = root or path.parent
-        label = source_path or str(path)
+        source_path = source_path or str(path)
         if not is_mail(path):
-            return [self.ingest_file(Source(path, path.name, label), root)]
+            return [self.ingest_file(Source(path, path.name, source_path), root)]
         with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
 
             def expand() -> ExpandedFile:
@@ -245,7 +245,7 @@ class IngestRunner:
                     manifests=self._manifests,
                 ).metadata
                 return expand_mail(
-                    path, file_sha256(path)[:16], metadata, Path(folder), source_path=label
+                    path, file_sha256(path)[:16], metadata, Path(folder), source_path=source_path
                 )
 
             expanded = self._guarded(path.name, expand)
@@ -263,9 +263,10 @@ class IngestRunner:
         refuse_during_reindex(self.registry)
         if isinstance(source, Path):
             source = Source(source, source.name, str(source))
-        part = source
+        fixed = source  # not reassigned: the closure below sees a `Source`
         started = time.perf_counter()
-        entry = self._guarded(part.name, lambda: self._ingest(part, root or part.path.parent))
+        folder = root or fixed.path.parent
+        entry = self._guarded(fixed.display_name, lambda: self._ingest(fixed, folder))
         entry.seconds = time.perf_counter() - started
         return entry
 
@@ -288,13 +289,9 @@ class IngestRunner:
             return ReportEntry(name, "skipped", code=code, reason=reason)
 
     def _check_size(self, path: Path) -> None:
-        limit = self.settings.ingest.max_file_mb
-        size = path.stat().st_size
-        if size > limit * 1_000_000:
-            raise FileTooLargeError(
-                f"{path.name} has {size / 1_000_000:.1f} MB, more than the limit of {limit:g} MB "
-                "set by BLOK_INGEST__MAX_FILE_MB"
-            )
+        reason = self.settings.ingest.too_large_reason(path.name, path.stat().st_size)
+        if reason is not None:
+            raise FileTooLargeError(reason)
 
     def _ingest(self, source: Source, root: Path) -> ReportEntry:
         path = source.path
@@ -348,10 +345,12 @@ class IngestRunner:
                 replaces=replaced,
             )
         for old_id in replaced:
-            withdraw_document(self.store, self.registry, self._sources, old_id, actor=self.actor)
-        self._withdraw_replaced_versions(source.source_path, document_id)
+            delete_document(
+                self.store, self.registry, self.settings.sources_dir, old_id, actor=self.actor
+            )
+        self._delete_replaced_versions(source.source_path, document_id)
         return ReportEntry(
-            source.name,
+            source.display_name,
             "indexed",
             document_id,
             len(indexed.pages),
@@ -405,7 +404,7 @@ class IngestRunner:
             self.registry.documents.add_path(document_id, source_path)
             reason = "withdrawn by the office; `blok documents restore` serves it again"
             found = (existing.page_count, existing.chunk_count)
-            return ReportEntry(source.name, "held", document_id, *found, reason=reason)
+            return ReportEntry(source.display_name, "held", document_id, *found, reason=reason)
         if existing is None or existing.status != "indexed":
             return None
         found = (existing.page_count, existing.chunk_count)
@@ -414,13 +413,13 @@ class IngestRunner:
             self.registry.documents.add_path(document_id, source_path)
             self._keep_source(path, sha256)  # its own suffix, should it become the first
             reason = f"duplicate of {primary} (same content; indexed with its metadata)"
-            return ReportEntry(source.name, "duplicate", document_id, *found, reason=reason)
+            return ReportEntry(source.display_name, "duplicate", document_id, *found, reason=reason)
         if existing.index_key != key:
             return None
         if primary != source_path:
             self.registry.documents.set_source_path(document_id, source_path)
             self._keep_source(path, sha256)
-        return ReportEntry(source.name, "unchanged", document_id, *found)
+        return ReportEntry(source.display_name, "unchanged", document_id, *found)
 
     @contextmanager
     def _cleanup_on_failure(self, document_id: str) -> Iterator[None]:
@@ -431,21 +430,21 @@ class IngestRunner:
             self.registry.documents.delete(document_id)
             raise
 
-    def _withdraw_replaced_versions(self, source_path: str, document_id: str) -> None:
+    def _delete_replaced_versions(self, source_path: str, document_id: str) -> None:
         """The file at `source_path` now holds other content: its old documents lose the path."""
         for old in self.registry.documents.find_by_path(source_path):
             if old.document_id != document_id:
                 forget_path(
                     self.store,
                     self.registry,
-                    self._sources,
+                    self.settings.sources_dir,
                     old.document_id,
                     source_path,
                     actor=self.actor,
                 )
 
     def _keep_source(self, path: Path, sha256: str) -> None:
-        target = self.settings.data_dir / "sources" / f"{sha256}{path.suffix.lower()}"
+        target = self.settings.sources_dir / f"{sha256}{path.suffix.lower()}"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)

@@ -25,12 +25,15 @@ ATTACHMENT_SEPARATOR = " › "
 class Source:
     """One document to ingest: the file to convert and how it is named and described.
 
+    `path` is the file read on this machine; `display_name` names it in the ingest report (an
+    attachment: `mail.eml › name.pdf`); `source_path` is the path the registry records the
+    document under (its versions are the documents recorded under the same `source_path`).
     `metadata` None means the sidecar of `path`; `links` are added to the document's metadata
     and to every chunk (e.g. `parent_document_id`).
     """
 
     path: Path
-    name: str
+    display_name: str
     source_path: str
     metadata: DocumentMetadata | None = None
     links: dict[str, Any] = field(default_factory=dict)
@@ -69,15 +72,16 @@ def expand_mail(
 ) -> ExpandedFile:
     """The mail's body and each attachment written to `folder` as sources.
 
-    `source_path` labels the mail (default: its path); an attachment is `<label>#<name>`.
+    `source_path` is the mail's recorded path (default: its path); an attachment's is
+    `<source_path>#<name>`.
 
     Raises:
         ConversionError: the file is not a readable e-mail.
     """
     mail = parse_mail(path)
     metadata = mail_metadata(path, mail, metadata)
-    label = source_path or str(path)
-    expanded = ExpandedFile([Source(path, path.name, label, metadata)])
+    source_path = source_path or str(path)
+    expanded = ExpandedFile([Source(path, path.name, source_path, metadata)])
     for index, attachment in enumerate(mail.attachments, start=1):
         name = f"{path.name}{ATTACHMENT_SEPARATOR}{attachment.name}"
         if attachment.data is None:
@@ -101,7 +105,7 @@ def expand_mail(
             Source(
                 target,
                 name,
-                f"{label}#{attachment.name}",
+                f"{source_path}#{attachment.name}",
                 attachment_metadata,
                 {"parent_document_id": mail_document_id},
             )

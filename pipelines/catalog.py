@@ -30,12 +30,6 @@ def readable_statuses(principal: Principal) -> frozenset[str]:
     return OFFICE_STATUSES if principal.roles & UNRESTRICTED_ROLES else READER_STATUSES
 
 
-def document_year(record: DocumentRecord) -> int | None:
-    """The year of the document's date (None without a date)."""
-    date = record.metadata.get("date")
-    return int(str(date)[:4]) if date else None
-
-
 @dataclass(frozen=True)
 class DocumentQuery:
     """Optional filters of the document list; each must hold."""
@@ -46,11 +40,11 @@ class DocumentQuery:
 
     def admits(self, record: DocumentRecord) -> bool:
         """Whether the record matches every filter that is set."""
-        metadata = record.metadata
+        metadata = record.typed_metadata
         return (
-            (self.kind is None or metadata.get("kind") == self.kind)
-            and (self.ring is None or metadata.get("ring") == self.ring)
-            and (self.year is None or document_year(record) == self.year)
+            (self.kind is None or metadata.kind == self.kind)
+            and (self.ring is None or metadata.ring == self.ring)
+            and (self.year is None or metadata.year == self.year)
         )
 
 
@@ -65,7 +59,7 @@ class DocumentCatalog:
         """Status, registry visibility and the store must all let the principal see it."""
         if record.status not in readable_statuses(principal):
             return False
-        if not may_see(principal, str(record.metadata.get("visibility", "office"))):
+        if not may_see(principal, record.typed_metadata.visibility):
             return False
         document = FieldMatch("document_id", (record.document_id,))
         return self.store.count([document, *access_conditions(principal)]) > 0

@@ -63,14 +63,14 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         jobs.start()
         app.state.ingest_jobs = jobs
         if service_url:
-            write_service_file(settings.data_dir, service_url)
+            write_service_file(settings.service_file, service_url)
         try:
             app.state.reindex_worker = ReindexWorker(app.state.context)
             yield
             app.state.reindex_worker.stop()  # aborts a running re-index; the old one serves
         finally:
             if service_url:
-                remove_service_file(settings.data_dir)
+                remove_service_file(settings.service_file)
             if not jobs.stop(SHUTDOWN_WAIT_SECONDS):
                 logger.warning("abandoned the file being ingested; the next start removes it")
             context.close()

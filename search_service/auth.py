@@ -17,6 +17,7 @@ import datetime as dt
 
 from core.access import ANONYMOUS, Principal
 from core.accounts import Account, AccountStore, IssuedToken
+from core.audit_actions import AuditAction
 from core.errors import UnauthorizedError
 from core.persistence.audit import principal_actor
 from search_service.rate_limits import RateLimiter
@@ -50,7 +51,7 @@ def sign_in(
         if known is not None:
             accounts.audit.record(
                 actor="anonymous",
-                action="auth.sign_in_failed",
+                action=AuditAction.SIGN_IN_FAILED,
                 target=known.name,
                 after={"method": method, "active": known.active},
             )
@@ -59,7 +60,7 @@ def sign_in(
     issued = accounts.issue_token(account, lifetime)
     accounts.audit.record(
         actor=principal_actor(account.principal()),
-        action="auth.sign_in",
+        action=AuditAction.SIGN_IN,
         target=account.name,
         after={"method": method, "expires_at": issued.expires_at.isoformat(timespec="seconds")},
     )
@@ -71,7 +72,7 @@ def sign_out(accounts: AccountStore, principal: Principal, token: str, method: s
     accounts.revoke_token(token)
     accounts.audit.record(
         actor=principal_actor(principal),
-        action="auth.sign_out",
+        action=AuditAction.SIGN_OUT,
         target=principal.name,
         after={"method": method},
     )

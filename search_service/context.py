@@ -74,7 +74,7 @@ class ServiceContext:
             audit_days=settings.logs.audit_retention_days,
         )
         self.catalog = DocumentCatalog(store, registry)
-        self.curator = DocumentCurator(store, registry, settings.data_dir / "sources", self.audit)
+        self.curator = DocumentCurator(store, registry, settings.sources_dir, self.audit)
 
     def log_search(self, query: str, filters: SearchFilters | None, outcome: SearchOutcome) -> None:
         """Write a search of the API to the query log (without the caller)."""
@@ -111,7 +111,7 @@ class ServiceContext:
         """
         record = self.catalog.get(document_id, principal)
         suffix = Path(record.source_name).suffix.lower()
-        path = self.settings.data_dir / "sources" / f"{record.sha256}{suffix}"
+        path = self.settings.sources_dir / f"{record.sha256}{suffix}"
         if not path.is_file():
             raise NotFoundError(NOT_FOUND_MESSAGE)
         media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
@@ -120,7 +120,7 @@ class ServiceContext:
     def totals(self, *, principal: Principal = SYSTEM) -> tuple[int, int]:
         """Indexed documents and chunks the principal may see."""
         documents = sum(
-            may_see(principal, str(record.metadata.get("visibility", "office")))
+            may_see(principal, record.typed_metadata.visibility)
             for record in self.registry.documents.list_documents(status="indexed")
         )
         hidden = self.registry.documents.hidden_documents().conditions()

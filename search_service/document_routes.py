@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from core.access import UNRESTRICTED_ROLES, Principal
+from core.document_snapshot import DocumentSnapshot
 from core.errors import InvalidRequestError
 from core.metadata import DocumentKind, normalize_ring
 from core.persistence.audit import principal_actor
@@ -21,6 +22,7 @@ from pipelines.catalog import DocumentQuery
 from search_service.context import ServiceContext
 from search_service.deps import ContextDep, OfficeDep, PrincipalDep
 from search_service.document_schemas import (
+    DETAIL_FIELDS,
     DeleteResponse,
     DocumentDetail,
     DocumentEditRequest,
@@ -50,21 +52,22 @@ def ring_filter(value: str | None) -> str | None:
 
 def summary(context: ServiceContext, record: DocumentRecord, caller: Principal) -> DocumentSummary:
     """The list entry of a document; its successor is named only if the caller may see it."""
-    successor = context.catalog.successor(record.metadata.get("superseded_by"), caller)
-    return DocumentSummary(**DocumentSummary.fields_of(record, successor))
+    snapshot = DocumentSnapshot.of(record, [])
+    successor = context.catalog.successor(snapshot.superseded_by, caller)
+    return DocumentSummary(**DocumentSummary.fields_of(snapshot, successor))
 
 
 def detail(context: ServiceContext, record: DocumentRecord, caller: Principal) -> DocumentDetail:
     """The detail of a document; paths only for the office and admins."""
-    successor = context.catalog.successor(record.metadata.get("superseded_by"), caller)
     office = bool(caller.roles & UNRESTRICTED_ROLES)
+    paths = context.registry.documents.paths(record.document_id) if office else []
+    snapshot = DocumentSnapshot.of(record, paths)
+    successor = context.catalog.successor(snapshot.superseded_by, caller)
     return DocumentDetail(
-        **DocumentSummary.fields_of(record, successor),
-        source_name=record.source_name,
+        **DocumentSummary.fields_of(snapshot, successor),
+        **snapshot.values(DETAIL_FIELDS),
         file_url=f"/v1/documents/{record.document_id}/file",
-        inferred=list(record.metadata.get("inferred", [])),
-        ingested_at=record.ingested_at,
-        paths=context.registry.documents.paths(record.document_id) if office else None,
+        paths=snapshot.paths if office else None,
     )
 
 

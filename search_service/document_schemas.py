@@ -6,9 +6,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.document_snapshot import DocumentSnapshot
 from core.metadata import DocumentMetadata
 from core.persistence.registry import DocumentRecord
-from pipelines.catalog import document_year
+
+# Fields of the list entry taken from the snapshot as they are (`core.document_snapshot`).
+SUMMARY_FIELDS = (
+    "document_id",
+    "title",
+    "kind",
+    "ring",
+    "date",
+    "year",
+    "visibility",
+    "topics",
+    "job_centre",
+    "pages",
+    "chunks",
+    "status",
+)
+# Fields the detail adds from the snapshot.
+DETAIL_FIELDS = ("source_name", "inferred", "ingested_at")
 
 
 class DocumentSummary(BaseModel):
@@ -35,23 +53,13 @@ class DocumentSummary(BaseModel):
     )
 
     @classmethod
-    def fields_of(cls, record: DocumentRecord, successor: DocumentRecord | None) -> dict[str, Any]:
+    def fields_of(
+        cls, snapshot: DocumentSnapshot, successor: DocumentRecord | None
+    ) -> dict[str, Any]:
         """The summary's fields; `successor` only if the caller may see it."""
-        metadata = record.metadata
         return {
-            "document_id": record.document_id,
-            "title": record.title,
-            "kind": metadata.get("kind", "sonstiges"),
-            "ring": metadata.get("ring"),
-            "date": metadata.get("date"),
-            "year": document_year(record),
-            "visibility": metadata.get("visibility", "office"),
-            "topics": metadata.get("topics", []),
-            "job_centre": metadata.get("job_centre"),
-            "pages": record.page_count,
-            "chunks": record.chunk_count,
-            "status": record.status,
-            "superseded": bool(metadata.get("superseded_by")),
+            **snapshot.values(SUMMARY_FIELDS),
+            "superseded": bool(snapshot.superseded_by),
             "superseded_by": successor.document_id if successor else None,
             "superseded_by_title": successor.title if successor else None,
         }

@@ -24,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from core.audit_actions import AuditAction
 from core.errors import ErrorCode, ReindexRunningError
 from core.persistence.audit import SYSTEM_ACTOR
 from core.persistence.ingest_jobs import IngestJob, JobFile
@@ -67,14 +68,14 @@ class IngestJobs:
     @property
     def uploads_dir(self) -> Path:
         """Where uploaded files are kept: `DATA_DIR/uploads/<job id>/<n>/<name>`."""
-        return self.settings.data_dir / "uploads"
+        return self.settings.uploads_dir
 
     def start(self) -> None:
         """Clean up after a crash, queue unfinished jobs again, start the worker thread."""
         self.runner.recover_interrupted()
         for job in self.list_jobs(states=UNFINISHED, limit=None, oldest_first=True):
             pending = [f for f in job.files if f.stored is not None and f.entries is None]
-            if all((self.settings.data_dir / str(f.stored)).is_file() for f in pending):
+            if all(f.stored_file(self.settings.data_dir).is_file() for f in pending):
                 self.jobs.update(job.job_id, state="queued")
                 self._queue.put(job.job_id)
             else:
@@ -165,8 +166,8 @@ class IngestJobs:
         self.jobs.update(job_id, state="done", finished_at=utc_now_text())
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
-        """Ingest one stored file under its label and audit it as `document.upload`."""
-        path = (self.settings.data_dir / str(item.stored)).resolve()
+        """Ingest one stored file under its `source_path` and audit it as `document.upload`."""
+        path = item.stored_file(self.settings.data_dir)
         entries = self.runner.ingest_path(path, path.parent, source_path=item.source_path)
         for entry in entries:
             after = {
@@ -179,7 +180,9 @@ class IngestJobs:
                 "reason": public_reason(entry.reason),
             }
             target = entry.document_id or f"job:{job.job_id}"
-            self.audit.record(actor=job.actor, action="document.upload", target=target, after=after)
+            self.audit.record(
+                actor=job.actor, action=AuditAction.DOCUMENT_UPLOAD, target=target, after=after
+            )
         return entries
 
 

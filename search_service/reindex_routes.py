@@ -36,7 +36,7 @@ class ReindexRequest(BaseModel):
 
     allow_losses: bool = Field(
         default=False,
-        description="Switch even when documents cannot be indexed again; they are withdrawn. "
+        description="Switch even when documents cannot be indexed again; they are deleted. "
         "Default: any failure aborts the switch and the old collection keeps serving.",
     )
 
@@ -64,7 +64,7 @@ class ReindexResponse(BaseModel):
     documents_done: int
     chunks: int = Field(description="Chunks written into the new collection so far.")
     failures: list[ReindexFailureResponse]
-    withdrawn: list[str] = Field(description="Documents removed because `allow_losses` was set.")
+    withdrawn: list[str] = Field(description="Documents deleted because `allow_losses` was set.")
     allow_losses: bool
     actor: str | None
     started_at: str | None

@@ -1,4 +1,5 @@
-"""`DATA_DIR/service.json`: tells other processes that `blok serve` runs on this data directory.
+"""`DATA_DIR/service.json` (`Settings.service_file`): tells other processes that `blok serve`
+runs on this data directory.
 
 The embedded store admits one process; `blok ingest` reads this file to hand its work to the
 running service instead (`blok.handoff`). Written at start-up, removed at shutdown; a file
@@ -12,8 +13,6 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-SERVICE_FILE = "service.json"
 
 
 @dataclass(frozen=True)
@@ -33,27 +32,26 @@ def service_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def write_service_file(data_dir: Path, url: str) -> Path:
-    """Record that this process serves `data_dir` at `url`."""
-    path = data_dir / SERVICE_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
+def write_service_file(path: Path, url: str) -> Path:
+    """Record in the service file `path` that this process serves its data directory at `url`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps({"url": url, "pid": os.getpid()}) + "\n", encoding="utf-8")
     temporary.replace(path)
     return path
 
 
-def remove_service_file(data_dir: Path) -> None:
-    """Remove the file if this process wrote it."""
-    found = read_service_file(data_dir)
+def remove_service_file(path: Path) -> None:
+    """Remove the service file `path` if this process wrote it."""
+    found = read_service_file(path)
     if found is not None and found.pid == os.getpid():
-        (data_dir / SERVICE_FILE).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
-def read_service_file(data_dir: Path) -> RunningService | None:
-    """The service recorded for `data_dir`, or None (no file, unreadable)."""
+def read_service_file(path: Path) -> RunningService | None:
+    """The service recorded in the service file `path`, or None (no file, unreadable)."""
     try:
-        raw = json.loads((data_dir / SERVICE_FILE).read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
         return RunningService(url=str(raw["url"]), pid=int(raw["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -70,13 +68,13 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def running_service(data_dir: Path) -> RunningService | None:
-    """The service running on `data_dir`; a stale file (its process is gone) is removed."""
-    found = read_service_file(data_dir)
+def running_service(path: Path) -> RunningService | None:
+    """The service the service file `path` names; a stale file (its process is gone) is removed."""
+    found = read_service_file(path)
     if found is None:
         return None
     if not process_alive(found.pid):
         with contextlib.suppress(OSError):
-            (data_dir / SERVICE_FILE).unlink()
+            path.unlink()
         return None
     return found

@@ -44,7 +44,7 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 upload_router = APIRouter(responses=UPLOAD_ERRORS)
 UPLOAD_FIELDS = ("metadata", "source_path")
-MAX_LABEL_CHARS = 1000
+MAX_SOURCE_PATH_CHARS = 1000
 
 
 def get_ingest_jobs(request: Request) -> IngestJobs:
@@ -65,7 +65,7 @@ async def upload_documents(
     """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
     settings = context.settings
     refuse_during_reindex(context.registry)  # 409: the switch would lose the new documents
-    limit = int(settings.upload.max_request_mb * 1_000_000)
+    limit = settings.upload.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise FileTooLargeError(
@@ -77,14 +77,14 @@ async def upload_documents(
     folder = jobs.uploads_dir / job_id
     receiver = UploadReceiver(
         folder,
-        max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+        max_file_bytes=settings.ingest.max_file_bytes,
         max_files=settings.upload.max_files,
         max_request_bytes=limit,
     )
     try:
         upload = await receiver.receive(request.headers.get("content-type", ""), request.stream())
-        metadata, label = upload_fields(upload)
-        files = job_files(upload, settings, metadata, label)
+        metadata, source_path = upload_fields(upload)
+        files = job_files(upload, settings, metadata, source_path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -100,10 +100,10 @@ async def upload_documents(
 
 
 def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:
-    """The validated metadata (only the fields given) and the optional `source_path` label.
+    """The validated metadata (only the fields given) and the optional `source_path` field.
 
     Raises:
-        InvalidRequestError: no file, an unknown field, a label with several files.
+        InvalidRequestError: no file, an unknown field, a `source_path` with several files.
         MetadataError: the metadata is not a JSON object or a field is invalid (422).
     """
     unknown = sorted(set(upload.fields) - set(UPLOAD_FIELDS))
@@ -120,18 +120,22 @@ def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:
     if not isinstance(raw, dict):
         raise MetadataError("metadata must be a JSON object of fields to values")
     metadata = validate_metadata(raw, "metadata").model_dump(mode="json", exclude_unset=True)
-    label = upload.fields.get("source_path")
-    if label is not None:
-        label = "".join(c for c in label if not unicodedata.category(c).startswith("C")).strip()
+    source_path = upload.fields.get("source_path")
+    if source_path is not None:
+        source_path = "".join(
+            c for c in source_path if not unicodedata.category(c).startswith("C")
+        ).strip()
         if len(upload.files) != 1:
             raise InvalidRequestError("source_path labels one file; send one file with it")
-        if not label or len(label) > MAX_LABEL_CHARS:
-            raise InvalidRequestError(f"source_path must have 1 to {MAX_LABEL_CHARS} characters")
-    return metadata, label or None
+        if not source_path or len(source_path) > MAX_SOURCE_PATH_CHARS:
+            raise InvalidRequestError(
+                f"source_path must have 1 to {MAX_SOURCE_PATH_CHARS} characters"
+            )
+    return metadata, source_path or None
 
 
 def job_files(
-    upload: ReceivedUpload, settings: Settings, metadata: dict[str, Any], label: str | None
+    upload: ReceivedUpload, settings: Settings, metadata: dict[str, Any], source_path: str | None
 ) -> list[JobFile]:
     """The job's files; each stored file gets the metadata as its sidecar."""
     files = []
@@ -146,7 +150,7 @@ def job_files(
                 name=received.name,
                 status="accepted" if stored else "rejected",
                 stored=stored,
-                source_path=label if stored else None,
+                source_path=source_path if stored else None,
                 code=received.code,
                 reason=received.reason,
             )

@@ -66,7 +66,7 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     (corpus / "a.txt").unlink()
     (other / "d.txt").unlink()
     report = run_ingest(settings, [corpus], prune=True)
-    assert report.count("withdrawn") == 0  # b.txt still holds the content
+    assert report.count("deleted") == 0  # b.txt still holds the content
     rows = {row["document_id"]: row for row in documents_json(settings, capsys)}
     assert rows[shared]["paths"] == [str(corpus / "b.txt")]
     assert len(rows) == 3  # d.txt lies outside the pruned folder: kept
@@ -76,8 +76,8 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     ingest = ["--data-dir", str(settings.data_dir), "ingest", str(corpus), "--no-progress"]
     assert main([*ingest, "--prune"]) == 0
     printed = capsys.readouterr().out
-    assert "1 files: 0 indexed, 1 unchanged, 0 skipped, 1 withdrawn" in printed
-    assert f"withdrawn {shared} ({corpus / 'b.txt'}): its files are gone" in printed
+    assert "1 files: 0 indexed, 1 unchanged, 0 skipped, 1 deleted" in printed
+    assert f"deleted {shared} ({corpus / 'b.txt'}): its files are gone" in printed
     assert chunk_count(settings, shared) == 0
     assert not list((settings.data_dir / "sources").glob(f"{shared}*"))
     registry = Registry(settings.registry_path)
@@ -102,7 +102,7 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     audited = json.loads(capsys.readouterr().out)
     assert [(entry["action"], entry["target"]) for entry in audited] == [
         ("document.delete", remaining),
-        ("document.withdraw", shared),
+        ("document.delete", shared),
     ]
     assert audited[1]["actor"].startswith("cli:") and audited[1]["after"] is None
     assert audited[1]["before"]["paths"] == [str(corpus / "b.txt")]
@@ -192,7 +192,7 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
     assert (settings.data_dir / "sources" / f"{record.sha256}.md").is_file()
 
     (corpus / "b.md").write_text("Ein ganz neuer Inhalt über Jugendberufsagenturen.", "utf-8")
-    run_ingest(settings, [corpus])  # the old content has no file left: withdrawn, audited
+    run_ingest(settings, [corpus])  # the old content has no file left: deleted, audited
     registry = Registry(settings.registry_path)
     try:
         [replaced] = registry.audit.entries()

@@ -215,7 +215,7 @@ def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) ->
         assert progress.failures[0].code == "not_found"
         assert progress.withdrawn == [record.document_id]
         assert registry.documents.get(record.document_id) is None
-        assert registry_audit(registry)[1].action == "document.withdraw"
+        assert registry_audit(registry)[1].action == "document.delete"
     finally:
         registry.close()
     after = search_once(data.settings)

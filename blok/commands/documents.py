@@ -1,8 +1,9 @@
 """`blok documents list|show|withdraw|restore|delete`: the documents in the registry.
 
 `list`, `show`, `withdraw` and `restore` use only the registry (they work while `blok serve`
-runs; a withdrawal holds for the service's next query); `delete` also opens the store, which the
-embedded store admits from one process at a time. Editing metadata and marking a document as
+runs; a withdrawal hides the document from the service's next query, keeping it); `delete`
+removes it and also opens the store, which the embedded store admits from one process at a
+time. Editing metadata and marking a document as
 superseded change the store's payload: they are done through the API
 (`PATCH /v1/documents/{id}`, `POST /v1/documents/{id}/supersede`).
 """
@@ -13,13 +14,14 @@ import argparse
 import json
 from typing import Any
 
+from core.document_snapshot import DocumentSnapshot
 from core.errors import NotFoundError
 from core.persistence.audit import cli_actor
 from core.persistence.index_state import refuse_during_reindex
-from core.persistence.registry import DocumentRecord, Registry
+from core.persistence.registry import Registry
 from core.settings import Settings
+from ingest import lifecycle
 from ingest.curation import set_withdrawn
-from ingest.lifecycle import withdraw_document
 from pipelines.stores import build_chunk_store
 
 LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "status")
@@ -48,28 +50,6 @@ def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
     delete.add_argument("document_id")
 
 
-def describe_document(record: DocumentRecord, paths: list[str]) -> dict[str, Any]:
-    """Everything the registry knows about one document (without page texts)."""
-    metadata = dict(record.metadata)
-    return {
-        "document_id": record.document_id,
-        "title": record.title,
-        "kind": metadata.get("kind"),
-        "ring": metadata.get("ring"),
-        "date": metadata.get("date"),
-        "visibility": metadata.get("visibility"),
-        "status": record.status,
-        "pages": record.page_count,
-        "chunks": record.chunk_count,
-        "paths": paths,
-        "job_centre": metadata.get("job_centre"),
-        "topics": metadata.get("topics", []),
-        "inferred": metadata.get("inferred", []),
-        "sha256": record.sha256,
-        "ingested_at": record.ingested_at,
-    }
-
-
 def command_documents(settings: Settings, args: argparse.Namespace) -> int:
     """`blok documents …`."""
     registry = Registry(settings.registry_path)
@@ -80,7 +60,9 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
             return change_withdrawal(registry, args.document_id, args.action == "withdraw")
         if args.action == "list":
             rows = [
-                describe_document(record, registry.documents.paths(record.document_id))
+                DocumentSnapshot.of(
+                    record, registry.documents.paths(record.document_id)
+                ).command_line_fields()
                 for record in registry.documents.list_documents()
             ]
             print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else table(rows))
@@ -88,7 +70,8 @@ def command_documents(settings: Settings, args: argparse.Namespace) -> int:
         record = registry.documents.get(args.document_id)
         if record is None:
             raise NotFoundError(f"no document with id {args.document_id}")
-        shown = describe_document(record, registry.documents.paths(record.document_id))
+        snapshot = DocumentSnapshot.of(record, registry.documents.paths(record.document_id))
+        shown = snapshot.command_line_fields()
         print(json.dumps(shown, ensure_ascii=False, indent=2) if args.json else details(shown))
         return 0
     finally:
@@ -104,14 +87,14 @@ def change_withdrawal(registry: Registry, document_id: str, withdrawn: bool) -> 
 
 
 def delete_document(settings: Settings, registry: Registry, document_id: str) -> int:
-    """Withdraw one document from the store and the registry."""
+    """Delete one document from the store and the registry (audited as `document.delete`)."""
     if registry.documents.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
     refuse_during_reindex(registry)
     store = build_chunk_store(settings, registry)
     try:
-        record = withdraw_document(
-            store, registry, settings.data_dir / "sources", document_id, actor=cli_actor()
+        record = lifecycle.delete_document(
+            store, registry, settings.sources_dir, document_id, actor=cli_actor()
         )
     finally:
         store.close()

@@ -21,7 +21,7 @@ def add_ingest_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     ingest.add_argument(
         "--prune",
         action="store_true",
-        help="withdraw documents whose files under the given folders are all gone",
+        help="delete documents whose files under the given folders are all gone",
     )
     ingest.add_argument(
         "--api-key",
@@ -43,7 +43,7 @@ def command_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from search_service.service_file import running_service
 
     files = discover_files(args.paths)  # for the progress bar; the runner finds them again
-    service = running_service(settings.data_dir) if settings.store.backend == "edge" else None
+    service = running_service(settings.service_file) if settings.store.backend == "edge" else None
     api_key = args.api_key or os.environ.get(API_KEY_ENV)
     if service is not None and (args.prune or not api_key):
         print(service_running_message(service.url, service.pid, args.prune), file=sys.stderr)
@@ -77,7 +77,7 @@ def service_running_message(url: str, pid: int, prune: bool) -> str:
     head = f"error: blok serve is running at {url} (pid {pid}) and holds the embedded store.\n"
     if prune:
         return head + (
-            "--prune withdraws documents directly in the store: stop the service first, "
+            "--prune deletes documents directly in the store: stop the service first, "
             "or run the ingest without --prune (it can be handed to the service)."
         )
     return head + (

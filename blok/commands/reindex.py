@@ -25,7 +25,7 @@ def add_reindex_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     reindex.add_argument(
         "--allow-losses",
         action="store_true",
-        help="switch even when documents fail; they are withdrawn (default: do not switch)",
+        help="switch even when documents fail; they are deleted (default: do not switch)",
     )
 
 

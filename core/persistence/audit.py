@@ -1,7 +1,8 @@
 """The audit log: who did what to which account, API key or document, when, before and after.
 
-Every account and API key change (`core.accounts`) and every document withdrawal
-(`ingest.lifecycle`) records one entry in the registry's `audit_log` table. Entries never hold
+Every account and API key change (`core.accounts`), every sign-in, and every change to a
+document (`ingest.lifecycle`, `ingest.curation`) records one entry in the registry's `audit_log`
+table; the actions are `core.audit_actions.AuditAction`. Entries never hold
 secrets: a password change is noted as such, API keys and hashes never appear; `record` refuses
 a state that names a secret field, so a mistake fails loudly instead of leaking.
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.access import Principal
+from core.audit_actions import AuditAction, stored_action
 from core.persistence.connection import Repository, Row, utc_now_text
 
 SYSTEM_ACTOR = "system"
@@ -43,12 +45,12 @@ def principal_actor(principal: Principal) -> str:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One recorded action."""
+    """One recorded action; `action` is text only for actions no release of this code knows."""
 
     id: int
     at: str
     actor: str
-    action: str
+    action: AuditAction | str
     target: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
@@ -64,15 +66,16 @@ def _state_json(state: dict[str, Any] | None) -> str | None:
 
 
 def _entry(row: Row) -> AuditEntry:
-    before, after = row["before"], row["after"]
+    before = json.loads(row["before"]) if row["before"] is not None else None
+    after = json.loads(row["after"]) if row["after"] is not None else None
     return AuditEntry(
         id=int(row["id"]),
         at=str(row["at"]),
         actor=str(row["actor"]),
-        action=str(row["action"]),
+        action=stored_action(str(row["action"]), after),
         target=str(row["target"]),
-        before=json.loads(before) if before is not None else None,
-        after=json.loads(after) if after is not None else None,
+        before=before,
+        after=after,
     )
 
 
@@ -83,7 +86,7 @@ class AuditLog(Repository):
         self,
         *,
         actor: str,
-        action: str,
+        action: AuditAction,
         target: str,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
@@ -96,7 +99,7 @@ class AuditLog(Repository):
         row = (
             utc_now_text(),
             actor,
-            action,
+            str(action),  # a StrEnum's text; plain text from scripts and tests is kept as is
             target,
             _state_json(before),
             _state_json(after),

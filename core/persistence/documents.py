@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.metadata import RecordedMetadata
 from core.persistence.connection import Repository, Row, utc_now_text
 from core.serving import HiddenDocuments
 
 
 @dataclass
 class DocumentRecord:
-    """One row of the documents table."""
+    """One row of the documents table.
+
+    `metadata` is the stored JSON object as written (it is hashed into the index key and
+    written back unchanged); read its values through `typed_metadata`, typed and with their
+    defaults.
+    """
 
     document_id: str
     sha256: str
@@ -33,6 +39,11 @@ class DocumentRecord:
     page_count: int
     chunk_count: int
     ingested_at: str
+
+    @property
+    def typed_metadata(self) -> RecordedMetadata:
+        """The metadata, typed (`core.metadata.RecordedMetadata`)."""
+        return RecordedMetadata.from_stored(self.metadata)
 
 
 class DocumentRepository(Repository):

@@ -157,7 +157,7 @@ class IndexState(Repository):
             )
 
     def unstage(self, document_id: str) -> None:
-        """Forget a staged document (it was withdrawn meanwhile)."""
+        """Forget a staged document (it was deleted meanwhile)."""
         with self._transaction() as db:
             db.execute("DELETE FROM staged_pages WHERE document_id = ?", (document_id,))
             db.execute("DELETE FROM staged_documents WHERE document_id = ?", (document_id,))
@@ -167,12 +167,12 @@ class IndexState(Repository):
         rows = self._rows("SELECT document_id, fingerprint FROM staged_documents")
         return {str(row["document_id"]): str(row["fingerprint"]) for row in rows}
 
-    def commit_reindex(self, collection: str, withdrawn: tuple[str, ...] = ()) -> None:
+    def commit_reindex(self, collection: str, deleted: tuple[str, ...] = ()) -> None:
         """Make the staged documents and `collection` what is served, in one transaction.
 
         Page texts, counts, titles, metadata and index keys of the staged documents replace
-        theirs; the documents in `withdrawn` (they could not be indexed again and the caller
-        accepted losing them) are removed; the serving generation moves on, so a query that
+        theirs; the documents in `deleted` (they could not be indexed again and the caller
+        accepted losing them) are deleted; the serving generation moves on, so a query that
         overlapped the switch is repeated; the marker goes, so writers may write again.
         """
         with self._transaction() as db:
@@ -188,10 +188,10 @@ class IndexState(Repository):
                 "index_key = s.index_key, page_count = s.page_count, chunk_count = s.chunk_count "
                 "FROM staged_documents AS s WHERE documents.document_id = s.document_id"
             )
-            if withdrawn:
-                marks = ", ".join("?" for _ in withdrawn)
-                db.execute(f"DELETE FROM documents WHERE document_id IN ({marks})", withdrawn)
-                db.execute(f"DELETE FROM document_paths WHERE document_id IN ({marks})", withdrawn)
+            if deleted:
+                marks = ", ".join("?" for _ in deleted)
+                db.execute(f"DELETE FROM documents WHERE document_id IN ({marks})", deleted)
+                db.execute(f"DELETE FROM document_paths WHERE document_id IN ({marks})", deleted)
             db.execute(
                 "INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)",
                 (ACTIVE_COLLECTION_KEY, collection),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.persistence.connection import Repository, Row
@@ -28,6 +29,10 @@ class JobFile:
     code: str | None = None
     reason: str | None = None
     entries: list[dict[str, Any]] | None = None
+
+    def stored_file(self, data_dir: Path) -> Path:
+        """The kept upload on this machine (`stored` under the data directory)."""
+        return (data_dir / str(self.stored)).resolve()
 
 
 @dataclass

@@ -62,4 +62,6 @@ def build_chunk_store(settings: Settings, registry: Registry | None = None) -> C
         return QdrantClientChunkStore.remote(
             settings.store.url, settings.store.api_key, settings.store.collection
         )
-    return EdgeChunkStore(settings.data_dir / active_collection(settings, registry))
+    return EdgeChunkStore(
+        EdgeCollections(settings.data_dir).path(active_collection(settings, registry))
+    )
