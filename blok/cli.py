@@ -23,7 +23,7 @@ from blok.commands.query import add_query_parsers, command_ask, command_search
 from blok.commands.reindex import add_reindex_parser, command_reindex
 from blok.commands.serve import add_serve_parsers, command_model, command_serve
 from blok.exit_codes import EXIT_ERROR, EXIT_FILES_SKIPPED, EXIT_OK, EXIT_USAGE
-from blok.help_text import BlokArgumentParser, exit_codes_epilog
+from blok.help_text import exit_codes_epilog, keep_help_lines
 from core.errors import find_domain_error
 from core.settings import Settings
 
@@ -45,7 +45,7 @@ HANDLERS: dict[str, Handler] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of every subcommand."""
-    parser = BlokArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="blok",
         description="Knowledge search for the Benchlearning of municipal job centres.",
         epilog=exit_codes_epilog(
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(commands)
     add_account_parsers(commands)
     add_audit_parser(commands)
+    keep_help_lines(parser)
     return parser
 
 

@@ -1,29 +1,39 @@
-"""Help output of `blok`: the parser class every command uses and the exit-code epilogs.
+"""Help output of `blok`: the exit-code epilogs and the formatter that keeps their lines.
 
 Every command's `--help` ends with the exit codes that command really returns (the codes are
-those of `blok.exit_codes`); the raw formatter keeps the epilog's lines as they are written.
+those of `blok.exit_codes`); a raw formatter keeps the epilog's lines as they are written.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Iterator
 
 from blok.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 WRONG_USAGE = (EXIT_USAGE, "wrong arguments or invalid settings")
 
 
-class BlokArgumentParser(argparse.ArgumentParser):
-    """An argument parser that keeps the lines of its description and epilog.
+def command_parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], str, argparse.ArgumentParser]]:
+    """Every parser under `parser`, depth first: (command path, one-line help, parser)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                yield (*path, name), helps.get(name, ""), child
+                yield from command_parsers(child, (*path, name))
 
-    Sub-command parsers are created with the class of their parent, so every parser of `blok`
-    is one of these.
-    """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        super().__init__(*args, **kwargs)
+def keep_help_lines(
+    parser: argparse.ArgumentParser,
+    formatter_class: type[argparse.HelpFormatter] = argparse.RawDescriptionHelpFormatter,
+) -> None:
+    """Give `parser` and every sub-command parser a formatter that keeps the epilog's lines."""
+    parser.formatter_class = formatter_class
+    for _, _, child in command_parsers(parser):
+        child.formatter_class = formatter_class
 
 
 def exit_codes_epilog(*codes: tuple[int, str]) -> str:
