@@ -55,8 +55,8 @@ OTHER_VARIABLES = (
     (
         "BLOK_TORCH_INDEX_URL",
         "`scripts/setup.sh`",
-        "The package index PyTorch is installed from; set it to PyTorch's CPU wheel index on a "
-        "machine whose pip would pick a CUDA build.",
+        "An extra package index for PyTorch; set it to PyTorch's CPU wheel index on a machine "
+        "whose pip would pick a CUDA build.",
     ),
     (
         "FORWARDED_ALLOW_IPS",
