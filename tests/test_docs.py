@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -45,13 +44,25 @@ def test_the_readme_links_the_configuration_and_every_docs_page() -> None:
     assert pages - linked <= {"docs/cli-reference.md"}, f"not linked from README: {pages - linked}"
 
 
-def test_every_relative_link_in_the_docs_points_to_a_file() -> None:
+def heading_anchors(page: Path) -> set[str]:
+    """GitHub's anchors of the headings of a Markdown page (code blocks left out)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    headings = re.findall(r"^#+ (.*)$", text, flags=re.M)
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings
+    }
+
+
+def test_every_relative_link_in_the_docs_points_to_a_file_and_heading() -> None:
     for page in [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]:
         text = page.read_text(encoding="utf-8")
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
             if "://" in target or target.startswith("mailto:"):
                 continue
-            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+            linked = (page.parent / target).resolve() if target else page
+            assert linked.exists(), f"{page.name} links to missing {target}"
+            if anchor and linked.suffix == ".md":
+                assert anchor in heading_anchors(linked), f"{page.name}: no heading #{anchor}"
 
 
 def test_every_setting_has_a_description() -> None:

@@ -31,7 +31,7 @@ def test_every_command_help_ends_with_its_exit_codes() -> None:
     parser = build_parser()
     for path, _, command in [((), "", parser), *command_parsers(parser)]:
         name = " ".join(("blok", *path))
-        head, separator, epilog = command.format_help().rpartition("\nexit codes:\n")
+        _, separator, epilog = command.format_help().rpartition("\nexit codes:\n")
         assert separator, f"`{name} --help` does not end with its exit codes"
         codes = [line.split()[0] for line in epilog.splitlines() if line[2:3].isdigit()]
         assert codes[:3] == ["0", "1", "2"], f"{name}: {codes} (the epilog lost its lines?)"
