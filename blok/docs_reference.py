@@ -128,6 +128,8 @@ def describe_default(field: FieldInfo) -> str:
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
+    if value == "":
+        return "empty"
     if isinstance(value, list | dict):
         return f"`{json.dumps(value)}`"
     return f"`{value}`"

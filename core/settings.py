@@ -51,7 +51,7 @@ class StoreSettings(BaseModel):
         description="`edge`: embedded Qdrant Edge under the data directory; `server`: a Qdrant "
         "server (or cluster) through qdrant-client.",
     )
-    url: str | None = Field(default=None, description="Qdrant server URL for `server`.")
+    url: str | None = Field(default=None, description="Qdrant server URL; required for `server`.")
     api_key: str | None = Field(default=None, description="Qdrant server API key, if any.")
     collection: str = Field(
         default="blok_chunks",
@@ -294,8 +294,8 @@ class AccessSettings(BaseModel):
     session_cookie_secure: Literal["auto", "always", "never"] = Field(
         default="auto",
         description="`Secure` flag of the browser session cookies: `auto` sets it when the "
-        "request came over HTTPS (behind a proxy, run uvicorn with forwarded headers or use "
-        "`always`); `always`; `never`.",
+        "request came over HTTPS (behind a proxy only when its forwarded headers are trusted, see "
+        "`FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
     )
 
     @field_validator("default_visibility", mode="before")

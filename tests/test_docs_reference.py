@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from blok.cli import build_parser
-from blok.docs_reference import DOCS_DIR, REGENERATE, generated_pages
+from blok.docs_reference import DOCS_DIR, REGENERATE, generated_pages, main
 from blok.help_text import command_parsers
 
 
@@ -38,3 +40,11 @@ def test_every_command_help_ends_with_its_exit_codes() -> None:
         # Only ingest (files skipped) and reindex (documents lost) return 3.
         returns_three = path in ((), ("ingest",), ("reindex",))
         assert ("3" in codes) == returns_three, name
+
+
+def test_the_generator_rewrites_stale_pages_and_check_reports_them(tmp_path: Path) -> None:
+    assert main(["--check", "--docs-dir", str(tmp_path)]) == 1
+    assert main(["--docs-dir", str(tmp_path)]) == 0
+    assert main(["--check", "--docs-dir", str(tmp_path)]) == 0
+    (tmp_path / "configuration.md").write_text("edited by hand\n", encoding="utf-8")
+    assert main(["--check", "--docs-dir", str(tmp_path)]) == 1
