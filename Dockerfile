@@ -5,6 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 BLOK_DATA_DIR=/data
 WORKDIR /app
 
 COPY pyproject.toml constraints.txt README.md ./
+COPY blok blok
+COPY core core
 COPY ingest ingest
 COPY pipelines pipelines
 COPY search_service search_service

@@ -22,7 +22,8 @@ from blok.commands.ingest import add_ingest_parser, command_ingest
 from blok.commands.query import add_query_parsers, command_ask, command_search
 from blok.commands.reindex import add_reindex_parser, command_reindex
 from blok.commands.serve import add_serve_parsers, command_model, command_serve
-from blok.exit_codes import EXIT_ERROR, EXIT_USAGE
+from blok.exit_codes import EXIT_ERROR, EXIT_FILES_SKIPPED, EXIT_OK, EXIT_USAGE
+from blok.help_text import exit_codes_epilog, keep_help_lines
 from core.errors import find_domain_error
 from core.settings import Settings
 
@@ -45,7 +46,16 @@ HANDLERS: dict[str, Handler] = {
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="blok", description="Knowledge search for the Benchlearning of municipal job centres."
+        prog="blok",
+        description="Knowledge search for the Benchlearning of municipal job centres.",
+        epilog=exit_codes_epilog(
+            (EXIT_OK, "done"),
+            (EXIT_ERROR, "an error stopped the command"),
+            (EXIT_USAGE, "wrong arguments or invalid settings, or the store is held (ingest)"),
+            (EXIT_FILES_SKIPPED, "ingest: files were skipped; reindex: documents were lost"),
+            (130, "interrupted (Ctrl-C)"),
+        )
+        + "\n\n`blok COMMAND --help` lists the codes of each command.",
     )
     parser.add_argument("--data-dir", type=Path, help="where everything lives (default ./data)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(commands)
     add_account_parsers(commands)
     add_audit_parser(commands)
+    keep_help_lines(parser)
     return parser
 
 

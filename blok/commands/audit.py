@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from blok.help_text import simple_epilog
 from core.persistence.audit import AuditEntry
 from core.persistence.registry import Registry
 from core.settings import Settings
@@ -12,7 +13,13 @@ from core.settings import Settings
 
 def add_audit_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `audit` subcommand."""
-    audit = commands.add_parser("audit", help="who changed which account, key or document")
+    audit = commands.add_parser(
+        "audit",
+        help="who changed which account, key or document",
+        epilog=simple_epilog(
+            "printed (also when there are no entries)", "the registry cannot be read"
+        ),
+    )
     audit.add_argument("--limit", type=int, default=50, help="newest N entries (default 50)")
     audit.add_argument("--before-id", type=int, default=None, help="only entries older than this")
     audit.add_argument("--json", action="store_true", help="print the entries as JSON")

@@ -14,6 +14,8 @@ import argparse
 import json
 from typing import Any
 
+from blok.exit_codes import EXIT_ERROR, EXIT_OK
+from blok.help_text import WRONG_USAGE, exit_codes_epilog
 from core.document_snapshot import DocumentSnapshot
 from core.errors import NotFoundError
 from core.persistence.audit import cli_actor
@@ -25,27 +27,65 @@ from ingest.curation import set_withdrawn
 from pipelines.stores import build_chunk_store
 
 LIST_COLUMNS = ("document_id", "title", "kind", "ring", "date", "visibility", "status")
+LIST_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "listed"), (EXIT_ERROR, "the registry cannot be read"), WRONG_USAGE
+)
+SHOW_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "shown"), (EXIT_ERROR, "no such document"), WRONG_USAGE
+)
+WITHDRAW_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "withdrawn"),
+    (EXIT_ERROR, "no such document, or it is withdrawn already"),
+    WRONG_USAGE,
+)
+RESTORE_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "restored"), (EXIT_ERROR, "no such document, or it is not withdrawn"), WRONG_USAGE
+)
+DELETE_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "deleted"),
+    (
+        EXIT_ERROR,
+        "no such document, a re-index runs, or the embedded store is held\n"
+        "(by a running `blok serve`: stop it, or delete through the API)",
+    ),
+    WRONG_USAGE,
+)
+DOCUMENTS_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "done"),
+    (EXIT_ERROR, "no such document, or the action cannot be done (see each action's --help)"),
+    WRONG_USAGE,
+)
 
 
 def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `documents` subcommands."""
     documents = commands.add_parser(
-        "documents", help="list, show, withdraw, restore or delete documents"
+        "documents",
+        help="list, show, withdraw, restore or delete documents",
+        epilog=DOCUMENTS_EXIT_CODES,
     )
     actions = documents.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="every document, by title").add_argument(
-        "--json", action="store_true"
+    actions.add_parser(
+        "list", help="every document, by title", epilog=LIST_EXIT_CODES
+    ).add_argument("--json", action="store_true", help="print the documents as JSON")
+    show = actions.add_parser(
+        "show", help="one document: metadata, inferred fields, paths", epilog=SHOW_EXIT_CODES
     )
-    show = actions.add_parser("show", help="one document: metadata, inferred fields, paths")
     show.add_argument("document_id")
-    show.add_argument("--json", action="store_true")
-    for action, help_text in (
-        ("withdraw", "hide a document from every search and read, keeping it"),
-        ("restore", "serve a withdrawn document again"),
+    show.add_argument("--json", action="store_true", help="print the document as JSON")
+    for action, help_text, epilog in (
+        (
+            "withdraw",
+            "hide a document from every search and read but the office's, keeping it",
+            WITHDRAW_EXIT_CODES,
+        ),
+        ("restore", "serve a withdrawn document again", RESTORE_EXIT_CODES),
     ):
-        actions.add_parser(action, help=help_text).add_argument("document_id")
+        actions.add_parser(action, help=help_text, epilog=epilog).add_argument("document_id")
     delete = actions.add_parser(
-        "delete", help="remove a document's chunks, registry rows and kept original"
+        "delete",
+        help="remove a document's chunks, registry rows and kept original",
+        epilog=DELETE_EXIT_CODES,
     )
     delete.add_argument("document_id")
 

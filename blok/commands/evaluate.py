@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 
 from blok.exit_codes import EXIT_OK
+from blok.help_text import simple_epilog
 from core.settings import Settings
 
 
 def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`blok eval [DATASET...] [--limit N] [--json] [--no-answers]`."""
-    evaluate = commands.add_parser("eval", help="measure retrieval quality on gold sets")
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval quality on gold sets",
+        epilog=simple_epilog(
+            "measured (the figures say how good; no threshold fails the command)",
+            "a gold set cannot be read or indexed",
+        ),
+    )
     evaluate.add_argument(
         "datasets",
         nargs="*",

@@ -8,14 +8,20 @@ import os
 import sys
 from pathlib import Path
 
-from blok.exit_codes import API_KEY_ENV, EXIT_FILES_SKIPPED, EXIT_OK, EXIT_USAGE
+from blok.exit_codes import API_KEY_ENV, EXIT_ERROR, EXIT_FILES_SKIPPED, EXIT_OK, EXIT_USAGE
+from blok.help_text import exit_codes_epilog
 from core.settings import Settings
 
 
 def add_ingest_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`blok ingest PATH... [--report FILE] [--no-progress] [--prune] [--api-key KEY]`."""
-    ingest = commands.add_parser("ingest", help="add files or folders to the index")
-    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest = commands.add_parser(
+        "ingest",
+        help="add files or folders to the index",
+        description="Index files and folders (recursively), or hand them to `blok serve`.",
+        epilog=INGEST_EXIT_CODES,
+    )
+    ingest.add_argument("paths", nargs="+", type=Path, help="files and folders (recursively)")
     ingest.add_argument("--report", type=Path, help="write the report as JSON to this file")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
     ingest.add_argument(
@@ -27,6 +33,18 @@ def add_ingest_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--api-key",
         help=f"office API key: while `blok serve` runs, hand the files to it (or ${API_KEY_ENV})",
     )
+
+
+INGEST_EXIT_CODES = exit_codes_epilog(
+    (EXIT_OK, "every file was indexed, unchanged, a duplicate or held"),
+    (EXIT_ERROR, "an error stopped the run (a re-index runs, the service refused the key, ...)"),
+    (
+        EXIT_USAGE,
+        "wrong arguments or invalid settings, or the embedded store is held: by `blok serve`\n"
+        "(without an API key, or with --prune) or by another process",
+    ),
+    (EXIT_FILES_SKIPPED, "some files were skipped (the report gives each reason)"),
+)
 
 
 def command_ingest(settings: Settings, args: argparse.Namespace) -> int:

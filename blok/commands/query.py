@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from blok.exit_codes import EXIT_OK
+from blok.help_text import simple_epilog
 from core.access import SYSTEM
 from core.filters import SearchFilters
 from core.settings import Settings
@@ -12,16 +13,30 @@ from core.settings import Settings
 
 def add_query_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`blok search QUERY` and `blok ask QUERY`, with the metadata filters."""
-    search = commands.add_parser("search", help="search the index")
+    search = commands.add_parser(
+        "search",
+        help="search the index",
+        description="Hybrid search with the office's full access (the API applies each caller's).",
+        epilog=simple_epilog(
+            "searched (also when nothing was found)", "the store or the model is unavailable"
+        ),
+    )
     search.add_argument("query")
-    search.add_argument("--top-k", type=int, default=None)
+    search.add_argument("--top-k", type=int, default=None, help="number of results")
     add_filter_arguments(search)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
     search.add_argument(
         "--facets", action="store_true", help="also count documents per kind, ring, year, topic"
     )
 
-    ask = commands.add_parser("ask", help="a short answer with verified citations")
+    ask = commands.add_parser(
+        "ask",
+        help="a short answer with verified citations",
+        description="An answer quoting the best passages, with the office's full access.",
+        epilog=simple_epilog(
+            "answered (also when it abstains)", "the store or the model is unavailable"
+        ),
+    )
     ask.add_argument("query")
     ask.add_argument("--top-k", type=int, default=None, help="passages to draw on")
     add_filter_arguments(ask)
@@ -34,8 +49,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ring", action="append", default=[], help="ring, e.g. vr3 (repeatable)")
     parser.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
     parser.add_argument("--job-centre", action="append", default=[], help="job centre")
-    parser.add_argument("--year-from", type=int)
-    parser.add_argument("--year-to", type=int)
+    parser.add_argument("--year-from", type=int, help="documents of this year or later")
+    parser.add_argument("--year-to", type=int, help="documents of this year or earlier")
 
 
 def filters_from(args: argparse.Namespace) -> SearchFilters:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import argparse
 
 from blok.exit_codes import EXIT_OK
+from blok.help_text import simple_epilog
 from core.settings import Settings
 
 
 def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`blok serve [--host H] [--port P]` and `blok model`."""
-    serve = commands.add_parser("serve", help="run the API")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
-    commands.add_parser("model", help="provision the default embedding model (no download)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the API",
+        epilog=simple_epilog(
+            "the service was stopped", "it could not start (store held, model unavailable, ...)"
+        ),
+    )
+    serve.add_argument("--host", default=None, help="address to bind to (BLOK_SERVER__HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (BLOK_SERVER__PORT)")
+    commands.add_parser(
+        "model",
+        help="provision the default embedding model (no download)",
+        epilog=simple_epilog("the model is ready (its folder is printed)", "it cannot be built"),
+    )
 
 
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
