@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import MODELS_DIR, PROJECT_ROOT
+
+from tests.support.helpers import MODELS_DIR, PROJECT_ROOT
 
 PROTOKOLL = (
     "# Protokoll Vergleichsring 6\n\n"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
 
 from core.filters import FieldMatch
 from core.persistence.registry import Registry
@@ -23,6 +22,7 @@ from ingest.runner import IngestRunner
 from pipelines.stores import EdgeChunkStore
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
+from tests.support.helpers import make_settings
 
 QUERY = "Wie arbeitet das Jobcenter Musterstadt mit Arbeitgebern zusammen?"
 

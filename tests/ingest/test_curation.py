@@ -10,21 +10,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import engine_of
-from curation_corpus import CurationWorld, open_curation_world
 
 from blok.cli import main
 from core.filters import FieldMatch
 from ingest.lifecycle import prune_missing
 from ingest.runner import IngestRunner
 from search_service.schemas import SearchRequest
+from tests.support.helpers import engine_of
+from tests.support.worlds import CURATION, CurationWorld, open_world
 
 MISSING = "/v1/documents/0000000000000000"
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CurationWorld]:
-    with open_curation_world(tmp_path_factory.mktemp("curation")) as opened:
+    with open_world(tmp_path_factory.mktemp("curation"), CURATION) as opened:
         yield opened
 
 

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CORPUS, make_settings
 from fastapi.testclient import TestClient
 
 from blok.cli import main
@@ -18,6 +17,7 @@ from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore
+from tests.support.helpers import DEMO_CORPUS, make_settings
 
 
 def test_demo_corpus_is_indexed_completely(demo_ingest_report: IngestReport) -> None:

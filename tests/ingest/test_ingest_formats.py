@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import format_fixtures as fixtures
 import pytest
-from conftest import make_settings
 
 from core.persistence.registry import Registry
 from core.settings import Settings
@@ -17,6 +15,8 @@ from ingest.report import IngestReport
 from ingest.runner import run_ingest
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest, SearchResult
+from tests.support import format_fixtures as fixtures
+from tests.support.helpers import make_settings
 
 MAIL_SIDECAR = "kind: protokoll\nring: VR 3\nvisibility: ring:vr3\n"
 

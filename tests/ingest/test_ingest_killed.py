@@ -16,11 +16,11 @@ from collections import Counter
 from pathlib import Path
 
 import qdrant_edge as edge
-from conftest import MODELS_DIR, PROJECT_ROOT, make_settings
 
 from core.filters import FieldMatch
 from core.persistence.registry import Registry
 from pipelines.stores import EdgeChunkStore
+from tests.support.helpers import MODELS_DIR, PROJECT_ROOT, make_settings
 
 FILES = 30
 TOPICS = (

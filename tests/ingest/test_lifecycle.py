@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
 
 from blok.cli import main
 from core.filters import FieldMatch, FieldRange
@@ -17,8 +16,8 @@ from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore
+from tests.support.helpers import FIXTURES, make_settings
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TEXTS = {
     "a.txt": "Das Jobcenter berät Arbeitgeber bei der Einstellung von Geflüchteten.",
     "c.txt": "Der Vergleichsring 3 vereinbart eine Sozialraumorientierung der Beratung.",

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import format_fixtures as fixtures
 import pytest
-from conftest import DEMO_CORPUS, TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
 
 from blok.commands.documents import delete_document
@@ -48,6 +46,15 @@ from pipelines.stores.switchable import ReadersWriterLock
 from search_service.app import create_app
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
+from tests.support import format_fixtures as fixtures
+from tests.support.helpers import (
+    DEMO_CORPUS,
+    FIXTURES,
+    TEST_PASSWORD,
+    engine_of,
+    make_settings,
+    sign_in,
+)
 
 FILES = ("vr1-protokoll-2022-ukraine", "praxisbeispiel-emsland-arbeitgeber-gefluechtete")
 QUERIES = (
@@ -83,7 +90,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Data:
         for source in DEMO_CORPUS.glob(f"{name}.*"):
             shutil.copy(source, corpus / source.name)
     shutil.copy(
-        Path(__file__).parent / "fixtures" / "zeilennummern-evaluationsbericht.txt",
+        FIXTURES / "zeilennummern-evaluationsbericht.txt",
         corpus / "evaluationsbericht-ohne-sidecar.txt",
     )
     fixtures.write_eml(corpus / "sitzung.eml", root)

@@ -1,7 +1,6 @@
 """Cleaning exported pages: line numbers, list markers, hyphenation; offsets stay exact."""
 
 import re
-from pathlib import Path
 
 import pytest
 from haystack import Document
@@ -9,8 +8,8 @@ from haystack import Document
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner, clean_page_text
 from pipelines.text.page_layout import is_line_numbered
+from tests.support.helpers import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 LINE_NUMBERED = (FIXTURES / "zeilennummern-evaluationsbericht.txt").read_text(encoding="utf-8")
 
 

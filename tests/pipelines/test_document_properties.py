@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import format_fixtures as fixtures
 import pytest
-from conftest import make_settings
 
 from core.persistence.registry import Registry
 from evaluation.file_writers import write_docx_sections, write_slides
@@ -24,6 +22,8 @@ from pipelines.components.extractors.document_metadata_extractor import (
     DocumentMetadataExtractor,
 )
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
+from tests.support import format_fixtures as fixtures
+from tests.support.helpers import make_settings
 
 SECTIONS = [("TOP 1 Begrüßung", ["Die Geschäftsführerin begrüßt die Teilnehmenden."])]
 STATED = "Evaluationsbericht Görlitz 2023"

@@ -10,7 +10,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import format_fixtures as fixtures
 import pytest
 from docx import Document as WordDocument
 from docx.oxml import OxmlElement
@@ -25,6 +24,7 @@ from pipelines.components.converters.page_converter import PageConverter
 from pipelines.components.converters.unstructured_readers import prepare_unstructured
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
+from tests.support import format_fixtures as fixtures
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,

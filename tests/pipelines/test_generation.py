@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import DEMO_CORPUS, make_settings
 
 from core.settings import GenerationSettings, Settings
 from ingest.runner import run_ingest
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import AskRequest
+from tests.support.helpers import DEMO_CORPUS, make_settings
 
 QUESTION = "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?"
 

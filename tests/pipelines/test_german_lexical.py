@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import qdrant_edge as edge
-from conftest import make_settings
 
 from core.errors import BlokError, InvalidRequestError
 from core.settings import Settings
@@ -23,6 +22,7 @@ from pipelines.text.german_lexical import GermanLexicalAnalyzer, fold_umlauts
 from pipelines.text.glossary import DEFAULT_GLOSSARY, GlossaryError, load_glossary, parse_glossary
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
+from tests.support.helpers import make_settings
 
 FILES = {
     "eingliederung.txt": "Die Bildungsträger im Landkreis erhalten Leistungen zur Eingliederung.",

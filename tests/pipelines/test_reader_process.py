@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
-from format_fixtures import scanned_page_pdf
 from pypdf import PdfReader, PdfWriter
 
 from core.errors import ConversionError, ProcessingTimeoutError
@@ -26,6 +24,8 @@ from ingest.runner import IngestRunner, run_ingest
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.reader_process import ReaderProcess
 from pipelines.stores import EdgeChunkStore
+from tests.support.format_fixtures import scanned_page_pdf
+from tests.support.helpers import make_settings
 
 NOTE = "Das Jobcenter Emsland bindet Arbeitgeber früh in die Qualifizierung ein."
 

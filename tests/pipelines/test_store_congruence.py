@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CORPUS, make_settings
 
 from core.access import ANONYMOUS, SYSTEM, Principal, Role, access_conditions
 from core.filters import FieldExclude, FieldMatch, SearchFilters
@@ -21,6 +20,7 @@ from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import SearchRequest
+from tests.support.helpers import DEMO_CORPUS, make_settings
 
 FILES = (
     "vr1-protokoll-2022-ukraine",

@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 import pytest
-from access_corpus import ALL, DOCUMENTS, EXPECTED, GENERIC_QUERY, LeakWorld
+
+from tests.support.worlds import ALL, DOCUMENTS, EXPECTED, GENERIC_QUERY, LeakWorld
 
 
 def assert_no_leak(world: LeakWorld, caller: str, body: Any) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from access_corpus import GENERIC_QUERY, LeakWorld
-from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
-from test_api import assert_error_shape
 
 from core.persistence.accounts import AccountStore
 from search_service.app import create_app
 from search_service.rate_limits import RateLimiter
+from tests.search_service.test_api import assert_error_shape
+from tests.support.helpers import TEST_PASSWORD, engine_of, make_settings, sign_in
+from tests.support.worlds import GENERIC_QUERY, LeakWorld
 
 
 def accounts_of(world: LeakWorld) -> AccountStore:

@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from access_corpus import ACCOUNTS, GENERIC_QUERY, LeakWorld
-from conftest import engine_of
-from test_api import assert_error_shape
 
 from blok.cli import main
 from core.persistence.audit import AuditLog
@@ -21,6 +18,9 @@ from core.persistence.registry import Registry
 from core.persistence.retention import LogRetention
 from search_service.rate_limits import RateLimiter
 from search_service.schemas import AskRequest, SearchRequest
+from tests.search_service.test_api import assert_error_shape
+from tests.support.helpers import engine_of
+from tests.support.worlds import ACCOUNTS, GENERIC_QUERY, LeakWorld
 
 ADMIN_VIEWS = ("/v1/admin/audit", "/v1/admin/queries", "/v1/admin/gaps")
 NOWHERE = {"ring": "vr9"}  # no document of the access corpus is in ring 9: nothing is found

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from access_corpus import EXPECTED, GENERIC_QUERY, LeakWorld
-from conftest import TEST_PASSWORD, engine_of
 from fastapi.testclient import TestClient
 
 from core.persistence.accounts import AccountStore
 from search_service.rate_limits import RateLimiter
 from search_service.sessions import CSRF_COOKIE, SESSION_COOKIE
+from tests.support.helpers import TEST_PASSWORD, engine_of
+from tests.support.worlds import EXPECTED, GENERIC_QUERY, LeakWorld
 
 SEARCH = {"query": GENERIC_QUERY, "top_k": 50}
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_PASSWORD, engine_of, make_settings, sign_in
 from fastapi.testclient import TestClient
-from test_api import assert_error_shape
 
 from core.errors import InvalidRequestError
 from core.persistence.index_state import IndexState, ReindexMarker
@@ -25,6 +23,8 @@ from ingest.lifecycle import prune_missing
 from search_service.app import create_app
 from search_service.ingest_jobs import IngestJobs, JobFile, public_reason
 from search_service.upload_receiver import safe_file_name
+from tests.search_service.test_api import assert_error_shape
+from tests.support.helpers import TEST_PASSWORD, engine_of, make_settings, sign_in
 
 PROTOKOLL = (
     "# Protokoll der Sitzung im Vergleichsring\n\n"
