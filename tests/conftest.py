@@ -35,6 +35,23 @@ from tests.support.worlds import ACCESS, World, open_world
 
 block_the_network()
 
+# The session fixtures that load the real model: a test using one must be marked `model`.
+MODEL_FIXTURES = frozenset({"demo_ingest_report", "demo_client", "access_world"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a run in which a test uses the model without its `model` marker."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("model") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that use the model need @pytest.mark.model: " + ", ".join(unmarked)
+        )
+
 
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:

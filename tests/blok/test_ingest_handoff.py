@@ -17,8 +17,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.helpers import MODELS_DIR, PROJECT_ROOT
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 PROTOKOLL = (
     "# Protokoll Vergleichsring 6\n\n"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from evaluation.datasets import load_demo_set
 from evaluation.runner import evaluate_gold_set, rank_documents
+
+pytestmark = pytest.mark.model
 
 
 def test_gold_document_in_top_5_for_at_least_90_percent(demo_client: TestClient) -> None:

@@ -100,6 +100,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     registry.close()
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_searches_during_replacements_see_exactly_one_version(world: World) -> None:
     seen: list[set[str]] = []
     done = threading.Event()
@@ -131,6 +133,8 @@ def test_searches_during_replacements_see_exactly_one_version(world: World) -> N
     assert [r.status for r in world.registry.list_documents()] == ["indexed"]
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_a_document_being_written_is_not_found(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,6 +157,7 @@ def test_a_document_being_written_is_not_found(
     assert world.versions_found() == {"Fassung 7", "Fassung 8"}
 
 
+@pytest.mark.model
 def test_a_query_overlapping_the_swap_is_repeated(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +189,7 @@ def test_a_query_overlapping_the_swap_is_repeated(
     assert [r.status for r in world.registry.list_documents()] == ["indexed"]
 
 
+@pytest.mark.model
 def test_recovery_finishes_a_half_done_replacement(world: World) -> None:
     old = world.registry.list_documents()[0]
     world.write(1, "zweite.txt")

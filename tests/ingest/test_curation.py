@@ -19,6 +19,8 @@ from search_service.schemas import SearchRequest
 from tests.support.helpers import engine_of
 from tests.support.worlds import CURATION, CurationWorld, open_world
 
+pytestmark = pytest.mark.model
+
 MISSING = "/v1/documents/0000000000000000"
 
 

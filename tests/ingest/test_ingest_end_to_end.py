@@ -20,6 +20,7 @@ from pipelines.stores import EdgeChunkStore
 from tests.support.helpers import DEMO_CORPUS, make_settings
 
 
+@pytest.mark.model
 def test_demo_corpus_is_indexed_completely(demo_ingest_report: IngestReport) -> None:
     summary = demo_ingest_report.summary()
     files = [p for p in DEMO_CORPUS.iterdir() if p.suffix in (".pdf", ".md", ".txt")]
@@ -30,6 +31,7 @@ def test_demo_corpus_is_indexed_completely(demo_ingest_report: IngestReport) -> 
     assert summary["pages"] >= len(files)
 
 
+@pytest.mark.model
 def test_every_chunk_cites_its_page_exactly(
     demo_client: TestClient, demo_settings: Settings
 ) -> None:
@@ -46,6 +48,8 @@ def test_every_chunk_cites_its_page_exactly(
         assert hit["page"] >= 1 and hit["source_name"] and hit["title"]
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_reingesting_unchanged_files_changes_nothing(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -67,6 +71,8 @@ def test_reingesting_unchanged_files_changes_nothing(tmp_path: Path) -> None:
         registry.close()
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -99,6 +105,8 @@ def test_bad_files_are_reported_and_the_batch_goes_on(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_cli_ingest_prints_a_summary_and_search_prints_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,8 @@ from search_service.schemas import SearchRequest, SearchResult
 from tests.support import format_fixtures as fixtures
 from tests.support.helpers import make_settings
 
+pytestmark = pytest.mark.model
+
 MAIL_SIDECAR = "kind: protokoll\nring: VR 3\nvisibility: ring:vr3\n"
 
 

@@ -15,12 +15,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import qdrant_edge as edge
 
 from core.filters import FieldMatch
 from core.persistence.registry import Registry
 from pipelines.stores import EdgeChunkStore
 from tests.support.helpers import MODELS_DIR, PROJECT_ROOT, make_settings
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 FILES = 30
 TOPICS = (

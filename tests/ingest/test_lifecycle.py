@@ -18,6 +18,8 @@ from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore
 from tests.support.helpers import FIXTURES, make_settings
 
+pytestmark = pytest.mark.model
+
 TEXTS = {
     "a.txt": "Das Jobcenter berät Arbeitgeber bei der Einstellung von Geflüchteten.",
     "c.txt": "Der Vergleichsring 3 vereinbart eine Sozialraumorientierung der Beratung.",
@@ -39,6 +41,7 @@ def documents_json(settings: Settings, capsys: pytest.CaptureFixture[str]) -> li
     return rows
 
 
+@pytest.mark.slow
 def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus, other = tmp_path / "corpus", tmp_path / "anderswo"
     for folder in (corpus, other):
@@ -168,6 +171,7 @@ def test_files_over_the_limits_are_reported_and_leave_nothing(tmp_path: Path) ->
         registry.close()
 
 
+@pytest.mark.slow
 def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -149,6 +149,8 @@ def reindex_cli(settings: Settings, *, allow_losses: bool = False) -> int:
     return command_reindex(settings, argparse.Namespace(allow_losses=allow_losses))
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_reindex_keeps_every_result_and_replaces_the_collection(data: Data) -> None:
     before, view_before = search_once(data.settings), registry_view(data.settings)
     assert all(before)
@@ -183,6 +185,8 @@ def registry_audit(registry: Registry) -> list[AuditEntry]:
     return AuditLog(registry).entries(limit=10)
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) -> None:
     before, view_before = search_once(data.settings), registry_view(data.settings)
     registry = data.registry()
@@ -241,6 +245,8 @@ def wait_for_reindex(client: TestClient, headers: dict[str, str]) -> dict[str, A
     raise AssertionError("the re-index did not finish")
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_searches_during_the_reindex_and_the_switch_always_find_everything(
     data: Data, client: TestClient
 ) -> None:
@@ -288,6 +294,7 @@ def test_searches_during_the_reindex_and_the_switch_always_find_everything(
     assert [hit["chunk_id"] for hit in after] == [hit["chunk_id"] for hit in baseline]
 
 
+@pytest.mark.model
 def test_reindex_routes_need_the_office_and_refuse_a_second_run(
     data: Data, client: TestClient
 ) -> None:
@@ -325,6 +332,8 @@ def dead_pid() -> int:
     return process.pid
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     data: Data,
 ) -> None:
@@ -347,6 +356,8 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     assert os.path.isdir(data.data_dir / "qdrant")
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_reindex_on_a_qdrant_server_moves_the_alias(ingested: Data, tmp_path: Path) -> None:
     """qdrant-client's local mode stands in for the server (it supports aliases)."""
     settings = make_settings(
@@ -416,6 +427,8 @@ def test_the_switch_waits_for_calls_in_flight_and_holds_new_ones_back() -> None:
     assert events == ["call 1 done", "switched", "call 2"]
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_documents_changed_or_withdrawn_meanwhile_are_caught_up_before_the_switch(
     data: Data, monkeypatch: pytest.MonkeyPatch
 ) -> None:

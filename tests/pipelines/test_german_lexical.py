@@ -204,31 +204,37 @@ def test_load_glossary_copies_the_default_once(tmp_path: Path) -> None:
 # --- through the real pipeline ----------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_compound_query_finds_the_phrase(engine: SearchEngine) -> None:
     assert sparse_hits(engine, "Eingliederungsleistung")[0] == "eingliederung.txt"
 
 
+@pytest.mark.model
 def test_phrase_query_finds_the_compound(engine: SearchEngine) -> None:
     assert sparse_hits(engine, "Förderung der Integration")[0] == "integrationsfoerderung.txt"
 
 
+@pytest.mark.model
 def test_umlaut_and_sharp_s_variants_find_each_other(engine: SearchEngine) -> None:
     assert sparse_hits(engine, "Gebuehren Haertefallregelung")[0] == "gebuehren.txt"
     assert sparse_hits(engine, "Maßnahme Werkstattjahr")[0] == "massnahme.txt"
     assert sparse_hits(engine, "Integrationsfoerderung")[0] == "integrationsfoerderung.txt"
 
 
+@pytest.mark.model
 def test_glossary_expands_abbreviations(engine: SearchEngine) -> None:
     assert sparse_hits(engine, "BG")[0] == "bedarfsgemeinschaft.txt"
     assert "bedarfsgemeinschaft.txt" not in sparse_hits(engine, "bg")
     assert sparse_hits(engine, "EGV")[0] == "kooperationsplan.txt"
 
 
+@pytest.mark.model
 def test_glossary_expands_renamed_terms(engine: SearchEngine) -> None:
     assert sparse_hits(engine, "Hartz IV")[0] == "buergergeld.txt"
     assert sparse_hits(engine, "eingliederungsvereinbarung")[0] == "kooperationsplan.txt"
 
 
+@pytest.mark.model
 def test_office_edits_the_glossary(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

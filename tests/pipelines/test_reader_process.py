@@ -88,6 +88,8 @@ def test_a_reader_process_that_dies_fails_only_its_file(
     assert reader.read(note, "text", time.monotonic() + 60)[0].text.strip() == NOTE
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -110,6 +112,7 @@ def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) ->
         registry.close()
 
 
+@pytest.mark.model
 def test_closing_the_runner_stops_its_reader_process(tmp_path: Path) -> None:
     note = tmp_path / "notiz.txt"
     note.write_text(NOTE, encoding="utf-8")

@@ -66,6 +66,7 @@ def queries() -> list[str]:
     return [q.query for q in load_demo_set().questions][:12]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
 def test_both_back_ends_rank_alike(engines: dict[str, SearchEngine], mode: str) -> None:
     compared = 0
@@ -81,6 +82,7 @@ def test_both_back_ends_rank_alike(engines: dict[str, SearchEngine], mode: str) 
     assert compared > 50
 
 
+@pytest.mark.model
 def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
     for filters in FILTERS:
         conditions = (filters or SearchFilters()).conditions()
@@ -88,6 +90,7 @@ def test_both_back_ends_count_alike(engines: dict[str, SearchEngine]) -> None:
     assert engines["edge"].store.count() > 0
 
 
+@pytest.mark.model
 def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
     document_ids = sorted(r.document_id for r in engines["edge"].registry.list_documents())
     assert document_ids == sorted(
@@ -101,6 +104,7 @@ def test_both_back_ends_exclude_alike(engines: dict[str, SearchEngine]) -> None:
     assert engines["edge"].store.count([FieldExclude("document_id", tuple(document_ids))]) == 0
 
 
+@pytest.mark.model
 def test_both_back_ends_leave_out_documents_being_written(
     engines: dict[str, SearchEngine],
 ) -> None:
@@ -129,6 +133,7 @@ PRINCIPALS = {
 }
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("caller", sorted(PRINCIPALS))
 def test_both_back_ends_apply_access_alike(engines: dict[str, SearchEngine], caller: str) -> None:
     principal = PRINCIPALS[caller]

@@ -16,6 +16,8 @@ import pytest
 
 from tests.support.worlds import ALL, DOCUMENTS, EXPECTED, GENERIC_QUERY, LeakWorld
 
+pytestmark = pytest.mark.model
+
 
 def assert_no_leak(world: LeakWorld, caller: str, body: Any) -> None:
     """Nothing of an invisible document (id, marker in title, text, topic) is in the body."""

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.model
+
 
 def assert_error_shape(body: dict[str, Any], code: str) -> None:
     assert set(body) == {"error"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from haystack import Document
 
@@ -18,6 +19,7 @@ def ask(client: TestClient, query: str, **body: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+@pytest.mark.model
 def test_answer_quotes_verbatim_with_numbered_citations(demo_client: TestClient) -> None:
     engine = demo_client.app.state.engine  # type: ignore[attr-defined]
     body = ask(
@@ -65,6 +67,7 @@ def test_answers_from_several_documents_name_each_source() -> None:
     assert low["abstained"] is True and low["citations"] == []
 
 
+@pytest.mark.model
 def test_filters_apply_to_answers(demo_client: TestClient) -> None:
     body = ask(demo_client, "Was wurde zum Arbeitgeberservice vereinbart?", filters={"ring": "vr1"})
     assert body["citations"]
@@ -72,6 +75,7 @@ def test_filters_apply_to_answers(demo_client: TestClient) -> None:
     assert {p["ring"] for p in body["passages"]} == {"vr1"}
 
 
+@pytest.mark.model
 def test_unanswerable_question_abstains_and_is_recorded(demo_client: TestClient) -> None:
     engine = demo_client.app.state.engine  # type: ignore[attr-defined]
     question = "Wie hoch ist das Wohngeld für Studierende in München?"
@@ -85,6 +89,7 @@ def test_unanswerable_question_abstains_and_is_recorded(demo_client: TestClient)
     assert any(gap.question == question.casefold() for gap in gaps)
 
 
+@pytest.mark.model
 def test_a_forged_offset_is_never_returned(demo_client: TestClient) -> None:
     engine = demo_client.app.state.engine  # type: ignore[attr-defined]
     citation = ask(demo_client, "Was hat VR 3 2019 zur Sozialraumorientierung vereinbart?")[
@@ -115,6 +120,7 @@ def test_quote_check_rejects_empty_and_out_of_range_spans() -> None:
     assert not quote_is_verbatim(None, "Satz.", 4, 9)
 
 
+@pytest.mark.model
 def test_citation_url_opens_the_original_file(demo_client: TestClient) -> None:
     citation = ask(demo_client, "Was hat VR 3 2019 zur Sozialraumorientierung vereinbart?")[
         "citations"
@@ -128,6 +134,7 @@ def test_citation_url_opens_the_original_file(demo_client: TestClient) -> None:
     assert missing.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.model
 def test_bad_ask_requests_get_a_4xx(demo_client: TestClient) -> None:
     for body, status in (
         ({}, 422),

@@ -38,6 +38,7 @@ def limiter(access_world: LeakWorld) -> Iterator[RateLimiter]:
     signin_limiter.clear()
 
 
+@pytest.mark.model
 def test_sign_in_returns_an_expiring_token_and_me_describes_the_caller(
     access_world: LeakWorld,
 ) -> None:
@@ -65,6 +66,7 @@ def test_sign_in_returns_an_expiring_token_and_me_describes_the_caller(
     assert access_world.client.get("/v1/auth/me").json()["kind"] == "anonymous"
 
 
+@pytest.mark.model
 def test_wrong_passwords_are_rejected_and_repeated_failures_get_429(
     access_world: LeakWorld, limiter: RateLimiter
 ) -> None:
@@ -105,6 +107,7 @@ def test_the_limiter_forgets_failures_after_the_window() -> None:
     limiter.check(["name:x", "address:a"])
 
 
+@pytest.mark.model
 def test_a_disabled_account_stops_working_at_once(access_world: LeakWorld) -> None:
     accounts = accounts_of(access_world)
     accounts.create_account("carla", roles=["office"], rings=[], password=TEST_PASSWORD)
@@ -130,6 +133,7 @@ def test_a_disabled_account_stops_working_at_once(access_world: LeakWorld) -> No
     sign_in(access_world.client, "carla", TEST_PASSWORD)
 
 
+@pytest.mark.model
 def test_ring_changes_apply_to_the_next_request(access_world: LeakWorld) -> None:
     accounts = accounts_of(access_world)
     accounts.create_account("dora", roles=["reader"], rings=[], password=TEST_PASSWORD)
@@ -141,6 +145,7 @@ def test_ring_changes_apply_to_the_next_request(access_world: LeakWorld) -> None
     assert not {"ring-zwei", "ring-eins-zwei"} & visible_stems(access_world, headers)
 
 
+@pytest.mark.model
 def test_expired_invalid_and_signed_out_tokens_are_refused(access_world: LeakWorld) -> None:
     accounts = accounts_of(access_world)
     account = accounts.create_account("emil", roles=["reader"], rings=[], password=TEST_PASSWORD)
@@ -163,6 +168,7 @@ def test_expired_invalid_and_signed_out_tokens_are_refused(access_world: LeakWor
     assert access_world.client.get("/v1/auth/me", headers=headers).status_code == 401
 
 
+@pytest.mark.model
 def test_a_new_password_ends_the_sessions(access_world: LeakWorld) -> None:
     accounts = accounts_of(access_world)
     accounts.create_account("frida", roles=["reader"], rings=[], password=TEST_PASSWORD)
@@ -172,6 +178,7 @@ def test_a_new_password_ends_the_sessions(access_world: LeakWorld) -> None:
     sign_in(access_world.client, "frida", "ein-ganz-neues-passwort")
 
 
+@pytest.mark.model
 def test_admins_manage_api_keys_and_a_revoked_key_stops_working(
     access_world: LeakWorld,
 ) -> None:
@@ -198,6 +205,7 @@ def test_admins_manage_api_keys_and_a_revoked_key_stops_working(
     assert response.status_code == 401
 
 
+@pytest.mark.model
 def test_responses_carry_security_headers_and_no_cors_by_default(
     access_world: LeakWorld,
 ) -> None:

@@ -36,6 +36,7 @@ def gaps_by_question(world: LeakWorld) -> dict[str, dict[str, Any]]:
     return {gap["question"]: gap for gap in response.json()["gaps"]}
 
 
+@pytest.mark.model
 def test_the_office_views_need_the_office_or_admin_role(access_world: LeakWorld) -> None:
     for path in ADMIN_VIEWS:
         anonymous = access_world.call("anonymous", "GET", path)
@@ -52,6 +53,7 @@ def test_the_office_views_need_the_office_or_admin_role(access_world: LeakWorld)
         assert_error_shape(bad.json(), "invalid_request")
 
 
+@pytest.mark.model
 def test_every_search_and_question_is_logged_with_its_figures(access_world: LeakWorld) -> None:
     before = len(query_log_rows(access_world))
     query = "Wie begleiten Fachkräfte die Arbeitsaufnahme im Projekt?"
@@ -84,6 +86,7 @@ def test_every_search_and_question_is_logged_with_its_figures(access_world: Leak
     assert all(entry["id"] < rows[0]["id"] for entry in older["entries"])
 
 
+@pytest.mark.model
 def test_in_process_searches_and_questions_are_not_logged(access_world: LeakWorld) -> None:
     engine = engine_of(access_world.client)  # as the CLI and the evaluation call it
     before = len(query_log_rows(access_world))
@@ -92,6 +95,7 @@ def test_in_process_searches_and_questions_are_not_logged(access_world: LeakWorl
     assert answer.answer_id is None and len(query_log_rows(access_world)) == before
 
 
+@pytest.mark.model
 def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) -> None:
     answer = access_world.call("leser-vr2", "POST", "/v1/ask", json={"query": GENERIC_QUERY})
     access_world.call("schluessel-vr2", "POST", "/v1/search", json={"query": GENERIC_QUERY})
@@ -123,6 +127,7 @@ def test_the_query_log_and_feedback_hold_no_identity(access_world: LeakWorld) ->
         assert identity not in stored, identity
 
 
+@pytest.mark.model
 def test_feedback_is_stored_and_checked(access_world: LeakWorld) -> None:
     question = "Wer bezahlt das Coaching im Projekt Kupferkessel?"
     answer = access_world.call("buero", "POST", "/v1/ask", json={"query": question}).json()
@@ -166,6 +171,7 @@ def test_feedback_is_stored_and_checked(access_world: LeakWorld) -> None:
     assert len(engine_of(access_world.client).query_log.feedback(answer_id)) == 1
 
 
+@pytest.mark.model
 def test_gaps_group_weak_questions_most_frequent_first(
     access_world: LeakWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,6 +214,7 @@ def test_gaps_group_weak_questions_most_frequent_first(
     assert normalize_question(strong) in {gap["question"] for gap in response.json()["gaps"]}
 
 
+@pytest.mark.model
 def test_api_key_actions_over_the_api_are_audited_without_the_key(
     access_world: LeakWorld,
 ) -> None:
@@ -317,6 +324,7 @@ def test_old_knowledge_gaps_move_into_the_query_log(tmp_path: Path) -> None:
         registry.close()
 
 
+@pytest.mark.model
 def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
     app = access_world.client.app
     question = "Wer bezahlt das Coaching im Projekt Kupferkessel?"

@@ -13,6 +13,8 @@ from search_service.sessions import CSRF_COOKIE, SESSION_COOKIE
 from tests.support.helpers import TEST_PASSWORD, engine_of
 from tests.support.worlds import EXPECTED, GENERIC_QUERY, LeakWorld
 
+pytestmark = pytest.mark.model
+
 SEARCH = {"query": GENERIC_QUERY, "top_k": 50}
 
 

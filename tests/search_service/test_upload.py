@@ -80,6 +80,7 @@ def search_ids(client: TestClient, query: str) -> set[str]:
     return {hit["document_id"] for hit in response.json()["results"]}
 
 
+@pytest.mark.model
 def test_upload_needs_the_office(upload_app: tuple[TestClient, Settings]) -> None:
     client, _ = upload_app
     files = [("files", ("a.md", PROTOKOLL.encode()))]
@@ -106,6 +107,8 @@ def test_reasons_lose_server_paths() -> None:
     assert public_reason("ring:vr3 und 2023-04") == "ring:vr3 und 2023-04"
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_upload_is_ingested_while_searches_go_on(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
     statuses: list[int] = []
@@ -157,6 +160,7 @@ def test_upload_is_ingested_while_searches_go_on(upload_app: tuple[TestClient, S
     assert "/" not in str(duplicate["reason"])  # no server path in the reason
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     ("metadata", "names"),
     [
@@ -182,6 +186,7 @@ def test_invalid_metadata_is_422_naming_the_field(
     assert set((settings.data_dir / "uploads").glob("*")) == before  # nothing kept
 
 
+@pytest.mark.model
 def test_names_and_types_are_checked_per_file(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -245,6 +250,7 @@ def test_unsafe_file_names_are_refused(raw: str) -> None:
         safe_file_name(raw)
 
 
+@pytest.mark.model
 def test_limits_of_size_and_count(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
     limits = engine_of(client).settings
@@ -274,6 +280,7 @@ def test_limits_of_size_and_count(upload_app: tuple[TestClient, Settings]) -> No
         limits.ingest.max_file_mb, limits.upload.max_files, limits.upload.max_request_mb = old
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     ("kwargs", "status", "text"),
     [
@@ -302,6 +309,7 @@ def test_malformed_uploads_are_refused(
     assert text in response.json()["error"]["message"]
 
 
+@pytest.mark.model
 def test_a_broken_file_is_reported_without_traces_or_paths(
     upload_app: tuple[TestClient, Settings],
 ) -> None:
@@ -320,6 +328,7 @@ def test_a_broken_file_is_reported_without_traces_or_paths(
     assert_error_shape(missing.json(), "not_found")
 
 
+@pytest.mark.model
 def test_a_label_makes_a_changed_file_replace_its_version(
     upload_app: tuple[TestClient, Settings],
 ) -> None:
@@ -342,6 +351,7 @@ def test_a_label_makes_a_changed_file_replace_its_version(
     assert replaced[0]["actor"] == "account:buero"
 
 
+@pytest.mark.model
 def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, Settings]) -> None:
     client, _ = upload_app
     state = IndexState(engine_of(client).registry)
@@ -355,6 +365,7 @@ def test_uploads_are_refused_while_a_reindex_runs(upload_app: tuple[TestClient, 
     assert "re-index is running" in response.json()["error"]["message"]
 
 
+@pytest.mark.model
 def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) -> None:
     client, settings = upload_app
     engine = engine_of(client)
@@ -372,6 +383,8 @@ def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) 
     assert all(Path(path).is_absolute() or path == "protokolle/vr2-2024.md" for path in paths)
 
 
+@pytest.mark.model
+@pytest.mark.slow
 def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     """A job left `running` by a crash runs again; one whose files are gone is `interrupted`."""
     settings = make_settings(tmp_path / "data")
