@@ -1,6 +1,6 @@
 """Write real files of the supported formats: born-digital and scanned PDF, DOCX, PPTX, e-mail.
 
-Shared by the test fixtures (`tests/format_fixtures.py`) and the mixed-corpus benchmark
+Shared by the test fixtures (`tests/support/format_fixtures.py`) and the mixed-corpus benchmark
 (`evaluation.mixed_corpus`), so both exercise the converters with files built the same way.
 Scanned pages are rendered with Bitstream Vera (shipped with reportlab; DejaVu Sans is derived
 from it) and saved as image-only PDF pages, so they have no text layer at all. reportlab is a

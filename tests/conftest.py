@@ -1,17 +1,14 @@
 """Shared fixtures: offline guard, the real default model, the demo corpus ingested once.
 
 The demo client is signed in as an office account (sees every document); tests of what other
-callers see are in `test_access.py`.
+callers see are in `search_service/test_access.py`. Helpers the tests import live in
+`tests.support`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,63 +18,39 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 from fastapi.testclient import TestClient
 
-from core.access import SYSTEM, Principal
 from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
-from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.search import Searcher
 from search_service.app import create_app
-from search_service.context import ServiceContext
-from search_service.schemas import AskRequest, AskResponse, SearchRequest, SearchResponse
+from tests.support.helpers import (
+    DEMO_CORPUS,
+    OFFICE_ACCOUNT,
+    TEST_PASSWORD,
+    context_of,
+    make_settings,
+    sign_in,
+)
+from tests.support.offline import block_the_network
+from tests.support.worlds import ACCESS, World, open_world
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEMO_CORPUS = PROJECT_ROOT / "corpora" / "demo"
-# Shared with `scripts/test.sh`, which builds the model there once.
-MODELS_DIR = PROJECT_ROOT / ".test-cache" / "data" / "models"
-OFFICE_ACCOUNT = "geschaeftsstelle"
-TEST_PASSWORD = "ein-langes-test-passwort"
+block_the_network()
 
-
-class NetworkBlockedError(RuntimeError):
-    """A test tried to reach a host other than this machine."""
-
-
-def _is_loopback(address: object) -> bool:
-    if isinstance(address, tuple) and address:
-        host = str(address[0])
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            return False
-    return True  # Unix sockets and the like
+# The session fixtures that load the real model: a test using one must be marked `model`.
+MODEL_FIXTURES = frozenset({"demo_ingest_report", "demo_client", "access_world"})
 
 
-_original_connect = socket.socket.connect
-_original_connect_ex = socket.socket.connect_ex
-
-
-def _guarded_connect(self: socket.socket, address: object) -> None:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
-        raise NetworkBlockedError(f"tests may only connect to loopback, not {address!r}")
-    _original_connect(self, address)  # type: ignore[arg-type]
-
-
-def _guarded_connect_ex(self: socket.socket, address: object) -> int:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
-        raise NetworkBlockedError(f"tests may only connect to loopback, not {address!r}")
-    return _original_connect_ex(self, address)  # type: ignore[arg-type]
-
-
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    """Settings on a fresh data directory with the shared model folder."""
-    return Settings(data_dir=data_dir, embedding={"models_dir": MODELS_DIR}, **overrides)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a run in which a test uses the model without its `model` marker."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("model") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that use the model need @pytest.mark.model: " + ", ".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session")
@@ -106,52 +79,8 @@ def demo_client(demo_settings: Settings, demo_ingest_report: IngestReport) -> It
         yield client
 
 
-def context_of(client: TestClient) -> ServiceContext:
-    """The service context the app opened at start-up."""
-    context: ServiceContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
-def search_response(
-    searcher: Searcher,
-    request: SearchRequest,
-    *,
-    principal: Principal = SYSTEM,
-    mode: RetrievalMode | None = None,
-) -> SearchResponse:
-    """A search in process, as the API would answer it (nothing is logged)."""
-    outcome = searcher.search(
-        request.query,
-        principal=principal,
-        top_k=request.top_k,
-        filters=request.filters,
-        facets=request.facets,
-        mode=mode,
-    )
-    return SearchResponse.from_outcome(outcome)
-
-
-def ask_response(
-    searcher: Searcher, request: AskRequest, *, principal: Principal = SYSTEM
-) -> AskResponse:
-    """A question in process, as the API would answer it (nothing is logged: no `answer_id`)."""
-    outcome = searcher.ask(
-        request.query, principal=principal, top_k=request.top_k, filters=request.filters
-    )
-    return AskResponse.from_outcome(outcome)
-
-
-def sign_in(client: TestClient, name: str, password: str) -> dict[str, str]:
-    """Sign in through the API; returns the Authorization header to send."""
-    response = client.post("/v1/auth/token", json={"name": name, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture(scope="session")
-def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The app over a corpus with one document per visibility, with a caller per role."""
-    from access_corpus import open_access_world
-
-    with open_access_world(tmp_path_factory.mktemp("access")) as world:
+    with open_world(tmp_path_factory.mktemp("access"), ACCESS) as world:
         yield world

@@ -3,7 +3,8 @@
 import socket
 
 import pytest
-from conftest import NetworkBlockedError
+
+from tests.support.offline import NetworkBlockedError
 
 
 def test_non_loopback_connections_are_refused() -> None:
