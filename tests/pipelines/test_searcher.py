@@ -19,6 +19,8 @@ from pipelines.search_outcomes import Successor
 from pipelines.stores import build_chunk_store
 from tests.support.helpers import make_settings
 
+pytestmark = pytest.mark.model
+
 RING_QUERY = "Wie bindet das Jobcenter Kupferkessel Arbeitgeber ein?"
 OLD_QUERY = "Wie organisiert das Jobcenter Zitronenfalter die Sprechstunde?"
 DOCUMENTS = {

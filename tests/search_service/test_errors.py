@@ -142,6 +142,7 @@ def store_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
         yield client
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("failing_store", [ClosedShardStore, timing_out_store])
 def test_store_failures_in_a_query_answer_503_in_the_error_shape(
     store_client: TestClient, tmp_path: Path, failing_store: Any
