@@ -83,7 +83,7 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
     registry = Registry(settings.registry_path)
     store = EdgeChunkStore(settings.edge_store_dir)
     runner = IngestRunner(settings, store, registry)
-    load_seconds = sum(timed(runner.pipeline))
+    load_seconds = sum(timed(runner.indexer.pipeline))
     report = runner.run([DEMO_CORPUS])
     store.close()
     registry.close()

@@ -95,7 +95,7 @@ def bench_mixed(
     try:
         runner = IngestRunner(settings, store, registry)
         started = time.perf_counter()
-        runner.pipeline()
+        runner.indexer.pipeline()
         load_seconds = time.perf_counter() - started
         report = runner.run([corpus_dir])
     finally:

@@ -12,6 +12,7 @@ was (`core.document_snapshot`): `document.delete` (on request, or its files are 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from core.audit_actions import AuditAction
@@ -25,6 +26,14 @@ from pipelines.stores import ChunkStore
 def kept_sources(sources_dir: Path, sha256: str) -> list[Path]:
     """The kept original(s) of one content under `DATA_DIR/sources/`."""
     return sorted(sources_dir.glob(f"{sha256}*")) if sources_dir.is_dir() else []
+
+
+def keep_source(sources_dir: Path, path: Path, sha256: str) -> None:
+    """Keep a copy of the original file under `DATA_DIR/sources/` (once per content and suffix)."""
+    target = sources_dir / f"{sha256}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
 
 
 def delete_document(

@@ -36,10 +36,11 @@ from core.persistence.index_state import (
 )
 from core.persistence.registry import DocumentRecord, Registry, utc_now_text
 from core.settings import Settings
+from ingest.failures import BATCH_ERRORS
 from ingest.lifecycle import kept_sources
 from ingest.reindex_documents import prepare_document
 from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
-from ingest.runner import BATCH_ERRORS, IngestRunner
+from ingest.runner import IngestRunner
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
 from pipelines.stores.collections import remove_leftovers
 
@@ -111,7 +112,7 @@ class Reindexer:
         swapped = False
         runner = IngestRunner(self.settings, build, self.registry)
         try:
-            runner.pipeline()  # load the model before the first document's time starts
+            runner.indexer.pipeline()  # load the model before the first document's time starts
             self._index_all(runner, build)
             if self.stop.is_set():
                 return self._abort(build, "stopped before the switch (the service is stopping)")
@@ -183,7 +184,7 @@ class Reindexer:
         try:
             kept, start, payload, missing = prepare_document(self.settings, record)
             deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
-            indexed = runner.index_file(kept, start, payload, missing, deadline)
+            indexed = runner.indexer.index_file(kept, start, payload, missing, deadline)
         except Exception as exc:
             self._record_failure(build, record, fingerprint, exc)
             return

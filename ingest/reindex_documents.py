@@ -15,9 +15,9 @@ from core.errors import NotFoundError
 from core.metadata import DocumentMetadata
 from core.persistence.registry import DocumentRecord
 from core.settings import Settings
+from ingest.identity import index_key
 from ingest.lifecycle import kept_sources
 from ingest.metadata_sources import INFERABLE_FIELDS, default_title
-from ingest.runner import index_key
 from ingest.sources import is_mail
 
 

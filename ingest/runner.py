@@ -27,97 +27,36 @@ on the office's machine) is what identifies the document's versions, as in a loc
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from haystack import Pipeline
-
-from core.errors import (
-    BlokError,
-    ErrorCode,
-    FileTooLargeError,
-    ModelUnavailableError,
-    StoreError,
-    find_domain_error,
-)
+from core.errors import FileTooLargeError
 from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
+from ingest.failures import failure_entry
+from ingest.file_indexer import FileIndexer
+from ingest.identity import file_sha256, index_key
+from ingest.known_content import known_content
 from ingest.lifecycle import (
     delete_document,
     forget_path,
+    keep_source,
     prune_missing,
     replaced_versions,
-    source_exists,
 )
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
-from pipelines.components.converters.ocr import PageOcr
-from pipelines.indexing import build_indexing_pipeline, close_indexing_pipeline, run_indexing
-from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.stores import ChunkStore, build_chunk_store
 
-# 3: `visibility` is stored as a list of access tokens (`["ring:vr3", "ring:vr5"]`).
-# 4: line numbers stripped, list markers normalised, title and date inferred from the text;
-#    chunks carry `extraction` (`text` or `ocr`); DOCX, PPTX, HTML and e-mail are read.
-# 5: titles stated in HTML `<title>` and DOCX/PPTX properties win over the first heading.
-INDEX_FORMAT_VERSION = "5"
-# Failures that concern the whole run, not one file.
-BATCH_ERRORS = (ModelUnavailableError, StoreError)
 Progress = Callable[[Path, ReportEntry], None]
 T = TypeVar("T")
-
-
-@dataclass
-class IndexedFile:
-    """What the indexing pipeline made of one file: page texts, chunks, final metadata."""
-
-    pages: list[tuple[int, str]]
-    methods: dict[int, str]
-    chunk_count: int
-    metadata: dict[str, Any]
-    skipped_pages: list[dict[str, Any]]
-    extraction: dict[str, Any]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def page_ocr(settings: Settings) -> PageOcr:
-    """The OCR configuration of the indexing pipeline."""
-    return PageOcr(**settings.ocr.model_dump())
-
-
-def index_key(metadata: dict[str, Any], settings: Settings) -> str:
-    """Changes whenever the same file would be indexed differently.
-
-    OCR settings and whether tesseract is installed count: installing it re-reads scanned pages.
-    """
-    ocr = [settings.ocr.model_dump(), page_ocr(settings).available()]
-    basis = [
-        INDEX_FORMAT_VERSION,
-        settings.embedding.model,
-        settings.chunking.max_words,
-        metadata,
-        ocr,
-    ]
-    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class IngestRunner:
@@ -136,29 +75,13 @@ class IngestRunner:
         self.registry = registry
         # Who deletions of replaced versions are audited under (None: `cli:<os user>`).
         self.actor = actor
-        self._pipeline: Pipeline | None = None
+        # The indexing pipeline; the re-index indexes through it too (`ingest.reindex`).
+        self.indexer = FileIndexer(settings, store)
         self._manifests = ManifestReader()
-
-    def pipeline(self) -> Pipeline:
-        """The indexing pipeline, built and warmed up on first use."""
-        if self._pipeline is None:
-            model = resolve_embedding_model(self.settings.embedding.model, self.settings.models_dir)
-            self._pipeline = build_indexing_pipeline(
-                store=self.store,
-                model=model,
-                passage_prefix=self.settings.embedding.passage_prefix,
-                batch_size=self.settings.embedding.batch_size,
-                max_words=self.settings.chunking.max_words,
-                ocr=page_ocr(self.settings),
-            )
-            warm_up_pipeline(self._pipeline, model)
-        return self._pipeline
 
     def close(self) -> None:
         """Stop the pipeline's page-reader process; the next file builds the pipeline again."""
-        if self._pipeline is not None:
-            close_indexing_pipeline(self._pipeline)
-            self._pipeline = None
+        self.indexer.close()
 
     def recover_interrupted(self) -> int:
         """Finish what a killed run left: remove `pending` documents and `replaced` versions.
@@ -275,18 +198,7 @@ class IngestRunner:
         try:
             return work()
         except Exception as exc:  # a bug or a library failure must not end the batch
-            domain_error = find_domain_error(exc)
-            if isinstance(domain_error, BATCH_ERRORS):
-                raise domain_error from exc  # no file can be indexed: stop with the reason
-            if domain_error is not None:
-                code, reason = domain_error.code.value, domain_error.message
-            else:
-                code, reason = ErrorCode.INTERNAL.value, f"{type(exc).__name__}: {exc}"
-            if code == ErrorCode.TIMEOUT.value:
-                limit = self.settings.ingest.max_seconds_per_file
-                reason = f"{name} took longer than {limit:g} s, the limit set by "
-                reason += f"BLOK_INGEST__MAX_SECONDS_PER_FILE ({reason_tail(domain_error)})"
-            return ReportEntry(name, "skipped", code=code, reason=reason)
+            return failure_entry(name, exc, self.settings.ingest.max_seconds_per_file)
 
     def _check_size(self, path: Path) -> None:
         reason = self.settings.ingest.too_large_reason(path.name, path.stat().st_size)
@@ -296,7 +208,7 @@ class IngestRunner:
     def _ingest(self, source: Source, root: Path) -> ReportEntry:
         path = source.path
         self._check_size(path)
-        self.pipeline()  # loading the model does not count against the file's time
+        self.indexer.pipeline()  # loading the model does not count against the file's time
         deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
         sha256 = file_sha256(path)
         document_id = sha256[:16]
@@ -309,7 +221,7 @@ class IngestRunner:
             document_metadata, missing = resolved.metadata, resolved.missing
         metadata = {**document_metadata.model_dump(mode="json"), **source.links}
         key = index_key(metadata, self.settings)
-        known = self._known_content(source, sha256, key)
+        known = known_content(self.registry, self.settings.sources_dir, source, sha256, key)
         if known is not None:
             return known
         record = DocumentRecord(
@@ -333,8 +245,9 @@ class IngestRunner:
         replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
             self.registry.documents.mark_pending(record)
-            indexed = self.index_file(path, record, payload, missing, deadline)
-            self._keep_source(path, sha256)  # before the commit: an indexed document has its file
+            indexed = self.indexer.index_file(path, record, payload, missing, deadline)
+            # before the commit: an indexed document has its file
+            keep_source(self.settings.sources_dir, path, sha256)
             self.registry.documents.mark_indexed(
                 document_id,
                 indexed.pages,
@@ -359,68 +272,6 @@ class IngestRunner:
             extraction=indexed.extraction,
         )
 
-    def index_file(
-        self,
-        path: Path,
-        record: DocumentRecord,
-        payload: dict[str, Any],
-        missing: list[str],
-        deadline: float,
-    ) -> IndexedFile:
-        """Run the indexing pipeline on one file into this runner's store; no registry writes.
-
-        `record.metadata` is the metadata before inference; `missing` the fields to infer.
-        Shared by ingest and re-index (`ingest.reindex`), so both index a file alike.
-        """
-        file_meta = {
-            "document_id": record.document_id,
-            "title": record.title,
-            "source_name": record.source_name,
-            **payload,
-        }
-        result = run_indexing(self.pipeline(), path, file_meta, deadline=deadline)
-        inferred = result.inferred.get(record.document_id, {})
-        fields = [name for name in missing if name == "title" or name in inferred]
-        return IndexedFile(
-            pages=[(doc.meta["page"], doc.content or "") for doc in result.pages],
-            methods={doc.meta["page"]: doc.meta.get("extraction", "text") for doc in result.pages},
-            chunk_count=result.chunks_written,
-            metadata={**record.metadata, **inferred, "inferred": fields},
-            skipped_pages=result.skipped_pages,
-            extraction=result.extraction,
-        )
-
-    def _known_content(self, source: Source, sha256: str, key: str) -> ReportEntry | None:
-        """The entry for content that is indexed already, or None when it must be indexed.
-
-        Under another path that still exists it is a duplicate (the path is recorded, the
-        document keeps the metadata of its first path); indexed the same way it is unchanged
-        (a moved file's new path becomes its first); withdrawn by the office it is `held`.
-        """
-        path, source_path = source.path, source.source_path
-        document_id = sha256[:16]
-        existing = self.registry.documents.get(document_id)
-        if existing is not None and existing.status == "withdrawn":
-            self.registry.documents.add_path(document_id, source_path)
-            reason = "withdrawn by the office; `blok documents restore` serves it again"
-            found = (existing.page_count, existing.chunk_count)
-            return ReportEntry(source.display_name, "held", document_id, *found, reason=reason)
-        if existing is None or existing.status != "indexed":
-            return None
-        found = (existing.page_count, existing.chunk_count)
-        primary = existing.source_path
-        if primary != source_path and source_exists(primary):
-            self.registry.documents.add_path(document_id, source_path)
-            self._keep_source(path, sha256)  # its own suffix, should it become the first
-            reason = f"duplicate of {primary} (same content; indexed with its metadata)"
-            return ReportEntry(source.display_name, "duplicate", document_id, *found, reason=reason)
-        if existing.index_key != key:
-            return None
-        if primary != source_path:
-            self.registry.documents.set_source_path(document_id, source_path)
-            self._keep_source(path, sha256)
-        return ReportEntry(source.display_name, "unchanged", document_id, *found)
-
     @contextmanager
     def _cleanup_on_failure(self, document_id: str) -> Iterator[None]:
         try:
@@ -442,17 +293,6 @@ class IngestRunner:
                     source_path,
                     actor=self.actor,
                 )
-
-    def _keep_source(self, path: Path, sha256: str) -> None:
-        target = self.settings.sources_dir / f"{sha256}{path.suffix.lower()}"
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-
-
-def reason_tail(error: BlokError | None) -> str:
-    """The message of a domain error, for a reason that adds its own beginning."""
-    return error.message if error is not None else "stopped"
 
 
 def run_ingest(

@@ -30,8 +30,9 @@ from core.persistence.audit import SYSTEM_ACTOR
 from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.persistence.registry import Registry, utc_now_text
 from core.settings import Settings
+from ingest.failures import BATCH_ERRORS
 from ingest.report import ReportEntry
-from ingest.runner import BATCH_ERRORS, IngestRunner
+from ingest.runner import IngestRunner
 from pipelines.stores import ChunkStore
 from search_service.context import ServiceContext
 
