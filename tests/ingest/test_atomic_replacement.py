@@ -98,6 +98,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     built.ingest()  # creates the collection before the context opens it
     built.context = build_service_context(settings, store=store)
     yield built
+    runner.close()  # its page-reader process
     built.context.close()  # closes the shared store too
     registry.close()
 

@@ -160,6 +160,7 @@ def test_editing_metadata_changes_the_payload_not_the_vectors(world: CurationWor
     # Ingesting the same file again keeps the edits.
     runner = IngestRunner(world.settings, context.store, context.registry)
     entry = runner.ingest_file(world.corpus / "bearbeiten.md", world.corpus)
+    runner.close()
     assert entry.status == "unchanged"
     assert (
         world.call("buero", "GET", f"/v1/documents/{document_id}").json()["title"]
@@ -221,6 +222,7 @@ def test_withdraw_hides_everywhere_and_restore_brings_it_back(world: CurationWor
     # Ingesting the same file again does not bring it back.
     runner = IngestRunner(world.settings, context.store, context.registry)
     entry = runner.ingest_file(world.corpus / "zurueckziehen.md", world.corpus)
+    runner.close()
     assert entry.status == "held" and entry.document_id == document_id
     assert context.registry.documents.get(document_id).status == "withdrawn"  # type: ignore[union-attr]
 
