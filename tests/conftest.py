@@ -84,3 +84,12 @@ def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The app over a corpus with one document per visibility, with a caller per role."""
     with open_world(tmp_path_factory.mktemp("access"), ACCESS) as world:
         yield world
+
+
+@pytest.fixture(scope="session")
+def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The app served by uvicorn over the web UI's corpus, with a ring member and the office."""
+    from ui_corpus import open_ui_world
+
+    with open_ui_world(tmp_path_factory.mktemp("ui")) as world:
+        yield world
