@@ -39,7 +39,8 @@ def test_every_page_is_german_with_landmarks_search_and_the_statement_link(
     browser_client: httpx.Client, ui_world: Any
 ) -> None:
     document = ui_world.document_ids["praxis-arbeitgeber"]
-    for path in ("/", f"/?q={QUESTION}", f"/dokumente/{document}", "/anmelden", "/barrierefreiheit"):
+    paths = ("/", f"/?q={QUESTION}", f"/dokumente/{document}", "/anmelden", "/barrierefreiheit")
+    for path in paths:
         response = browser_client.get(path)
         assert response.status_code == 200, path
         html = response.text
@@ -73,7 +74,8 @@ def test_hostile_titles_and_texts_are_escaped_everywhere(
     document = browser_client.get(f"/dokumente/{ui_world.document_ids['feindlich']}").text
     for html in (search, document):
         assert HOSTILE_TITLE not in html
-        assert "<script>window" not in html and "<img src" not in html and "<b onmouseover" not in html
+        for raw in ("<script>window", "<img src", "<b onmouseover"):
+            assert raw not in html
         assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
 
 
@@ -98,7 +100,8 @@ def test_invisible_documents_answer_like_missing_ones(
     hidden = browser_client.get(f"/dokumente/{ui_world.document_ids['protokoll-vr3']}")
     missing = browser_client.get("/dokumente/0000000000000000")
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.text == missing.text.replace("0000000000000000", ui_world.document_ids["protokoll-vr3"])
+    hidden_id = ui_world.document_ids["protokoll-vr3"]
+    assert hidden.text == missing.text.replace("0000000000000000", hidden_id)
     assert "Sozialraum" not in hidden.text
 
 
@@ -110,7 +113,8 @@ def test_a_citation_link_marks_the_stored_offsets_exactly(
     start = page.index("zwei Arbeitgeberlotsen")
     end = start + len("zwei Arbeitgeberlotsen")
     html = browser_client.get(f"/dokumente/{document_id}?seite=1&von={start}&bis={end}").text
-    assert '<mark class="blok-zitat" id="zitat" tabindex="-1" autofocus>zwei Arbeitgeberlotsen</mark>' in html
+    mark = '<mark class="blok-zitat" id="zitat" tabindex="-1" autofocus>'
+    assert f"{mark}zwei Arbeitgeberlotsen</mark>" in html
     wrong = browser_client.get(f"/dokumente/{document_id}?seite=1&von=5&bis=99999").text
     assert "<mark" not in wrong and "Fundstelle nicht markiert" in wrong
 
@@ -146,8 +150,11 @@ def test_feedback_needs_the_session_csrf_token_and_is_stored(
 ) -> None:
     sign_in_by_form(browser_client, RING_MEMBER, TEST_PASSWORD)
     html = browser_client.get("/", params={"q": QUESTION}).text
-    answer_id = int(re.search(r'name="answer_id" value="(\d+)"', html).group(1))  # type: ignore[union-attr]
-    form = {"answer_id": str(answer_id), "helpful": "nein", "comment": "Zu allgemein", "zurueck": "/?q=x"}
+    found = re.search(r'name="answer_id" value="(\d+)"', html)
+    assert found
+    answer_id = int(found.group(1))
+    form = {"answer_id": found.group(1), "helpful": "nein", "comment": "Zu allgemein"}
+    form["zurueck"] = "/?q=x"
     refused = browser_client.post("/rueckmeldung", data=form)
     assert refused.status_code == 403
     accepted = browser_client.post("/rueckmeldung", data={**form, "csrf_token": csrf_field(html)})
@@ -174,7 +181,8 @@ def test_api_docs_work_offline_with_the_vendored_swagger_ui(browser_client: http
     assert "/static/vendor/swagger-ui-dist/swagger-ui-bundle.js" in response.text
     assert "cdn" not in response.text.lower() and "https://" not in response.text
     assert "'sha256-" in response.headers["content-security-policy"]
-    assert browser_client.get("/static/vendor/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+    bundle = browser_client.get("/static/vendor/swagger-ui-dist/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
 
 
 def test_vendored_libraries_keep_their_licences() -> None:

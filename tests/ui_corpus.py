@@ -170,7 +170,9 @@ def open_ui_world(root: Path) -> Iterator[UiWorld]:
     ids = {Path(str(entry.path)).stem: str(entry.document_id) for entry in report.entries}
     with serve(settings) as (base_url, engine):
         accounts = engine.accounts
-        accounts.create_account(RING_MEMBER, roles=["reader"], rings=["vr3"], password=TEST_PASSWORD)
+        accounts.create_account(
+            RING_MEMBER, roles=["reader"], rings=["vr3"], password=TEST_PASSWORD
+        )
         accounts.create_account(OFFICE, roles=["office"], rings=[], password=TEST_PASSWORD)
         engine.curator.supersede(ids["bericht-alt"], ids["protokoll-vr3"], actor="test")
         yield UiWorld(base_url, settings, engine, ids)
