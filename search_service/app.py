@@ -24,7 +24,7 @@ from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_pages import STATIC_DIR
-from search_service.ui_routes import ui_router
+from search_service.ui_routes import FormRefusedError, show_form_refused, ui_router
 from search_service.upload_routes import upload_router
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         message="Too much feedback from this address. Try again later.",
     )
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
+    app.add_exception_handler(FormRefusedError, show_form_refused)
     app.middleware("http")(add_security_headers)
     if settings.server.cors_origins:
         app.add_middleware(

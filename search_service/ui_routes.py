@@ -15,7 +15,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from core.errors import InvalidRequestError, NotFoundError, TooManyRequestsError, UnauthorizedError
+from core.errors import (
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
 from search_service.auth import sign_out
 from search_service.auth_routes import sign_in_request
 from search_service.auth_schemas import TokenRequest
@@ -58,16 +64,33 @@ async def get_form_visitor(request: Request, visitor: VisitorDep) -> Visitor:
     """The visitor of a form post: the session's CSRF token must come along, or no session.
 
     Raises:
-        ForbiddenError: another site's origin, or a missing or wrong CSRF token.
+        FormRefusedError: another site's origin, or a missing or wrong CSRF token.
     """
     engine: SearchEngine = request.app.state.engine
     origins = engine.settings.server.cors_origins
     session = request.cookies.get(SESSION_COOKIE)
-    if visitor.signed_in and session:
-        await check_csrf(request, session, origins)
-    else:
-        check_origin(request, origins)
+    try:
+        if visitor.signed_in and session:
+            await check_csrf(request, session, origins)
+        else:
+            check_origin(request, origins)
+    except ForbiddenError as exc:
+        raise FormRefusedError(visitor) from exc
     return visitor
+
+
+class FormRefusedError(Exception):
+    """A form post without the session's CSRF token or from another site: a 403 page."""
+
+    def __init__(self, visitor: Visitor) -> None:
+        super().__init__("form refused")
+        self.visitor = visitor
+
+
+async def show_form_refused(request: Request, exc: Exception) -> HTMLResponse:
+    """The 403 page of a refused form post."""
+    assert isinstance(exc, FormRefusedError)
+    return render_page(request, "form_refused.html", exc.visitor, status_code=403)
 
 
 FormVisitorDep = Annotated[Visitor, Depends(get_form_visitor)]

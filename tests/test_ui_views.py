@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from search_service.ui_reading import QuoteSpan, citation_href, marked_ranges, render_page_text
 from search_service.ui_routes import local_path
-from search_service.ui_views import SearchForm, answer_markup, filter_chips, highlight
+from search_service.ui_views import (
+    SearchForm,
+    answer_markup,
+    filter_chips,
+    highlight,
+    pagination,
+)
 
 PAGES = ["Erste Seite endet hier.", "", "Zweite Textseite.", "Dritte Seite mit Schluss."]
 
@@ -77,3 +83,11 @@ def test_redirects_stay_on_this_site() -> None:
     assert local_path("/?q=x") == "/?q=x"
     for outside in ("https://example.org/", "//example.org/", "/\\example.org", "javascript:x"):
         assert local_path(outside) == "/"
+
+
+def test_pages_link_back_and_forth_only_where_results_exist() -> None:
+    first = pagination(SearchForm(q="x"), has_next=True)
+    assert first.previous_url is None and first.next_url == "/?q=x&seite=2"
+    last = pagination(SearchForm(q="x", seite=3), has_next=False)
+    assert last.previous_url == "/?q=x&seite=2" and last.next_url is None
+    assert pagination(SearchForm(q="x", seite=2), has_next=False).previous_url == "/?q=x"
