@@ -195,3 +195,12 @@ def test_api_docs_render_offline(page: Any) -> None:
     page.goto("/docs")
     page.wait_for_selector(".swagger-ui .information-container", timeout=60_000)
     assert page.get_by_text("/v1/search").count() >= 1
+
+
+def test_the_skip_link_comes_first_and_leads_into_the_content(page: Any) -> None:
+    page.goto("/?q=" + QUESTION)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
