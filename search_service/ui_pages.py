@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from core.access import ANONYMOUS, UNRESTRICTED_ROLES, Principal
 from core.errors import UnauthorizedError
 from search_service.auth import session_principal
-from search_service.deps import EngineDep
+from search_service.deps import ContextDep
 from search_service.sessions import SESSION_COOKIE, csrf_token_for
 from search_service.ui_views import date_label, kind_label, ring_label
 
@@ -71,7 +71,7 @@ class Visitor:
         return [ring_label(ring) for ring in sorted(self.principal.rings)]
 
 
-def get_visitor(request: Request, engine: EngineDep) -> Visitor:
+def get_visitor(request: Request, context: ContextDep) -> Visitor:
     """The caller of a page, from the session cookie (`search_service.auth`).
 
     A session that has ended or expired makes the page anonymous rather than an error page;
@@ -81,7 +81,7 @@ def get_visitor(request: Request, engine: EngineDep) -> Visitor:
     if not session:
         return Visitor(ANONYMOUS, None)
     try:
-        principal = session_principal(engine.accounts, session)
+        principal = session_principal(context.accounts, session)
     except UnauthorizedError:
         return Visitor(ANONYMOUS, None)
     return Visitor(principal, csrf_token_for(session))

@@ -1,10 +1,11 @@
 """The German web UI: search and answer, reading a document, sign-in, accessibility statement.
 
-Pages call what the JSON API calls, under the same principal: `engine.ask` and `engine.search`
-with the caller's access, `engine.catalog` for documents (a document the caller may not see is
-the same 404 page as a missing one), `search_service.auth` for sign-in and the session cookie,
-`search_service.routes.record_feedback` for feedback. Forms that change something carry the
-session's CSRF token (`search_service.sessions`); everything works without JavaScript.
+Pages call what the JSON API calls, under the same principal: the `Searcher`
+(`pipelines.search`) for answers and passages, with the caller's access; `context.catalog` for
+documents (a document the caller may not see is the same 404 page as a missing one);
+`search_service.auth` for sign-in and the session cookie; `search_service.routes.record_feedback`
+for feedback. Forms that change something carry the session's CSRF token
+(`search_service.sessions`); everything works without JavaScript.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from core.errors import (
 from search_service.auth import sign_out
 from search_service.auth_routes import sign_in_request
 from search_service.auth_schemas import TokenRequest
-from search_service.deps import EngineDep, FeedbackLimiterDep, SignInLimiterDep
+from search_service.context import ServiceContext
+from search_service.deps import ContextDep, FeedbackLimiterDep, SignInLimiterDep
 from search_service.document_routes import detail
-from search_service.engine import SearchEngine
 from search_service.routes import record_feedback
-from search_service.schemas import AskRequest, FeedbackRequest, SearchRequest
+from search_service.schemas import AskResponse, FeedbackRequest, SearchResponse
 from search_service.sessions import (
     SESSION_COOKIE,
     check_csrf,
@@ -66,8 +67,8 @@ async def get_form_visitor(request: Request, visitor: VisitorDep) -> Visitor:
     Raises:
         FormRefusedError: another site's origin, or a missing or wrong CSRF token.
     """
-    engine: SearchEngine = request.app.state.engine
-    origins = engine.settings.server.cors_origins
+    context: ServiceContext = request.app.state.context
+    origins = context.settings.server.cors_origins
     session = request.cookies.get(SESSION_COOKIE)
     try:
         if visitor.signed_in and session:
@@ -99,7 +100,7 @@ FormVisitorDep = Annotated[Visitor, Depends(get_form_visitor)]
 @ui_router.get("/")
 def show_search(
     request: Request,
-    engine: EngineDep,
+    context: ContextDep,
     visitor: VisitorDep,
     q: str = "",
     art: Repeated = [],  # noqa: B006 - FastAPI copies defaults
@@ -111,7 +112,7 @@ def show_search(
     rueckmeldung: str | None = None,
 ) -> HTMLResponse:
     """The search page; with `q`, the answer, the passages, the facets and the filters."""
-    last_page = engine.settings.retrieval.max_top_k // RESULTS_PER_PAGE
+    last_page = context.settings.retrieval.max_top_k // RESULTS_PER_PAGE
     form = SearchForm(
         q=q.strip()[:2000],
         art=art,
@@ -121,30 +122,33 @@ def show_search(
         jahr_bis=optional_int(jahr_bis),
         seite=min(max(optional_int(seite) or 1, 1), last_page),
     )
-    context: dict[str, Any] = {"form": form, "q": form.q, "feedback": rueckmeldung}
+    shown: dict[str, Any] = {"form": form, "q": form.q, "feedback": rueckmeldung}
     if not form.q:
-        return render_page(request, "search.html", visitor, **context)
+        return render_page(request, "search.html", visitor, **shown)
     try:
-        context.update(search_context(engine, visitor, form, last_page))
+        shown.update(search_context(context, visitor, form, last_page))
     except (ValidationError, InvalidRequestError):
-        context["filter_error"] = True
-        return render_page(request, "search.html", visitor, status_code=400, **context)
-    return render_page(request, "search.html", visitor, **context)
+        shown["filter_error"] = True
+        return render_page(request, "search.html", visitor, status_code=400, **shown)
+    return render_page(request, "search.html", visitor, **shown)
 
 
 def search_context(
-    engine: SearchEngine, visitor: Visitor, form: SearchForm, last_page: int
+    context: ServiceContext, visitor: Visitor, form: SearchForm, last_page: int
 ) -> dict[str, Any]:
     """Answer (first page only), passages of the page, facets, chips and page links."""
     filters = form.filters()
     principal = visitor.principal
     answer = None
     if form.seite == 1:
-        ask = AskRequest(query=form.q, filters=filters)
-        answer = engine.ask(ask, principal=principal, log=True)
+        outcome = context.searcher.ask(form.q, principal=principal, filters=filters)
+        answer = AskResponse.from_outcome(outcome, context.log_ask(form.q, filters, outcome))
     wanted = min(form.seite * RESULTS_PER_PAGE + 1, last_page * RESULTS_PER_PAGE)
-    search = SearchRequest(query=form.q, top_k=wanted, filters=filters, facets=True)
-    found = engine.search(search, principal=principal)
+    found = SearchResponse.from_outcome(
+        context.searcher.search(
+            form.q, principal=principal, top_k=wanted, filters=filters, facets=True
+        )
+    )
     results = found.results[(form.seite - 1) * RESULTS_PER_PAGE : form.seite * RESULTS_PER_PAGE]
     has_next = len(found.results) > form.seite * RESULTS_PER_PAGE
     return {
@@ -164,7 +168,7 @@ def search_context(
 @ui_router.post("/rueckmeldung")
 def create_feedback_from_form(
     request: Request,
-    engine: EngineDep,
+    context: ContextDep,
     visitor: FormVisitorDep,
     limiter: FeedbackLimiterDep,
     answer_id: Annotated[int, Form(ge=1)],
@@ -175,7 +179,7 @@ def create_feedback_from_form(
     """Store feedback on an answer (`record_feedback`), then back to the answer with thanks."""
     body = FeedbackRequest(answer_id=answer_id, helpful=helpful == "ja", comment=comment)
     try:
-        record_feedback(body, request, engine, visitor.principal, limiter)
+        record_feedback(body, request, context, visitor.principal, limiter)
         outcome = "danke"
     except TooManyRequestsError:
         outcome = "zu-viele"
@@ -195,7 +199,7 @@ def local_path(value: str) -> str:
 def show_document(
     request: Request,
     document_id: str,
-    engine: EngineDep,
+    context: ContextDep,
     visitor: VisitorDep,
     seite: str | None = None,
     von: str | None = None,
@@ -204,11 +208,11 @@ def show_document(
 ) -> HTMLResponse:
     """A document's metadata and page texts; a citation link's quote marked at its offsets."""
     try:
-        record = engine.catalog.get(document_id, visitor.principal)
+        record = context.catalog.get(document_id, visitor.principal)
     except NotFoundError:
         return render_page(request, "not_found.html", visitor, status_code=404)
     texts = [
-        engine.registry.page_text(record.document_id, n) or ""
+        context.registry.documents.page_text(record.document_id, n) or ""
         for n in range(1, record.page_count + 1)
     ]
     start_page, start, end = optional_int(seite), optional_int(von), optional_int(bis)
@@ -225,7 +229,7 @@ def show_document(
         request,
         "document.html",
         visitor,
-        document=detail(engine, record, visitor.principal),
+        document=detail(context, record, visitor.principal),
         pages=pages,
         quote_requested=start_page is not None,
         quote_found=bool(ranges),
@@ -245,18 +249,18 @@ def show_sign_in(
 @ui_router.post("/anmelden")
 def sign_in_from_form(
     request: Request,
-    engine: EngineDep,
+    context: ContextDep,
     limiter: SignInLimiterDep,
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     weiter: Annotated[str, Form(max_length=4000)] = "/",
 ) -> Response:
     """Sign in (`sign_in_request`, the API's session sign-in); the session goes into a cookie."""
-    visitor = get_visitor(request, engine)
-    check_origin(request, engine.settings.server.cors_origins)
+    visitor = get_visitor(request, context)
+    check_origin(request, context.settings.server.cors_origins)
     try:
         body = TokenRequest(name=name, password=password)
-        _, issued, lifetime = sign_in_request(body, request, engine, limiter, "session")
+        _, issued, lifetime = sign_in_request(body, request, context, limiter, "session")
     except (ValidationError, UnauthorizedError):
         return sign_in_error(request, visitor, name, weiter, SIGN_IN_FAILED, 401)
     except TooManyRequestsError as exc:
@@ -271,7 +275,7 @@ def sign_in_from_form(
         request,
         issued.token,
         max_age=int(lifetime.total_seconds()),
-        secure_mode=engine.settings.access.session_cookie_secure,
+        secure_mode=context.settings.access.session_cookie_secure,
     )
     return response
 
@@ -298,11 +302,11 @@ def show_sign_out(request: Request, visitor: VisitorDep) -> HTMLResponse:
 
 
 @ui_router.post("/abmelden")
-def sign_out_from_form(engine: EngineDep, visitor: FormVisitorDep, request: Request) -> Response:
+def sign_out_from_form(context: ContextDep, visitor: FormVisitorDep, request: Request) -> Response:
     """End the session (`search_service.auth.sign_out`) and drop both cookies."""
     session = request.cookies.get(SESSION_COOKIE)
     if visitor.signed_in and session:
-        sign_out(engine.accounts, visitor.principal, session, "session")
+        sign_out(context.accounts, visitor.principal, session, "session")
     response = RedirectResponse("/anmelden?abgemeldet=1", 303)
     clear_session_cookies(response)
     return response

@@ -109,7 +109,7 @@ def test_a_citation_link_marks_the_stored_offsets_exactly(
     browser_client: httpx.Client, ui_world: Any
 ) -> None:
     document_id = ui_world.document_ids["praxis-arbeitgeber"]
-    page = ui_world.engine.registry.page_text(document_id, 1)
+    page = ui_world.context.registry.documents.page_text(document_id, 1)
     start = page.index("zwei Arbeitgeberlotsen")
     end = start + len("zwei Arbeitgeberlotsen")
     html = browser_client.get(f"/dokumente/{document_id}?seite=1&von={start}&bis={end}").text
@@ -160,7 +160,7 @@ def test_feedback_needs_the_session_csrf_token_and_is_stored(
     accepted = browser_client.post("/rueckmeldung", data={**form, "csrf_token": csrf_field(html)})
     assert accepted.status_code == 303
     assert accepted.headers["location"] == "/?q=x&rueckmeldung=danke#rueckmeldung"
-    stored = ui_world.engine.query_log.feedback(answer_id)
+    stored = ui_world.context.query_log.feedback(answer_id)
     assert [(item.helpful, item.comment) for item in stored] == [(False, "Zu allgemein")]
     thanks = browser_client.get(accepted.headers["location"]).text
     assert 'role="status"' in thanks

@@ -21,7 +21,7 @@ from conftest import TEST_PASSWORD, make_settings
 from core.settings import Settings
 from ingest.runner import run_ingest
 from search_service.app import create_app
-from search_service.engine import SearchEngine
+from search_service.context import ServiceContext
 
 RING_MEMBER = "leserin-vr3"
 OFFICE = "buero"
@@ -112,7 +112,7 @@ class UiWorld:
 
     base_url: str
     settings: Settings
-    engine: SearchEngine
+    context: ServiceContext
     document_ids: dict[str, str]
 
 
@@ -141,7 +141,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[tuple[str, SearchEngine]]:
+def serve(settings: Settings) -> Iterator[tuple[str, ServiceContext]]:
     """The real app under uvicorn in a thread, until the block ends."""
     app = create_app(settings)
     port = free_port()
@@ -154,7 +154,7 @@ def serve(settings: Settings) -> Iterator[tuple[str, SearchEngine]]:
             raise RuntimeError("the UI test server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", app.state.engine
+        yield f"http://127.0.0.1:{port}", app.state.context
     finally:
         server.should_exit = True
         thread.join(timeout=60)
@@ -168,11 +168,11 @@ def open_ui_world(root: Path) -> Iterator[UiWorld]:
     report = run_ingest(settings, [root / "corpus"])
     assert report.count("indexed") == len(DOCUMENTS), report.render()
     ids = {Path(str(entry.path)).stem: str(entry.document_id) for entry in report.entries}
-    with serve(settings) as (base_url, engine):
-        accounts = engine.accounts
+    with serve(settings) as (base_url, context):
+        accounts = context.accounts
         accounts.create_account(
             RING_MEMBER, roles=["reader"], rings=["vr3"], password=TEST_PASSWORD
         )
         accounts.create_account(OFFICE, roles=["office"], rings=[], password=TEST_PASSWORD)
-        engine.curator.supersede(ids["bericht-alt"], ids["protokoll-vr3"], actor="test")
-        yield UiWorld(base_url, settings, engine, ids)
+        context.curator.supersede(ids["bericht-alt"], ids["protokoll-vr3"], actor="test")
+        yield UiWorld(base_url, settings, context, ids)
