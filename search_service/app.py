@@ -23,6 +23,7 @@ from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
+from search_service.ui_office_routes import ui_office_router
 from search_service.ui_pages import STATIC_DIR
 from search_service.ui_routes import FormRefusedError, show_form_refused, ui_router
 from search_service.upload_routes import upload_router
@@ -126,6 +127,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     app.include_router(reindex_router)
     app.include_router(upload_router)
     app.include_router(ui_router)
+    app.include_router(ui_office_router)
     app.include_router(docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

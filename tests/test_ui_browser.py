@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import PROJECT_ROOT, TEST_PASSWORD
-from ui_corpus import QUESTION, RING_MEMBER, RING_QUESTION, UNANSWERABLE
+from ui_corpus import OFFICE, QUESTION, RING_MEMBER, RING_QUESTION, UNANSWERABLE
 
 from search_service.ui_pages import STATIC_DIR
 
@@ -204,3 +204,11 @@ def test_the_skip_link_comes_first_and_leads_into_the_content(page: Any) -> None
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+def test_the_office_overview_has_no_accessibility_violations(page: Any) -> None:
+    sign_in(page, OFFICE, TEST_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Verwaltung").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Verwaltung"
+    assert axe_violations(page) == []
