@@ -31,12 +31,13 @@ from tests.support.helpers import (
     sign_in,
 )
 from tests.support.offline import block_the_network
+from tests.support.ui_world import UiWorld, open_ui_world
 from tests.support.worlds import ACCESS, World, open_world
 
 block_the_network()
 
 # The session fixtures that load the real model: a test using one must be marked `model`.
-MODEL_FIXTURES = frozenset({"demo_ingest_report", "demo_client", "access_world"})
+MODEL_FIXTURES = frozenset({"demo_ingest_report", "demo_client", "access_world", "ui_world"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -87,9 +88,7 @@ def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 @pytest.fixture(scope="session")
-def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
     """The app served by uvicorn over the web UI's corpus, with a ring member and the office."""
-    from ui_corpus import open_ui_world
-
     with open_ui_world(tmp_path_factory.mktemp("ui")) as world:
         yield world

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from conftest import TEST_PASSWORD, make_settings
 
 from core.settings import Settings
 from ingest.runner import run_ingest
 from search_service.app import create_app
 from search_service.context import ServiceContext
+from tests.support.helpers import TEST_PASSWORD, make_settings
 
 RING_MEMBER = "leserin-vr3"
 OFFICE = "buero"

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECT_ROOT, TEST_PASSWORD
-from ui_corpus import OFFICE, QUESTION, RING_MEMBER, RING_QUESTION, UNANSWERABLE
 
 from search_service.ui_pages import STATIC_DIR
+from tests.support.helpers import PROJECT_ROOT, TEST_PASSWORD
+from tests.support.ui_world import OFFICE, QUESTION, RING_MEMBER, RING_QUESTION, UNANSWERABLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,9 +27,12 @@ CHROMIUM_ARGS = [
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/setup.sh dev installs it)"
-)
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/setup.sh dev installs it)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TEST_PASSWORD
-from ui_corpus import (
+
+from search_service.ui_pages import STATIC_DIR
+from tests.support.helpers import TEST_PASSWORD
+from tests.support.ui_world import (
     HOSTILE_TITLE,
     OFFICE,
     QUESTION,
@@ -18,9 +20,8 @@ from ui_corpus import (
     UNANSWERABLE,
 )
 
-from search_service.ui_pages import STATIC_DIR
-
 HIDDEN_FROM_ANONYMOUS = ("protokoll-vr3", "intern")
+pytestmark = pytest.mark.model
 
 
 @pytest.fixture()
