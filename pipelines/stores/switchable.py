@@ -1,7 +1,7 @@
 """`SwitchableChunkStore`: a chunk store whose collection can be exchanged while it serves.
 
-The query and ask pipelines get their store once, when they are built. To serve a freshly
-built collection without rebuilding them, the engine gives them this store, which delegates
+The query pipeline gets its store once, when it is built. To serve a freshly
+built collection without rebuilding it, the service gives it this store, which delegates
 every call to the current one. `switch_to` waits until the calls in flight have finished, keeps
 new calls waiting meanwhile (a readers–writer lock that prefers the writer, so a steady stream
 of searches cannot starve the switch), runs the caller's commit (the registry transaction) and

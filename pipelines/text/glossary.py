@@ -1,7 +1,7 @@
 """The office's glossary: abbreviations and renamed terms that widen a query.
 
 `<data_dir>/glossary.yaml` is copied from `pipelines/resources/glossary.yaml` on first use, so the
-office can edit it (the file's comments explain the format); a search engine built afterwards reads
+office can edit it (the file's comments explain the format); a searcher built afterwards reads
 the edited file. Two sections:
 
 - `abkuerzungen`: abbreviation → long form(s). The abbreviation matches as a whole word with exact
