@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from core.errors import FileTooLargeError
 from core.persistence.index_state import refuse_during_reindex
@@ -40,7 +40,7 @@ from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.failures import failure_entry
-from ingest.file_indexer import FileIndexer
+from ingest.file_indexer import FileIndexer, IndexedFile
 from ingest.identity import file_sha256, index_key
 from ingest.known_content import known_content
 from ingest.lifecycle import (
@@ -211,7 +211,6 @@ class IngestRunner:
         self.indexer.pipeline()  # loading the model does not count against the file's time
         deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
         sha256 = file_sha256(path)
-        document_id = sha256[:16]
         if source.metadata is not None:  # a part of a file: its metadata comes with it
             document_metadata, missing = source.metadata, []
         else:
@@ -224,30 +223,35 @@ class IngestRunner:
         known = known_content(self.registry, self.settings.sources_dir, source, sha256, key)
         if known is not None:
             return known
-        record = DocumentRecord(
-            document_id=document_id,
-            sha256=sha256,
-            source_path=source.source_path,
-            source_name=path.name,
-            title=metadata["title"],
-            metadata=metadata,
-            index_key=key,
-            status="pending",
-            page_count=0,
-            chunk_count=0,
-            ingested_at="",
+        record = pending_record(source, sha256, metadata, key)
+        payload = {**document_metadata.payload_fields(), **source.links, "infer_fields": missing}
+        indexed = self._index_and_commit(source, record, payload, missing, deadline)
+        return ReportEntry(
+            source.display_name,
+            "indexed",
+            record.document_id,
+            len(indexed.pages),
+            indexed.chunk_count,
+            skipped_pages=indexed.skipped_pages,
+            extraction=indexed.extraction,
         )
-        payload = {
-            **document_metadata.payload_fields(),
-            **source.links,
-            "infer_fields": missing,
-        }
+
+    def _index_and_commit(
+        self,
+        source: Source,
+        record: DocumentRecord,
+        payload: dict[str, Any],
+        missing: list[str],
+        deadline: float,
+    ) -> IndexedFile:
+        """Write the chunks while `pending`, then commit: indexed, its old versions replaced."""
+        document_id = record.document_id
         replaced = replaced_versions(self.registry, source.source_path, document_id)
         with self._cleanup_on_failure(document_id):
             self.registry.documents.mark_pending(record)
-            indexed = self.indexer.index_file(path, record, payload, missing, deadline)
+            indexed = self.indexer.index_file(source.path, record, payload, missing, deadline)
             # before the commit: an indexed document has its file
-            keep_source(self.settings.sources_dir, path, sha256)
+            keep_source(self.settings.sources_dir, source.path, record.sha256)
             self.registry.documents.mark_indexed(
                 document_id,
                 indexed.pages,
@@ -262,15 +266,7 @@ class IngestRunner:
                 self.store, self.registry, self.settings.sources_dir, old_id, actor=self.actor
             )
         self._delete_replaced_versions(source.source_path, document_id)
-        return ReportEntry(
-            source.display_name,
-            "indexed",
-            document_id,
-            len(indexed.pages),
-            indexed.chunk_count,
-            skipped_pages=indexed.skipped_pages,
-            extraction=indexed.extraction,
-        )
+        return indexed
 
     @contextmanager
     def _cleanup_on_failure(self, document_id: str) -> Iterator[None]:
@@ -293,6 +289,25 @@ class IngestRunner:
                     source_path,
                     actor=self.actor,
                 )
+
+
+def pending_record(
+    source: Source, sha256: str, metadata: dict[str, Any], key: str
+) -> DocumentRecord:
+    """The registry row of a new document while its chunks are written (`pending`)."""
+    return DocumentRecord(
+        document_id=sha256[:16],
+        sha256=sha256,
+        source_path=source.source_path,
+        source_name=source.path.name,
+        title=metadata["title"],
+        metadata=metadata,
+        index_key=key,
+        status="pending",
+        page_count=0,
+        chunk_count=0,
+        ingested_at="",
+    )
 
 
 def run_ingest(

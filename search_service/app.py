@@ -62,6 +62,34 @@ async def add_security_headers(
     return response
 
 
+ROUTERS = (
+    router,
+    auth_router,
+    admin_router,
+    document_router,
+    reindex_router,
+    upload_router,
+    ui_router,
+    ui_office_router,
+    docs_router,
+)
+
+
+def rate_limiters(settings: Settings) -> tuple[RateLimiter, RateLimiter]:
+    """The failed sign-in and the feedback limiter of one app (`search_service.rate_limits`)."""
+    signin = RateLimiter(
+        limit=settings.access.failed_signin_limit,
+        window_seconds=settings.access.failed_signin_window_seconds,
+        message="Too many failed sign-ins. Try again later.",
+    )
+    feedback = RateLimiter(
+        limit=settings.access.feedback_limit_per_hour,
+        window_seconds=3600,
+        message="Too much feedback from this address. Try again later.",
+    )
+    return signin, feedback
+
+
 def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI:
     """Build the app; the service context and the ingest worker run from start-up to shutdown.
 
@@ -99,16 +127,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         docs_url=None,
     )
     app.state.settings = settings
-    app.state.signin_limiter = RateLimiter(
-        limit=settings.access.failed_signin_limit,
-        window_seconds=settings.access.failed_signin_window_seconds,
-        message="Too many failed sign-ins. Try again later.",
-    )
-    app.state.feedback_limiter = RateLimiter(
-        limit=settings.access.feedback_limit_per_hour,
-        window_seconds=3600,
-        message="Too much feedback from this address. Try again later.",
-    )
+    app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
     app.middleware("http")(add_security_headers)
@@ -120,14 +139,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
-    app.include_router(router)
-    app.include_router(auth_router)
-    app.include_router(admin_router)
-    app.include_router(document_router)
-    app.include_router(reindex_router)
-    app.include_router(upload_router)
-    app.include_router(ui_router)
-    app.include_router(ui_office_router)
-    app.include_router(docs_router)
+    for routes in ROUTERS:
+        app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
