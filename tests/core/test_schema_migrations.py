@@ -12,36 +12,18 @@ from pathlib import Path
 
 from core.persistence.registry import Registry
 from core.persistence.schema import LATEST_VERSION, MIGRATIONS
+from tests.support.old_registry import FIRST_RELEASE_TABLES
 from tests.support.registry_sql import sql_rows
 
-# A registry as the first releases wrote it: a status CHECK without `replaced` and `withdrawn`,
-# pages without `method`, no other table.
-OLD_RELEASE = """
-CREATE TABLE documents (
-    document_id   TEXT PRIMARY KEY,
-    sha256        TEXT NOT NULL UNIQUE,
-    source_path   TEXT NOT NULL,
-    source_name   TEXT NOT NULL,
-    title         TEXT NOT NULL,
-    metadata      TEXT NOT NULL,
-    index_key     TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed')),
-    page_count    INTEGER NOT NULL DEFAULT 0,
-    chunk_count   INTEGER NOT NULL DEFAULT 0,
-    ingested_at   TEXT NOT NULL
-);
-CREATE INDEX documents_source_path ON documents (source_path);
-CREATE TABLE pages (
-    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
-    page        INTEGER NOT NULL,
-    text        TEXT NOT NULL,
-    PRIMARY KEY (document_id, page)
-);
+OLD_RELEASE = (
+    FIRST_RELEASE_TABLES
+    + """
 INSERT INTO documents VALUES
     ('d1', 'sha-d1', '/korpus/protokoll.txt', 'protokoll.txt', 'Protokoll VR 3', '{"ring": "vr3"}',
      'k1', 'indexed', 2, 5, '2024-01-01T00:00:00+00:00');
 INSERT INTO pages VALUES ('d1', 1, 'Seite eins'), ('d1', 2, 'Seite zwei');
 """
+)
 CURRENT_TABLES = {
     "documents",
     "serving",

@@ -23,6 +23,7 @@ from pipelines.stores import EdgeChunkStore
 from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
 from tests.support.helpers import make_settings, search_response
+from tests.support.old_registry import FIRST_RELEASE_TABLES
 from tests.support.registry_sql import sql_execute
 
 QUERY = "Wie arbeitet das Jobcenter Musterstadt mit Arbeitgebern zusammen?"
@@ -211,30 +212,14 @@ def test_recovery_finishes_a_half_done_replacement(world: World) -> None:
     assert world.store.count() == world.registry.documents.totals()["chunks"]
 
 
-OLD_DOCUMENTS = """
-CREATE TABLE documents (
-    document_id   TEXT PRIMARY KEY,
-    sha256        TEXT NOT NULL UNIQUE,
-    source_path   TEXT NOT NULL,
-    source_name   TEXT NOT NULL,
-    title         TEXT NOT NULL,
-    metadata      TEXT NOT NULL,
-    index_key     TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed')),
-    page_count    INTEGER NOT NULL DEFAULT 0,
-    chunk_count   INTEGER NOT NULL DEFAULT 0,
-    ingested_at   TEXT NOT NULL
-);
-CREATE TABLE pages (
-    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
-    page        INTEGER NOT NULL,
-    text        TEXT NOT NULL,
-    PRIMARY KEY (document_id, page)
-);
+OLD_DOCUMENTS = (
+    FIRST_RELEASE_TABLES
+    + """
 INSERT INTO documents VALUES
     ('abc', 'abc0', '/a.txt', 'a.txt', 'A', '{}', 'k', 'indexed', 1, 2, '2024-01-01');
 INSERT INTO pages VALUES ('abc', 1, 'Seite eins');
 """
+)
 
 
 def test_an_old_registry_learns_the_replaced_status_and_keeps_its_rows(tmp_path: Path) -> None:
