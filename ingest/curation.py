@@ -29,7 +29,6 @@ from core.errors import ConflictError, MetadataError, NotFoundError, StoreError
 from core.filters import FieldMatch
 from core.metadata import DocumentMetadata
 from core.persistence.audit import AuditLog
-from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
 from ingest.lifecycle import delete_document
 from pipelines.catalog import NOT_FOUND_MESSAGE
@@ -123,7 +122,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             MetadataError: a field is unknown or its value is not allowed (names the field).
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         record = self._curatable(document_id)
         unknown = sorted(set(changes) - set(CURATED_FIELDS))
         if unknown:
@@ -157,12 +156,12 @@ class DocumentCurator:
 
     def withdraw(self, document_id: str, *, actor: str) -> DocumentRecord:
         """Hide an indexed document from every read path (see `set_withdrawn`)."""
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         return set_withdrawn(self.registry, self.audit, document_id, True, actor=actor)
 
     def restore(self, document_id: str, *, actor: str) -> DocumentRecord:
         """Serve a withdrawn document again (see `set_withdrawn`)."""
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         return set_withdrawn(self.registry, self.audit, document_id, False, actor=actor)
 
     def delete(self, document_id: str, *, actor: str) -> tuple[DocumentRecord, int]:
@@ -175,7 +174,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             StoreError: chunks of the document are still in the store.
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         self._curatable(document_id)
         record = delete_document(
             self.store,
@@ -201,7 +200,7 @@ class DocumentCurator:
             MetadataError: no indexed document has the successor's id.
             ConflictError: the document would supersede itself, or the chain would be a cycle.
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         record = self._curatable(document_id)
         if successor_id == document_id:
             raise ConflictError("a document cannot supersede itself")
@@ -229,7 +228,7 @@ class DocumentCurator:
             NotFoundError: no such document.
             ConflictError: it is not marked as superseded.
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         record = self._curatable(document_id)
         if not record.typed_metadata.superseded_by:
             raise ConflictError(f"document {document_id} is not marked as superseded")

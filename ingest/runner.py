@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.errors import FileTooLargeError
-from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
@@ -111,7 +110,7 @@ class IngestRunner:
 
         With `prune`, afterwards delete documents whose files under the given folders are gone.
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         started = time.perf_counter()
         report = IngestReport()
         self.recover_interrupted()
@@ -152,7 +151,7 @@ class IngestRunner:
         Raises:
             ReindexRunningError: a re-index is running (its switch would lose this write).
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         root = root or path.parent
         source_path = source_path or str(path)
         if not is_mail(path):
@@ -183,7 +182,7 @@ class IngestRunner:
         Raises:
             ReindexRunningError: a re-index is running (its switch would lose this write).
         """
-        refuse_during_reindex(self.registry)
+        self.registry.index_state.refuse_during_reindex()
         if isinstance(source, Path):
             source = Source(source, source.name, str(source))
         fixed = source  # not reassigned: the closure below sees a `Source`

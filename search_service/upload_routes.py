@@ -23,7 +23,6 @@ from core.errors import (
     NotFoundError,
 )
 from core.persistence.audit import principal_actor
-from core.persistence.index_state import refuse_during_reindex
 from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
 from ingest.metadata_sources import validate_metadata
@@ -64,7 +63,8 @@ async def upload_documents(
 ) -> UploadResponse:
     """Store the files, queue their ingestion; 202 with the job id and each file's fate."""
     settings = context.settings
-    refuse_during_reindex(context.registry)  # 409: the switch would lose the new documents
+    # 409: the switch would lose the new documents
+    context.registry.index_state.refuse_during_reindex()
     limit = settings.upload.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -19,7 +19,6 @@ from blok.help_text import WRONG_USAGE, exit_codes_epilog
 from core.document_snapshot import DocumentSnapshot
 from core.errors import NotFoundError
 from core.persistence.audit import cli_actor
-from core.persistence.index_state import refuse_during_reindex
 from core.persistence.registry import Registry
 from core.settings import Settings
 from ingest import lifecycle
@@ -130,7 +129,7 @@ def delete_document(settings: Settings, registry: Registry, document_id: str) ->
     """Delete one document from the store and the registry (audited as `document.delete`)."""
     if registry.documents.get(document_id) is None:
         raise NotFoundError(f"no document with id {document_id}")
-    refuse_during_reindex(registry)
+    registry.index_state.refuse_during_reindex()
     store = build_chunk_store(settings, registry)
     try:
         record = lifecycle.delete_document(

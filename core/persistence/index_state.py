@@ -9,9 +9,9 @@ SQLite transaction. The `index_state` table is a small key/value table:
 - `active_collection`: the collection the service reads (absent: the first one, see
   `pipelines.stores.collections`);
 - `reindex`: the marker of a running re-index (JSON). While it is there, writers refuse with
-  `ReindexRunningError` (`refuse_during_reindex`): a write to the old collection after its
-  document was copied would be lost in the switch. A marker whose process is gone (a crash) is
-  stale and ignored.
+  `ReindexRunningError` (`IndexState.refuse_during_reindex`): a write to the old collection
+  after its document was copied would be lost in the switch. A marker whose process is gone (a
+  crash) is stale and ignored.
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ import json
 import os
 import socket
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core.errors import ConflictError, ReindexRunningError
 from core.persistence.connection import Repository
 from core.persistence.documents import DocumentRecord
-
-if TYPE_CHECKING:
-    from core.persistence.registry import Registry
 
 ACTIVE_COLLECTION_KEY = "active_collection"
 REINDEX_KEY = "reindex"
@@ -97,6 +94,16 @@ class IndexState(Repository):
         """The marker of a re-index whose process still runs."""
         marker = self.marker()
         return marker if marker is not None and marker.is_alive() else None
+
+    def refuse_during_reindex(self) -> None:
+        """Call before any write to documents or the store (ingest, upload, curation, delete).
+
+        Raises:
+            ReindexRunningError: a re-index is running (HTTP 409).
+        """
+        marker = self.live_marker()
+        if marker is not None:
+            raise ReindexRunningError(reindex_message(marker))
 
     def begin_reindex(self, marker: ReindexMarker) -> None:
         """Set the marker and empty the staging tables.
@@ -208,14 +215,3 @@ def reindex_message(marker: ReindexMarker) -> str:
         f"A re-index is running (since {marker.started_at}, by {marker.actor}); documents cannot "
         "be changed until it is done. Try again later (GET /v1/admin/reindex shows its progress)."
     )
-
-
-def refuse_during_reindex(registry: Registry) -> None:
-    """Call before any write to documents or the store (ingest, upload, curation, delete).
-
-    Raises:
-        ReindexRunningError: a re-index is running (HTTP 409).
-    """
-    marker = registry.index_state.live_marker()
-    if marker is not None:
-        raise ReindexRunningError(reindex_message(marker))

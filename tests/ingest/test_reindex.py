@@ -28,7 +28,7 @@ from blok.commands.reindex import command_reindex
 from core.errors import ReindexRunningError
 from core.filters import FieldMatch
 from core.persistence.audit import AuditEntry
-from core.persistence.index_state import ReindexMarker, refuse_during_reindex
+from core.persistence.index_state import ReindexMarker
 from core.persistence.registry import Registry, utc_now_text
 from core.settings import Settings
 from ingest.reindex import Reindexer
@@ -203,7 +203,7 @@ def test_a_failing_document_aborts_the_switch_and_nothing_is_lost(data: Data) ->
     assert registry_view(data.settings) == view_before
     registry = data.registry()
     try:
-        refuse_during_reindex(registry)  # the marker is gone: writers may write again
+        registry.index_state.refuse_during_reindex()  # the marker is gone: writers may write again
         store = EdgeChunkStore(data.data_dir / "qdrant")
         served = SwitchableChunkStore(store)
         progress = Reindexer(
@@ -275,7 +275,7 @@ def test_searches_during_the_reindex_and_the_switch_always_find_everything(
         assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
         context = context_of(client)
         with pytest.raises(ReindexRunningError):
-            refuse_during_reindex(context.registry)
+            context.registry.index_state.refuse_during_reindex()
         with pytest.raises(ReindexRunningError):
             delete_document(data.settings, context.registry, baseline[0]["document_id"])
         status = wait_for_reindex(client, office)
@@ -349,7 +349,7 @@ def test_a_crashed_reindex_leaves_the_old_collection_serving_and_is_cleaned_up(
     half_built.ensure_collection(4)
     half_built.close()
     (data.data_dir / "qdrant-backup").mkdir()  # made by hand: not ours to delete
-    refuse_during_reindex(registry)  # a dead process's marker blocks nobody
+    registry.index_state.refuse_during_reindex()  # a dead process's marker blocks nobody
     registry.close()
     with TestClient(create_app(data.settings)) as client:
         assert not leftover.exists() and (data.data_dir / "qdrant-backup").is_dir()
