@@ -10,6 +10,7 @@ wrapped in turn::
     ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
     │   └── GlossaryError        the glossary file is not valid (HTTP 422)
     ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
+    ├── RangeNotSatisfiableError a byte range beyond the end of a file (HTTP 416)
     ├── UnauthorizedError        missing, wrong, expired or revoked credentials (HTTP 401)
     ├── ForbiddenError           signed in, but the role does not allow the action (HTTP 403)
     ├── TooManyRequestsError     too many failed sign-ins; try again later (HTTP 429)
@@ -30,6 +31,9 @@ from __future__ import annotations
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
+
+# The largest id the registry can hold (SQLite's INTEGER); a larger one names nothing.
+MAX_ID = 2**63 - 1
 
 
 class ErrorCode(StrEnum):
@@ -53,6 +57,7 @@ class ErrorCode(StrEnum):
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
     INVALID_GLOSSARY = "invalid_glossary"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL = "internal_error"
 
@@ -81,6 +86,7 @@ HTTP_STATUS_BY_CODE: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.STORE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_LOCKED: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.INVALID_GLOSSARY: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     ErrorCode.SERVICE_UNAVAILABLE: HTTPStatus.BAD_GATEWAY,
     ErrorCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
@@ -113,6 +119,12 @@ class NotFoundError(BlokError):
     """The thing asked for does not exist (or the caller may not see it)."""
 
     code = ErrorCode.NOT_FOUND
+
+
+class RangeNotSatisfiableError(BlokError):
+    """A `Range` header asks for bytes beyond the end of the file."""
+
+    code = ErrorCode.RANGE_NOT_SATISFIABLE
 
 
 class UnauthorizedError(BlokError):

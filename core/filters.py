@@ -8,9 +8,16 @@ qdrant-client filter alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from core.metadata import DocumentKind, normalize_ring
 
@@ -43,10 +50,21 @@ class FieldExclude:
 Condition = FieldMatch | FieldRange | FieldExclude
 
 
+# Bounds of one filter: a query names a few values, never a corpus (the query log keeps them).
+MAX_FILTER_VALUES = 50
+MAX_FILTER_VALUE_LENGTH = 200
+FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FILTER_VALUE_LENGTH)]
+
+
 def _as_list(value: Any) -> list[Any]:
+    """One text or a list of them as a list; anything else is refused (a 422 naming the field)."""
     if value is None:
         return []
-    return [value] if isinstance(value, str | int) else list(value)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ValueError("must be a text or a list of texts")
 
 
 class SearchFilters(BaseModel):
@@ -54,13 +72,23 @@ class SearchFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: list[DocumentKind] = Field(default_factory=list, description="Document kinds.")
-    ring: list[str] = Field(default_factory=list, description="Rings, e.g. `vr3` or `VR 3`.")
+    kind: list[DocumentKind] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Document kinds."
+    )
+    ring: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Rings, `vr3` or `VR 3`."
+    )
     year_from: int | None = Field(default=None, ge=1990, le=2100, description="Earliest year.")
     year_to: int | None = Field(default=None, ge=1990, le=2100, description="Latest year.")
-    topic: list[str] = Field(default_factory=list, description="Topics (case-insensitive).")
-    job_centre: list[str] = Field(default_factory=list, description="Job centres.")
-    document_id: list[str] = Field(default_factory=list, description="Document ids.")
+    topic: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Topics (any case)."
+    )
+    job_centre: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Job centres."
+    )
+    document_id: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Document ids."
+    )
 
     @field_validator("kind", "topic", "job_centre", "document_id", mode="before")
     @classmethod
@@ -69,8 +97,11 @@ class SearchFilters(BaseModel):
 
     @field_validator("ring", mode="before")
     @classmethod
-    def _rings(cls, value: Any) -> list[str]:
-        return [normalize_ring(item) for item in _as_list(value)]
+    def _rings(cls, value: Any) -> list[Any]:
+        items = _as_list(value)
+        if len(items) > MAX_FILTER_VALUES:
+            return items  # refused by the length bound, without normalising a long list
+        return [normalize_ring(item) if isinstance(item, str) else item for item in items]
 
     @model_validator(mode="after")
     def _check_years(self) -> SearchFilters:

@@ -33,6 +33,11 @@ def normalize_ring(value: Any) -> str:
     return f"vr{int(match.group(1))}"
 
 
+def is_topic(value: Any) -> bool:
+    """A topic is a text; a number (a year in a sidecar) is taken as its text, a flag is not."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def normalize_visibility(value: Any) -> str:
     """Check and normalise a visibility: `public`, `programme`, `office` or `ring:vr3[,vr5]`."""
     text = str(value).strip()
@@ -106,7 +111,9 @@ class DocumentMetadata(BaseModel):
     def _topics(cls, value: Any) -> list[str]:
         if value is None:
             return []
-        items = [value] if isinstance(value, str) else list(value)
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(is_topic(item) for item in items):
+            raise ValueError("topics must be a text or a list of texts")
         return [str(item).strip() for item in items if str(item).strip()]
 
     def payload_fields(self) -> dict[str, Any]:

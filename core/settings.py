@@ -263,6 +263,19 @@ class ServerSettings(BaseModel):
         description="Browser origins allowed to call the API cross-site (CORS), as a JSON list "
         '(`["https://intranet.example"]`); empty: no CORS headers at all.',
     )
+    max_body_kb: int = Field(
+        default=1024,
+        ge=1,
+        le=1_048_576,
+        description="Largest request body (JSON or form) the service reads, in KiB; a larger one "
+        "is refused with 413 before it is parsed. Uploads (`POST /v1/documents`) have their own "
+        "limit, `BLOK_UPLOAD__MAX_REQUEST_MB`.",
+    )
+
+    @property
+    def max_body_bytes(self) -> int:
+        """`max_body_kb` in bytes."""
+        return self.max_body_kb * 1024
 
 
 class LogSettings(BaseModel):

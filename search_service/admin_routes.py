@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from core.errors import MAX_ID
 from search_service.admin_schemas import (
     AuditEntryResponse,
     AuditLogResponse,
@@ -26,7 +27,9 @@ ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 admin_router = APIRouter(responses=ADMIN_ERRORS)
 Limit = Annotated[int, Query(ge=1, le=500, description="Most entries in the answer.")]
-BeforeId = Annotated[int | None, Query(ge=1, description="Only entries older than this id.")]
+BeforeId = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="Only entries older than this id.")
+]
 
 
 def next_before_id(ids: list[int], limit: int) -> int | None:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
+from search_service.body_limit import BodyLimit
 from search_service.context import build_service_context
 from search_service.docs_routes import docs_router
 from search_service.document_routes import document_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
+    app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)  # inside the headers
     app.middleware("http")(add_security_headers)
     if settings.server.cors_origins:
         app.add_middleware(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
 
 from core.access import Principal
 from core.errors import StoreError
 from search_service.context import ServiceContext
 from search_service.deps import ContextDep, FeedbackLimiterDep, PrincipalDep
+from search_service.file_responses import SourceFileResponse
 from search_service.rate_limits import RateLimiter
 from search_service.schemas import (
     AskRequest,
@@ -107,16 +107,18 @@ def record_feedback(
 
 @router.get(
     "/v1/documents/{document_id}/file",
-    response_class=FileResponse,
+    response_class=SourceFileResponse,
     responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
 )
-def get_document_file(document_id: str, context: ContextDep, caller: PrincipalDep) -> FileResponse:
+def get_document_file(
+    document_id: str, context: ContextDep, caller: PrincipalDep
+) -> SourceFileResponse:
     """The original file; citation URLs add `#page=N`, which PDF viewers open at that page.
 
     A document the caller may not see answers exactly like one that does not exist (404).
     """
     source = context.source_file(document_id, principal=caller)
-    return FileResponse(
+    return SourceFileResponse(
         source.path,
         media_type=source.media_type,
         filename=source.name,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from haystack import Document
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from core.errors import MAX_ID
 from core.filters import SearchFilters
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor
@@ -253,7 +254,9 @@ class FeedbackRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    answer_id: int = Field(ge=1, description="`answer_id` of the `POST /v1/ask` response.")
+    answer_id: int = Field(
+        ge=1, le=MAX_ID, description="`answer_id` of the `POST /v1/ask` response."
+    )
     helpful: StrictBool = Field(description="`true`: the answer helped; `false`: it did not.")
     comment: str | None = Field(default=None, max_length=2000, description="Free text.")
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from core.errors import (
+    MAX_ID,
     ForbiddenError,
     InvalidRequestError,
     NotFoundError,
@@ -171,7 +172,7 @@ def create_feedback_from_form(
     context: ContextDep,
     visitor: FormVisitorDep,
     limiter: FeedbackLimiterDep,
-    answer_id: Annotated[int, Form(ge=1)],
+    answer_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     helpful: Annotated[str, Form(pattern="^(ja|nein)$")],
     comment: Annotated[str, Form(max_length=2000)] = "",
     zurueck: Annotated[str, Form(max_length=4000)] = "/",
