@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-RING_PATTERN = re.compile(r"^\s*(?:vr|vergleichsring)?\s*(\d{1,2})\s*$", re.IGNORECASE)
-VISIBILITY_PATTERN = re.compile(r"^(public|programme|office|ring:vr\d{1,2}(,vr\d{1,2})*)$")
+# ASCII digits only: `\d` also takes other scripts' digits (`vr٣` would be `vr3`).
+RING_PATTERN = re.compile(r"^\s*(?:vr|vergleichsring)?\s*([0-9]{1,2})\s*$", re.IGNORECASE)
+VISIBILITY_PATTERN = re.compile(r"^(public|programme|office|ring:vr[0-9]{1,2}(,vr[0-9]{1,2})*)$")
 
 
 class DocumentKind(StrEnum):
