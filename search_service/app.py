@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
+from search_service.backup_routes import backup_router
 from search_service.body_limit import BodyLimit
 from search_service.context import build_service_context
 from search_service.docs_routes import docs_router
@@ -69,6 +70,7 @@ ROUTERS = (
     admin_router,
     document_router,
     reindex_router,
+    backup_router,
     upload_router,
     ui_router,
     ui_office_router,
