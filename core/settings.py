@@ -271,6 +271,11 @@ class ServerSettings(BaseModel):
         "is refused with 413 before it is parsed. Uploads (`POST /v1/documents`) have their own "
         "limit, `BLOK_UPLOAD__MAX_REQUEST_MB`.",
     )
+    metrics: bool = Field(
+        default=True,
+        description="Serve `GET /metrics` (Prometheus text format) to office and admin callers; "
+        "false: no such route.",
+    )
 
     @property
     def max_body_bytes(self) -> int:

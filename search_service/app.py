@@ -20,6 +20,8 @@ from search_service.docs_routes import docs_router
 from search_service.document_routes import document_router
 from search_service.errors import install_error_handlers
 from search_service.ingest_jobs import IngestJobs, hold_store
+from search_service.metrics import ServiceMetrics, count_requests
+from search_service.metrics_routes import metrics_router
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
@@ -102,7 +104,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = build_service_context(settings)
+        context = build_service_context(settings, metrics=app.state.metrics)
         app.state.context = context
         context.retention.prune_if_due()
         hold_store(context)
@@ -130,6 +132,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         docs_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
     app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
@@ -143,7 +146,10 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
+    app.middleware("http")(count_requests(app.state.metrics))  # outermost: sees every status
     for routes in ROUTERS:
         app.include_router(routes)
+    if settings.server.metrics:
+        app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
