@@ -25,6 +25,7 @@ from search_service.metrics_routes import metrics_router
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
+from search_service.request_log import RequestLog
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_office_routes import ui_office_router
@@ -146,7 +147,8 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
-    app.middleware("http")(count_requests(app.state.metrics))  # outermost: sees every status
+    app.middleware("http")(count_requests(app.state.metrics))  # sees every status
+    app.add_middleware(RequestLog, log_query_strings=settings.logs.log_query_strings)  # outermost
     for routes in ROUTERS:
         app.include_router(routes)
     if settings.server.metrics:
