@@ -9,6 +9,7 @@ wrapped in turn::
     BlokError
     ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
     │   └── GlossaryError        the glossary file is not valid (HTTP 422)
+    ├── BackupError              a backup folder that is taken, incomplete or damaged (HTTP 422)
     ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
     ├── RangeNotSatisfiableError a byte range beyond the end of a file (HTTP 416)
     ├── UnauthorizedError        missing, wrong, expired or revoked credentials (HTTP 401)
