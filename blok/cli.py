@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from blok.commands.accounts import add_account_parsers, command_api_keys, command_users
 from blok.commands.audit import add_audit_parser, command_audit
+from blok.commands.backup import add_backup_parsers, command_backup, command_restore
 from blok.commands.documents import add_document_parsers, command_documents
 from blok.commands.evaluate import add_eval_parser, command_eval
 from blok.commands.ingest import add_ingest_parser, command_ingest
@@ -40,6 +41,8 @@ HANDLERS: dict[str, Handler] = {
     "users": command_users,
     "api-keys": command_api_keys,
     "audit": command_audit,
+    "backup": command_backup,
+    "restore": command_restore,
 }
 
 
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(commands)
     add_account_parsers(commands)
     add_audit_parser(commands)
+    add_backup_parsers(commands)
     keep_help_lines(parser)
     return parser
 

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     DOCUMENT_UNSUPERSEDE = "document.unsupersede"
     REINDEX_START = "index.reindex.start"
     REINDEX_FINISH = "index.reindex.finish"
+    BACKUP_CREATE = "index.backup"
 
 
 def stored_action(action: str, after: dict[str, Any] | None) -> AuditAction | str:

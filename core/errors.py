@@ -9,6 +9,7 @@ wrapped in turn::
     BlokError
     ├── InvalidRequestError      wrong input from a caller (HTTP 400/422)
     │   └── GlossaryError        the glossary file is not valid (HTTP 422)
+    ├── BackupError              a backup folder that is taken, incomplete or damaged (HTTP 422)
     ├── NotFoundError            no such thing, or not visible to the caller (HTTP 404)
     ├── RangeNotSatisfiableError a byte range beyond the end of a file (HTTP 416)
     ├── UnauthorizedError        missing, wrong, expired or revoked credentials (HTTP 401)
@@ -57,6 +58,7 @@ class ErrorCode(StrEnum):
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
     INVALID_GLOSSARY = "invalid_glossary"
+    INVALID_BACKUP = "invalid_backup"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     SERVICE_UNAVAILABLE = "service_unavailable"
     INTERNAL = "internal_error"
@@ -86,6 +88,7 @@ HTTP_STATUS_BY_CODE: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.STORE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_LOCKED: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.INVALID_GLOSSARY: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.INVALID_BACKUP: HTTPStatus.UNPROCESSABLE_ENTITY,
     ErrorCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     ErrorCode.SERVICE_UNAVAILABLE: HTTPStatus.BAD_GATEWAY,
     ErrorCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -113,6 +116,12 @@ class GlossaryError(InvalidRequestError):
     """The glossary file is not valid; the message names the file and the line."""
 
     code = ErrorCode.INVALID_GLOSSARY
+
+
+class BackupError(BlokError):
+    """A backup cannot be written there, or a backup is incomplete, damaged or of another format."""
+
+    code = ErrorCode.INVALID_BACKUP
 
 
 class NotFoundError(BlokError):

@@ -271,6 +271,11 @@ class ServerSettings(BaseModel):
         "is refused with 413 before it is parsed. Uploads (`POST /v1/documents`) have their own "
         "limit, `BLOK_UPLOAD__MAX_REQUEST_MB`.",
     )
+    metrics: bool = Field(
+        default=True,
+        description="Serve `GET /metrics` (Prometheus text format) to office and admin callers; "
+        "false: no such route.",
+    )
 
     @property
     def max_body_bytes(self) -> int:
@@ -279,7 +284,20 @@ class ServerSettings(BaseModel):
 
 
 class LogSettings(BaseModel):
-    """How long the query log and the audit log keep entries (0: for ever)."""
+    """The service log's format, and how long the query log and the audit log keep entries."""
+
+    format: Literal["text", "json"] = Field(
+        default="text",
+        description="The service log on standard error: `text` (one readable line per event) or "
+        "`json` (one JSON object per line: `time`, `level`, `logger`, `message`, `request_id`; "
+        "request lines also `method`, `path`, `status`, `duration_ms`).",
+    )
+    log_query_strings: bool = Field(
+        default=False,
+        description="Write the query string of each request into the service log. Off by "
+        "default: a web UI search carries the question in its URL (`/?q=…`). Client addresses "
+        "are never logged.",
+    )
 
     query_retention_days: int = Field(
         default=365,

@@ -13,15 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
+from search_service.backup_routes import backup_router
 from search_service.body_limit import BodyLimit
 from search_service.context import build_service_context
 from search_service.docs_routes import docs_router
 from search_service.document_routes import document_router
 from search_service.errors import install_error_handlers
 from search_service.ingest_jobs import IngestJobs, hold_store
+from search_service.metrics import ServiceMetrics, count_requests
+from search_service.metrics_routes import metrics_router
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
+from search_service.request_log import RequestLog
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_office_routes import ui_office_router
@@ -69,6 +73,7 @@ ROUTERS = (
     admin_router,
     document_router,
     reindex_router,
+    backup_router,
     upload_router,
     ui_router,
     ui_office_router,
@@ -100,7 +105,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = build_service_context(settings)
+        context = build_service_context(settings, metrics=app.state.metrics)
         app.state.context = context
         context.retention.prune_if_due()
         hold_store(context)
@@ -128,6 +133,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         docs_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
     app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
@@ -141,7 +147,11 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
+    app.middleware("http")(count_requests(app.state.metrics))  # sees every status
+    app.add_middleware(RequestLog, log_query_strings=settings.logs.log_query_strings)  # outermost
     for routes in ROUTERS:
         app.include_router(routes)
+    if settings.server.metrics:
+        app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,6 +13,7 @@ a day (`core.persistence.retention`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
 from pipelines.search import Searcher, build_searcher
 from pipelines.search_outcomes import AskOutcome, SearchOutcome
 from pipelines.stores import ChunkStore, SwitchableChunkStore, build_chunk_store
+from search_service.metrics import ServiceMetrics
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -60,8 +62,10 @@ class ServiceContext:
         store: SwitchableChunkStore,
         registry: Registry,
         searcher: Searcher,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or ServiceMetrics()
         self.store = store
         self.registry = registry
         self.searcher = searcher
@@ -78,6 +82,7 @@ class ServiceContext:
 
     def log_search(self, query: str, filters: SearchFilters | None, outcome: SearchOutcome) -> None:
         """Write a search of the API to the query log (without the caller)."""
+        self.metrics.searched()
         self.retention.prune_if_due()
         self.query_log.record(
             "search",
@@ -92,6 +97,7 @@ class ServiceContext:
 
         An abstention or weak passages make it a knowledge gap.
         """
+        self.metrics.asked(abstained=outcome.abstained)
         self.retention.prune_if_due()
         return self.query_log.record(
             "ask",
@@ -137,12 +143,18 @@ def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
     return filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
 
 
-def build_service_context(settings: Settings, store: ChunkStore | None = None) -> ServiceContext:
+def build_service_context(
+    settings: Settings, store: ChunkStore | None = None, metrics: ServiceMetrics | None = None
+) -> ServiceContext:
     """Open the store (unless given) and registry, build the searcher (loads the model).
+
+    `metrics` (the app's) gets the load times and, from then on, the searches and questions.
 
     The searcher gets the store wrapped in a `SwitchableChunkStore`, so a re-index can put a new
     collection in its place under it (`ingest.reindex`).
     """
+    metrics = metrics or ServiceMetrics()
+    started = time.perf_counter()
     registry = Registry(settings.registry_path)
     try:
         given = store or build_chunk_store(settings, registry)
@@ -150,10 +162,15 @@ def build_service_context(settings: Settings, store: ChunkStore | None = None) -
         registry.close()
         raise
     served = given if isinstance(given, SwitchableChunkStore) else SwitchableChunkStore(given)
+    loaded = time.perf_counter()
+    metrics.load_seconds.labels("store").set(loaded - started)
     try:
         searcher = build_searcher(settings, served, registry)
     except BaseException:
         served.close()
         registry.close()
         raise
-    return ServiceContext(settings, served, registry, searcher)
+    metrics.load_seconds.labels("model").set(time.perf_counter() - loaded)
+    context = ServiceContext(settings, served, registry, searcher, metrics)
+    metrics.watch(context)
+    return context

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import BlokError, ErrorCode, TooManyRequestsError, find_domain_error
+from search_service.request_log import current_request_id
 from search_service.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The error body with its status."""
-    body = ErrorResponse(error=ErrorInfo(code=code, message=message, details=details or []))
+    info = ErrorInfo(
+        code=code, message=message, details=details or [], request_id=current_request_id()
+    )
+    body = ErrorResponse(error=info)
     return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 

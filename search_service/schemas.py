@@ -287,6 +287,10 @@ class ErrorInfo(BaseModel):
     code: str
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, also in the `X-Request-ID` header and the service log.",
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -32,12 +32,13 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from search_service.app import create_app
+    from search_service.request_log import log_config
     from search_service.service_file import service_url
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     app = create_app(settings, service_url=service_url(host, port))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_config=log_config(settings.logs), access_log=False)
     return EXIT_OK
 
 

@@ -50,6 +50,18 @@ class Database:
         """Close the connection."""
         self._connection.close()
 
+    def copy_to(self, target: Path) -> None:
+        """Write a consistent copy of the whole database to `target` (SQLite's backup API).
+
+        Runs between this process's statements; other processes may go on writing meanwhile.
+        """
+        with self._lock:
+            copy = sqlite3.connect(target)
+            try:
+                self._connection.backup(copy)
+            finally:
+                copy.close()
+
     def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._lock:
             return [dict(row) for row in self._connection.execute(sql, params).fetchall()]

@@ -121,6 +121,20 @@ class DocumentRepository(Repository):
             )
         return [self._record(row) for row in rows]
 
+    def count_by_status(self) -> dict[str, int]:
+        """Documents per status (`indexed`, `pending`, `withdrawn`, ...)."""
+        rows = self._rows("SELECT status, COUNT(*) AS n FROM documents GROUP BY status")
+        return {str(row["status"]): int(row["n"]) for row in rows}
+
+    def pages_by_method(self) -> dict[str, int]:
+        """Pages of indexed documents per extraction method (`text`, `ocr`, ...)."""
+        rows = self._rows(
+            "SELECT pages.method AS method, COUNT(*) AS n FROM pages JOIN documents "
+            "ON documents.document_id = pages.document_id WHERE documents.status = 'indexed' "
+            "GROUP BY pages.method"
+        )
+        return {str(row["method"]): int(row["n"]) for row in rows}
+
     def mark_pending(self, record: DocumentRecord) -> None:
         """Record that a document is being (re)written to the store."""
         values = {**record.__dict__, "metadata": json.dumps(record.metadata, ensure_ascii=False)}

@@ -114,6 +114,30 @@ class IngestJobRepository(Repository):
         )
         return [_job(row) for row in rows]
 
+    def count_by_state(self) -> dict[str, int]:
+        """Jobs per state."""
+        rows = self._rows("SELECT state, COUNT(*) AS n FROM ingest_jobs GROUP BY state")
+        return {str(row["state"]): int(row["n"]) for row in rows}
+
+    def files_by_outcome(self) -> dict[str, int]:
+        """Files of all jobs by what became of them: the report's status once run (`indexed`,
+        `skipped`, ...), `rejected` at upload, `waiting` before their turn."""
+        rows = self._rows(
+            "SELECT CASE WHEN json_extract(f.value, '$.status') = 'rejected' THEN 'rejected' "
+            "WHEN json_type(f.value, '$.entries') = 'array' THEN NULL ELSE 'waiting' END "
+            "AS outcome, COUNT(*) AS n FROM ingest_jobs, json_each(ingest_jobs.files) AS f "
+            "GROUP BY outcome "
+            "UNION ALL SELECT json_extract(e.value, '$.status') AS outcome, COUNT(*) AS n "
+            "FROM ingest_jobs, json_each(ingest_jobs.files) AS f, "
+            "json_each(json_extract(f.value, '$.entries')) AS e "
+            "WHERE json_extract(f.value, '$.status') != 'rejected' GROUP BY outcome"
+        )
+        counts: dict[str, int] = {}
+        for row in rows:
+            if row["outcome"] is not None:
+                counts[str(row["outcome"])] = counts.get(str(row["outcome"]), 0) + int(row["n"])
+        return counts
+
     def update(
         self, job_id: str, *, files: list[JobFile] | None = None, **columns: str | None
     ) -> None:

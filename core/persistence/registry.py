@@ -47,6 +47,10 @@ class Registry:
         self.query_log = QueryLog(database)
         self.ingest_jobs = IngestJobRepository(database)
 
+    def copy_to(self, target: Path) -> None:
+        """A consistent copy of the registry database in the file `target` (for backups)."""
+        self._database.copy_to(target)
+
     def close(self) -> None:
         """Close the database."""
         self._database.close()

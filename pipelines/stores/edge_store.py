@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,17 @@ class EdgeChunkStore:
             f"{info.segments_count} segments, {info.points_count} points, "
             f"{info.indexed_vectors_count} indexed vectors"
         )
+
+    @contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """Hold every write back and flush: the files under `path` stay as they are until the end.
+
+        Searches go on meanwhile; a backup copies the directory inside this block.
+        """
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+            yield
 
     def close(self) -> None:
         """Flush and release the shard (and its WAL lock)."""

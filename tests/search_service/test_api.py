@@ -12,8 +12,9 @@ pytestmark = pytest.mark.model
 
 def assert_error_shape(body: dict[str, Any], code: str) -> None:
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {"code", "message", "details", "request_id"}
     assert body["error"]["code"] == code
+    assert body["error"]["request_id"]  # the same as the X-Request-ID header
     assert body["error"]["message"]
     text = str(body)
     assert "Traceback" not in text and "/work" not in text and "site-packages" not in text

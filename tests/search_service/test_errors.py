@@ -35,6 +35,7 @@ STATUSES = {
     "too_many_requests": 429,
     "conflict": 409,
     "invalid_metadata": 422,
+    "invalid_backup": 422,
     "conversion_failed": 422,
     "unsupported_format": 415,
     "empty_document": 422,

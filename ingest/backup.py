@@ -1,0 +1,281 @@
+"""Backup and restore of an embedded installation: registry, store, kept originals, glossary.
+
+A backup is a folder laid out like a data directory (`blok.db`, the active collection's folder,
+`sources/`, `uploads/`, `glossary.yaml`) plus `manifest.json`, which lists every file with its size
+and SHA-256 and the counts it was taken with.
+
+**Consistent while the service runs.** Writes to the store are held back while the collection's
+folder is copied and the registry is copied with SQLite's backup API (`writes_paused`); searches
+go on. No chunk is written during that window, so the copy is the state of the installation at
+the moment the registry copy was taken, exactly as a `kill -9` at that moment would have left
+it: a document being indexed is `pending` in the copy and is removed at the restored
+service's first start (as after a crash, `IngestRunner.recover_interrupted`), so nothing is ever
+half there. A re-index cannot switch collections meanwhile (the switch waits for the copy). The
+kept originals and uploads never change once written (they are named by their content), so
+they are linked into a staging folder inside the window and copied after it.
+
+The backup is written next to its final place and renamed when complete: a folder with a
+`manifest.json` is a whole backup. `restore_backup` checks every checksum before it writes a
+byte, and restores into an empty data directory only.
+
+A Qdrant server keeps its own snapshots (Qdrant's snapshot API per collection); this module
+backs up the embedded store only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.errors import BackupError
+from core.persistence.registry import Registry
+from core.settings import Settings
+from pipelines.stores import ChunkStore, EdgeChunkStore, SwitchableChunkStore
+from pipelines.text.glossary import GLOSSARY_FILE_NAME
+
+MANIFEST_NAME = "manifest.json"
+FORMAT_VERSION = 1
+REGISTRY_NAME = "blok.db"
+KEPT_FOLDERS = ("sources", "uploads")
+READ_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    """One file of a backup, relative to the backup folder."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class BackupManifest:
+    """What `manifest.json` holds."""
+
+    created_at: str
+    collection: str
+    documents: dict[str, int]
+    chunks: int
+    files: list[BackupFile] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    format: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        """The manifest as stored."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def read(cls, folder: Path) -> BackupManifest:
+        """The manifest of the backup in `folder`.
+
+        Raises:
+            BackupError: there is no readable manifest of a known format.
+        """
+        path = folder / MANIFEST_NAME
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BackupError(f"{folder} is not a backup: it has no {MANIFEST_NAME}.") from None
+        except (OSError, ValueError) as exc:
+            raise BackupError(
+                f"The manifest of the backup in {folder} is unreadable: {exc}"
+            ) from exc
+        found = raw.get("format") if isinstance(raw, dict) else None
+        if found != FORMAT_VERSION:
+            raise BackupError(
+                f"The backup in {folder} has format {found}; this release reads format "
+                f"{FORMAT_VERSION}."
+            )
+        try:
+            files = [BackupFile(**entry) for entry in raw["files"]]
+            return cls(
+                created_at=str(raw["created_at"]),
+                collection=str(raw["collection"]),
+                documents={str(k): int(v) for k, v in raw["documents"].items()},
+                chunks=int(raw["chunks"]),
+                files=files,
+                folders=[str(folder) for folder in raw.get("folders", [])],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BackupError(
+                f"The manifest of the backup in {folder} is incomplete: {exc}"
+            ) from exc
+
+
+def create_backup(
+    settings: Settings, store: ChunkStore, registry: Registry, target: Path
+) -> BackupManifest:
+    """Write a consistent backup of the installation into the new folder `target`.
+
+    `store` is the served store (a `SwitchableChunkStore` while the service runs) or the active
+    collection's `EdgeChunkStore`; `registry` the open registry.
+
+    Raises:
+        BackupError: `target` exists and is not empty, or the store is not the embedded one.
+    """
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise BackupError(f"{target} exists and is not empty; a backup goes into a new folder.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        with _held_edge_store(store) as edge_store, edge_store.writes_paused():
+            collection = edge_store.path.name
+            shutil.copytree(edge_store.path, staging / collection)
+            registry.copy_to(staging / REGISTRY_NAME)
+            for folder in KEPT_FOLDERS:
+                _link_tree(settings.data_dir / folder, staging / folder)
+        glossary = settings.data_dir / GLOSSARY_FILE_NAME
+        if glossary.is_file():
+            shutil.copy2(glossary, staging / GLOSSARY_FILE_NAME)
+        manifest = _describe(staging, collection)
+        (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def verify_backup(folder: Path) -> BackupManifest:
+    """Check every file of the backup in `folder` against its manifest; return the manifest.
+
+    Raises:
+        BackupError: the manifest is missing or unreadable, a file is missing, has another size
+            or another checksum, or the backup holds a file the manifest does not list.
+    """
+    manifest = BackupManifest.read(folder)
+    listed = {entry.path for entry in manifest.files}
+    for entry in manifest.files:
+        path = folder / entry.path
+        if not path.is_file():
+            raise BackupError(f"The backup in {folder} is incomplete: {entry.path} is missing.")
+        if path.stat().st_size != entry.size or _sha256(path) != entry.sha256:
+            raise BackupError(f"The backup in {folder} is damaged: {entry.path} has changed.")
+    extra = sorted(set(_relative_files(folder)) - listed - {MANIFEST_NAME})
+    if extra:
+        raise BackupError(
+            f"The backup in {folder} holds files its manifest does not list: {extra[0]}"
+        )
+    if REGISTRY_NAME not in listed:
+        raise BackupError(f"The backup in {folder} has no registry ({REGISTRY_NAME}).")
+    return manifest
+
+
+def restore_backup(folder: Path, data_dir: Path) -> BackupManifest:
+    """Restore the backup in `folder` into the empty (or new) data directory `data_dir`.
+
+    Everything is checked before anything is written; the files are copied into a staging folder
+    beside `data_dir` and moved in place at the end. The restored service's first start finishes
+    what the backup caught mid-way (see the module's description).
+
+    Raises:
+        BackupError: the backup does not verify, or `data_dir` is not empty.
+    """
+    manifest = verify_backup(folder)
+    if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        raise BackupError(f"{data_dir} is not empty; restore into an empty data directory.")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}-restore-", dir=data_dir.parent))
+    try:
+        for relative in manifest.folders:
+            (staging / relative).mkdir(parents=True, exist_ok=True)
+        for entry in manifest.files:
+            destination = staging / entry.path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(folder / entry.path, destination)
+        if data_dir.exists():
+            data_dir.rmdir()
+        staging.rename(data_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+@contextmanager
+def _held_edge_store(store: ChunkStore) -> Iterator[EdgeChunkStore]:
+    """The embedded store behind `store`; a re-index cannot switch it away meanwhile."""
+    if isinstance(store, SwitchableChunkStore):
+        with store.current() as current, _held_edge_store(current) as edge_store:
+            yield edge_store
+        return
+    if not isinstance(store, EdgeChunkStore):
+        raise BackupError(
+            "Backups cover the embedded store; a Qdrant server keeps its own snapshots (Qdrant's "
+            "snapshot API per collection), and the registry is backed up with its database's tools."
+        )
+    yield store
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file under `source` into `target` (copy where links are not possible)."""
+    if not source.is_dir():
+        return
+    for path in sorted(source.rglob("*")):
+        if not path.is_file():
+            continue
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            shutil.copy2(path, destination)
+
+
+def _describe(folder: Path, collection: str) -> BackupManifest:
+    """The manifest of the staged backup: every file's checksum, the registry's counts."""
+    copy = Registry(folder / REGISTRY_NAME)
+    try:
+        documents: dict[str, int] = {}
+        for record in copy.documents.list_documents():
+            documents[record.status] = documents.get(record.status, 0) + 1
+    finally:
+        copy.close()
+    chunks_store = EdgeChunkStore(folder / collection)
+    try:
+        chunks = chunks_store.count()
+    finally:
+        chunks_store.close()
+    files = [
+        BackupFile(relative, (folder / relative).stat().st_size, _sha256(folder / relative))
+        for relative in _relative_files(folder)
+    ]
+    folders = sorted(
+        path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_dir()
+    )
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return BackupManifest(created, collection, documents, chunks, files, folders)
+
+
+def _relative_files(folder: Path) -> list[str]:
+    return sorted(
+        path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(READ_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def backup_name(now: dt.datetime | None = None) -> str:
+    """`backup-<UTC time>`: the folder name of a backup the service writes."""
+    moment = now or dt.datetime.now(dt.UTC)
+    return "backup-" + moment.strftime("%Y%m%dT%H%M%S%fZ")
