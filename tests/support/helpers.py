@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from core.access import SYSTEM, Principal
 from core.settings import Settings
@@ -21,6 +23,15 @@ MODELS_DIR = PROJECT_ROOT / ".test-cache" / "data" / "models"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OFFICE_ACCOUNT = "geschaeftsstelle"
 TEST_PASSWORD = "ein-langes-test-passwort"
+
+
+REQUEST_ID_FIELD = re.compile(rb'"request_id":"[^"]*"')
+
+
+def answer_body(response: Response) -> bytes:
+    """The body without its request id (every answer has its own): what may not differ between
+    the answer about an invisible document and the one about a missing one."""
+    return REQUEST_ID_FIELD.sub(b'"request_id":""', response.content)
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
