@@ -8,7 +8,8 @@ ingest job queue runs them. A multipart body is not parsed for the CSRF check
 once the body is read; a body without it is removed at once.
 
 When a field is wrong, the files already sent are kept under their job id and the form comes
-back with every value and the list of kept files, so nothing has to be chosen again.
+back with every value and the list of kept files, so nothing has to be chosen again; kept files
+not sent again within a day are removed by a later upload.
 
 `/verwaltung/auftraege/{job_id}` shows the job's state and each file's fate with its reason;
 `static/verwaltung.js` refreshes it while the job runs, without JavaScript a link reloads it.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hmac
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 NO_FILE_NAME = "(no name)"
 RECENT_JOBS = 10
 POLL_SECONDS = 2
+HELD_SECONDS = 24 * 3600  # files kept after a form error wait this long
 JOB_STATES = {
     "queued": "Wartet",
     "running": "Läuft",
@@ -152,6 +155,7 @@ async def upload_from_form(request: Request, context: ContextDep, visitor: Visit
     if not visitor.csrf_token or not hmac.compare_digest(submitted, visitor.csrf_token):
         shutil.rmtree(folder, ignore_errors=True)
         raise FormRefusedError(visitor)
+    discard_stale_held(jobs)
     files = [item for item in upload.files if not unchosen(item)]
     held = upload.fields.get("held", "")
     if files:
@@ -208,6 +212,16 @@ def discard_held(jobs: IngestJobs, job_id: str) -> None:
     folder = held_folder(jobs, job_id)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_stale_held(jobs: IngestJobs) -> None:
+    """Remove files kept after a form error that nobody sent again within `HELD_SECONDS`."""
+    if not jobs.uploads_dir.is_dir():
+        return
+    cutoff = time.time() - HELD_SECONDS
+    for folder in jobs.uploads_dir.iterdir():
+        if folder.stat().st_mtime < cutoff and held_folder(jobs, folder.name) is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def job_view(job: IngestJob) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -66,10 +67,7 @@ def test_anonymous_visitors_go_to_the_sign_in_page_and_come_back(
     for path in (*OFFICE_PAGES, *ADMIN_PAGES):
         response = client.get(path)
         assert response.status_code == 303, path
-        assert (
-            response.headers["location"]
-            == "/anmelden?" + httpx.QueryParams({"weiter": path}).__str__()
-        )
+        assert response.headers["location"] == "/anmelden?" + urlencode({"weiter": path})
     back = client.post(
         "/anmelden",
         data={
@@ -138,6 +136,7 @@ def test_several_files_upload_with_metadata_and_each_file_gets_its_status(
             ("vr7-protokoll.md", PROTOKOLL.encode()),
             ("notiz.md", NOTIZ.encode()),
             ("bild.exe", b"MZ\x90\x00" * 64),
+            ("leer.md", b"   \n\n   \n"),
         ],
         title="",
         kind="protokoll",
@@ -154,9 +153,9 @@ def test_several_files_upload_with_metadata_and_each_file_gets_its_status(
     first = client.get(response.headers["location"]).text
     assert "Die Dateien wurden übernommen" in first and 'role="status"' in first
     html = wait_for_job(client, job_path)
-    assert "Fertig: 2 Dokumente aufgenommen, 1 mit Problemen." in html
-    assert html.count("Aufgenommen") == 2 and "Abgelehnt" in html
-    assert "Dateiformat wird nicht unterstützt" in html
+    assert "Fertig: 2 Dokumente aufgenommen, 2 mit Problemen." in html
+    assert html.count("Aufgenommen") == 2 and "Abgelehnt" in html and "Übersprungen" in html
+    assert "Dateiformat wird nicht unterstützt" in html and "Kein Text gefunden" in html
     ids = re.findall(r'href="/verwaltung/dokumente/([0-9a-f]+)"', html)
     assert len(ids) == 2
     for document_id in ids:
