@@ -169,3 +169,31 @@ def test_the_job_page_works_without_javascript(browser: Any, ui_world: Any, tmp_
         assert "1 Dokument aufgenommen" in tab.locator("#auftrag-stand").inner_text()
     finally:
         context.close()
+
+
+def test_office_pages_fit_a_320_pixel_wide_screen(browser: Any, ui_world: Any) -> None:
+    context = browser.new_context(
+        base_url=ui_world.base_url, viewport={"width": 320, "height": 640}
+    )
+    tab = context.new_page()
+    try:
+        sign_in(tab, ensure_admin(ui_world.context.accounts), TEST_PASSWORD)
+        for path in (
+            "/verwaltung",
+            "/verwaltung/hochladen",
+            "/verwaltung/dokumente",
+            f"/verwaltung/dokumente/{ui_world.document_ids['feindlich']}",
+            "/verwaltung/luecken",
+            "/verwaltung/anfragen",
+            "/verwaltung/protokoll",
+            "/verwaltung/neuindizierung",
+            "/verwaltung/konten",
+            "/verwaltung/api-schluessel",
+        ):
+            tab.goto(path)
+            overflow = tab.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, path
+    finally:
+        context.close()
