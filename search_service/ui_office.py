@@ -56,10 +56,11 @@ CONFLICT_MESSAGES = {
 class OfficeRefusedError(Exception):
     """An office page asked for by someone who may not see it: sign-in page or 403."""
 
-    def __init__(self, visitor: Visitor, path: str) -> None:
+    def __init__(self, visitor: Visitor, path: str, *, admin: bool = False) -> None:
         super().__init__("office only")
         self.visitor = visitor
         self.path = path
+        self.admin = admin
 
 
 async def show_office_refused(request: Request, exc: Exception) -> HTMLResponse:
@@ -68,7 +69,9 @@ async def show_office_refused(request: Request, exc: Exception) -> HTMLResponse:
     if not exc.visitor.signed_in:
         target = "/anmelden?" + urlencode({"weiter": exc.path})
         return RedirectResponse(target, 303)  # type: ignore[return-value]
-    return render_page(request, "office_refused.html", exc.visitor, status_code=403)
+    return render_page(
+        request, "office_refused.html", exc.visitor, status_code=403, admin_only=exc.admin
+    )
 
 
 def require(visitor: Visitor, request: Request, *, admin: bool) -> Visitor:
@@ -76,7 +79,7 @@ def require(visitor: Visitor, request: Request, *, admin: bool) -> Visitor:
     allowed = visitor.principal.is_admin if admin else visitor.is_office
     if not allowed:
         back = request.url.path if request.method == "GET" else "/verwaltung"
-        raise OfficeRefusedError(visitor, back)
+        raise OfficeRefusedError(visitor, back, admin=admin and visitor.is_office)
     return visitor
 
 

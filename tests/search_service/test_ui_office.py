@@ -89,7 +89,9 @@ def test_readers_get_403_and_the_office_not_the_admin_pages(client: httpx.Client
     for path in OFFICE_PAGES:
         assert client.get(path).status_code == 200, path
     for path in ADMIN_PAGES:
-        assert client.get(path).status_code == 403, path
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert "verwaltet die Administration" in refused.text
     assert 'href="/verwaltung/konten"' not in client.get("/verwaltung").text
 
 
