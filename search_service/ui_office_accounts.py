@@ -1,10 +1,9 @@
-"""Admins only: accounts (add, rings, roles, disable, reset password) and API keys.
+"""Admins only: accounts (add, rings, roles, disable, reset password).
 
-Both go through `core.accounts.AccountStore`, as `blok users`, `blok api-keys` and the API's
-`/v1/api-keys` routes do, with the admin as the audited actor. A new API key and a generated
-password are shown once, on the page that answers the form (they are stored only as hashes, so
-a redirect could not show them again). The last active admin cannot be disabled or lose the
-admin role here, so the UI cannot lock every admin out.
+Through `core.accounts.AccountStore`, as `blok users` does, with the admin as the audited
+actor. A generated password is shown once, on the page that answers the form (it is stored
+only as a hash, so a redirect could not show it again). The last active admin cannot be
+disabled or lose the admin role here, so the UI cannot lock every admin out.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from core.access import Role
 from core.accounts import MIN_PASSWORD_LENGTH, Account, AccountStore, generate_password
-from core.errors import ConflictError, InvalidRequestError, NotFoundError
+from core.errors import ConflictError, InvalidRequestError
 from core.metadata import normalize_ring
 from core.persistence.audit import principal_actor
 from search_service.deps import ContextDep
@@ -254,74 +253,3 @@ def reset_password_from_form(
     secret = generate_password()
     account = context.accounts.set_password(name, secret, actor=principal_actor(visitor.principal))
     return account_page(request, visitor, account, new_password=secret)
-
-
-def keys_page(
-    request: Request,
-    visitor: Visitor,
-    accounts: AccountStore,
-    *,
-    values: dict[str, object] | None = None,
-    errors: dict[str, str] | None = None,
-    created: tuple[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    """The API keys (never their secrets) and the form that creates one."""
-    return render_office(
-        request,
-        "verwaltung/api_schluessel.html",
-        visitor,
-        status_code=status_code,
-        keys=accounts.api_keys(),
-        values=values or {"name": "", "roles": ["reader"], "rings": ""},
-        errors=errors or {},
-        created=created,
-        roles=role_options(),
-        role_label=lambda role: ROLE_LABELS.get(str(role), str(role)),
-        ring_label=ring_label,
-    )
-
-
-@account_pages.get("/verwaltung/api-schluessel")
-def show_api_keys(request: Request, context: ContextDep, visitor: AdminDep) -> HTMLResponse:
-    """Every API key and the form that creates one."""
-    return keys_page(request, visitor, context.accounts)
-
-
-@account_pages.post("/verwaltung/api-schluessel")
-def create_api_key_from_form(
-    request: Request,
-    context: ContextDep,
-    visitor: AdminFormDep,
-    name: Annotated[str, Form(max_length=200)] = "",
-    roles: Roles = [],  # noqa: B006 - FastAPI copies defaults
-    rings: Text = "",
-) -> Response:
-    """Create a key (as `POST /v1/api-keys`); the page shows it this once."""
-    errors: dict[str, str] = {}
-    name = name.strip()
-    if not NAME.match(name):
-        errors["name"] = NAME_ERROR
-    chosen = checked_roles(roles, errors)
-    ring_ids = parse_ring_text(rings, errors)
-    if errors:
-        values: dict[str, object] = {"name": name, "roles": roles, "rings": rings}
-        return keys_page(
-            request, visitor, context.accounts, values=values, errors=errors, status_code=400
-        )
-    key, secret = context.accounts.create_api_key(
-        name, roles=chosen, rings=ring_ids, actor=principal_actor(visitor.principal)
-    )
-    return keys_page(request, visitor, context.accounts, created=(key.name, secret))
-
-
-@account_pages.post("/verwaltung/api-schluessel/{key_id}/widerrufen")
-def revoke_api_key_from_form(
-    request: Request, key_id: str, context: ContextDep, visitor: AdminFormDep
-) -> Response:
-    """Revoke a key (as `DELETE /v1/api-keys/{key_id}`); it stops working at once."""
-    try:
-        context.accounts.revoke_api_key(key_id[:64], actor=principal_actor(visitor.principal))
-    except NotFoundError:
-        return missing(request, visitor)
-    return done("/verwaltung/api-schluessel", "schluessel-widerrufen")

@@ -1,10 +1,9 @@
-"""`/verwaltung/dokumente`: every document in a sortable, filterable table, and its curation.
+"""`/verwaltung/dokumente`: every document in a sortable, filterable table; editing one.
 
 The list is `GET /v1/documents` under the office's access (`context.catalog`, withdrawn ones
 included) with the same summaries; sorting and filtering keep their state in the URL. Each
-document's page edits its metadata, changes its visibility, withdraws or restores it, marks it
-as superseded and deletes it after a confirmation step, all through the curator the API's
-`PATCH`, `withdraw`, `restore`, `supersede` and `DELETE` routes call (`ingest.curation`).
+document's page edits its metadata and changes its visibility through the curator the API's
+`PATCH` route calls (`ingest.curation`); its other actions are in `ui_office_curation`.
 """
 
 from __future__ import annotations
@@ -284,111 +283,3 @@ def change_visibility_from_form(
     form = MetadataForm.from_metadata(record.title, record.typed_metadata)
     form.visibility, form.visibility_rings = visibility, visibility_rings
     return save_changes(request, context, visitor, record, form)
-
-
-def curate(
-    request: Request,
-    context: ServiceContext,
-    visitor: Visitor,
-    document_id: str,
-    action: str,
-    successor_id: str = "",
-) -> Response:
-    """Withdraw, restore, supersede or unsupersede through the curator; back with the outcome."""
-    record = readable(context, visitor, document_id)
-    if record is None:
-        return missing(request, visitor)
-    curator, actor = context.curator, principal_actor(visitor.principal)
-    try:
-        if action == "zurueckgezogen":
-            curator.withdraw(document_id, actor=actor)
-        elif action == "wiederhergestellt":
-            curator.restore(document_id, actor=actor)
-        elif action == "ersetzt":
-            if not successor_id:
-                message = "Bitte wählen Sie das Dokument, das dieses ersetzt."
-                return document_page(
-                    request, context, visitor, record, successor_error=message, status_code=400
-                )
-            curator.supersede(document_id, successor_id, actor=actor)
-        else:
-            curator.unsupersede(document_id, actor=actor)
-    except MetadataError:
-        message = "Das gewählte Nachfolgedokument gibt es nicht (mehr)."
-        return document_page(
-            request, context, visitor, record, successor_error=message, status_code=400
-        )
-    except BlokError as exc:
-        return document_page(
-            request, context, visitor, record, error=german_error(exc), status_code=409
-        )
-    return done(f"/verwaltung/dokumente/{document_id}", action)
-
-
-@document_pages.post("/verwaltung/dokumente/{document_id}/zurueckziehen")
-def withdraw_from_form(
-    request: Request, document_id: str, context: ContextDep, visitor: OfficeFormDep
-) -> Response:
-    """Withdraw the document (hidden from everyone but the office, kept)."""
-    return curate(request, context, visitor, document_id, "zurueckgezogen")
-
-
-@document_pages.post("/verwaltung/dokumente/{document_id}/wiederherstellen")
-def restore_from_form(
-    request: Request, document_id: str, context: ContextDep, visitor: OfficeFormDep
-) -> Response:
-    """Serve a withdrawn document again."""
-    return curate(request, context, visitor, document_id, "wiederhergestellt")
-
-
-@document_pages.post("/verwaltung/dokumente/{document_id}/ersetzt")
-def supersede_from_form(
-    request: Request,
-    document_id: str,
-    context: ContextDep,
-    visitor: OfficeFormDep,
-    successor_id: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    """Mark the document as superseded by the chosen one."""
-    return curate(request, context, visitor, document_id, "ersetzt", successor_id)
-
-
-@document_pages.post("/verwaltung/dokumente/{document_id}/nicht-ersetzt")
-def unsupersede_from_form(
-    request: Request, document_id: str, context: ContextDep, visitor: OfficeFormDep
-) -> Response:
-    """Remove the superseded mark."""
-    return curate(request, context, visitor, document_id, "nicht-ersetzt")
-
-
-@document_pages.get("/verwaltung/dokumente/{document_id}/loeschen")
-def show_delete_confirmation(
-    request: Request, document_id: str, context: ContextDep, visitor: OfficeDep
-) -> HTMLResponse:
-    """The confirmation step before a deletion."""
-    record = readable(context, visitor, document_id)
-    if record is None:
-        return missing(request, visitor)
-    return render_office(
-        request,
-        "verwaltung/loeschen.html",
-        visitor,
-        document=detail(context, record, visitor.principal),
-    )
-
-
-@document_pages.post("/verwaltung/dokumente/{document_id}/loeschen")
-def delete_from_form(
-    request: Request, document_id: str, context: ContextDep, visitor: OfficeFormDep
-) -> Response:
-    """Delete chunks, registry rows and the kept file (`DocumentCurator.delete`)."""
-    record = readable(context, visitor, document_id)
-    if record is None:
-        return missing(request, visitor)
-    try:
-        context.curator.delete(document_id, actor=principal_actor(visitor.principal))
-    except BlokError as exc:
-        return document_page(
-            request, context, visitor, record, error=german_error(exc), status_code=409
-        )
-    return done("/verwaltung/dokumente", "geloescht")
