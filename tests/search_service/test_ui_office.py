@@ -231,3 +231,22 @@ def test_hostile_file_names_and_titles_are_escaped(client: httpx.Client, ui_worl
     assert "&lt;img src=x onerror=" in job
     assert "&lt;script&gt;window.__pwned = 6&lt;/script&gt;" in table
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in table
+
+
+def test_unknown_jobs_and_documents_are_404_pages(client: httpx.Client) -> None:
+    sign_in_by_form(client, OFFICE)
+    for path in (
+        "/verwaltung/auftraege/" + "0" * 32,
+        "/verwaltung/auftraege/kein-auftrag",
+        "/verwaltung/dokumente/0000000000000000",
+        "/verwaltung/dokumente/0000000000000000/loeschen",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert '<html lang="de">' in response.text
+    odd = client.get(
+        "/verwaltung/dokumente",
+        params={"sortierung": "<script>", "richtung": "quer", "jahr": "abc", "art": "roman"},
+    )
+    assert odd.status_code == 200 and "<script>" not in odd.text
+    assert 'aria-sort="ascending"' in odd.text
