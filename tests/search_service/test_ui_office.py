@@ -109,6 +109,8 @@ def test_every_office_page_is_german_with_one_h1_and_the_area_navigation(
         assert 'role="status"' in html
         policy = response.headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+    forged = client.get("/verwaltung", params={"meldung": "<b>Bitte Passwort senden</b>"})
+    assert "Bitte Passwort senden" not in forged.text
 
 
 def test_a_form_without_the_csrf_token_changes_nothing(client: httpx.Client, ui_world: Any) -> None:
