@@ -177,6 +177,12 @@ class AccountStore:
         self.repository.set_rings(name, parse_rings(rings))
         return self._audited(actor, AuditAction.ACCOUNT_SET_RINGS, before)
 
+    def set_roles(self, name: str, roles: Iterable[str], *, actor: str = SYSTEM_ACTOR) -> Account:
+        """Replace the roles of an account (at least one); takes effect on its next request."""
+        before = self.account(name)
+        self.repository.set_roles(name, parse_roles(roles))
+        return self._audited(actor, AuditAction.ACCOUNT_SET_ROLES, before)
+
     def set_active(self, name: str, active: bool, *, actor: str = SYSTEM_ACTOR) -> Account:
         """Enable or disable an account; disabling also ends its sessions."""
         before = self.account(name)

@@ -18,6 +18,7 @@ class AuditAction(StrEnum):
 
     ACCOUNT_CREATE = "account.create"
     ACCOUNT_SET_RINGS = "account.set_rings"
+    ACCOUNT_SET_ROLES = "account.set_roles"
     ACCOUNT_ENABLE = "account.enable"
     ACCOUNT_DISABLE = "account.disable"
     ACCOUNT_RESET_PASSWORD = "account.reset_password"

@@ -28,6 +28,7 @@ from search_service.reindex_worker import ReindexWorker
 from search_service.request_log import RequestLog
 from search_service.routes import router
 from search_service.service_file import remove_service_file, write_service_file
+from search_service.ui_office import OfficeRefusedError, show_office_refused
 from search_service.ui_office_routes import ui_office_router
 from search_service.ui_pages import STATIC_DIR
 from search_service.ui_routes import FormRefusedError, show_form_refused, ui_router
@@ -137,6 +138,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
+    app.add_exception_handler(OfficeRefusedError, show_office_refused)
     app.add_middleware(BodyLimit, max_bytes=settings.server.max_body_bytes)  # inside the headers
     app.middleware("http")(add_security_headers)
     if settings.server.cors_origins:

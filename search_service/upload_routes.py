@@ -23,7 +23,7 @@ from core.errors import (
     NotFoundError,
 )
 from core.persistence.audit import principal_actor
-from core.persistence.ingest_jobs import JobFile
+from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.settings import Settings
 from ingest.metadata_sources import validate_metadata
 from search_service.deps import ContextDep, OfficeDep
@@ -65,6 +65,32 @@ async def upload_documents(
     settings = context.settings
     # 409: the switch would lose the new documents
     context.registry.index_state.refuse_during_reindex()
+    jobs = get_ingest_jobs(request)
+    job_id = new_job_id()
+    folder = jobs.uploads_dir / job_id
+    upload = await receive_upload(request, settings, folder)
+    try:
+        metadata, source_path = upload_fields(upload)
+        files = job_files(upload, settings, metadata, source_path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    job = submit_upload(jobs, job_id, principal_actor(office), metadata, files)
+    return UploadResponse(
+        job_id=job.job_id,
+        state=job.state,
+        job_url=f"/v1/ingest/jobs/{job.job_id}",
+        files=[UploadedFileResponse.from_file(item) for item in files],
+    )
+
+
+async def receive_upload(request: Request, settings: Settings, folder: Path) -> ReceivedUpload:
+    """Stream the request's files into `folder` (`upload_receiver`); nothing is left on failure.
+
+    Raises:
+        FileTooLargeError: the request (declared or read) or a file count is over its limit.
+        InvalidRequestError: the body is not a well-formed multipart form.
+    """
     limit = settings.upload.max_request_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -72,9 +98,6 @@ async def upload_documents(
             f"the request is larger than {limit / 1e6:g} MB, the limit set by "
             "BLOK_UPLOAD__MAX_REQUEST_MB"
         )
-    jobs = get_ingest_jobs(request)
-    job_id = new_job_id()
-    folder = jobs.uploads_dir / job_id
     receiver = UploadReceiver(
         folder,
         max_file_bytes=settings.ingest.max_file_bytes,
@@ -82,21 +105,19 @@ async def upload_documents(
         max_request_bytes=limit,
     )
     try:
-        upload = await receiver.receive(request.headers.get("content-type", ""), request.stream())
-        metadata, source_path = upload_fields(upload)
-        files = job_files(upload, settings, metadata, source_path)
+        return await receiver.receive(request.headers.get("content-type", ""), request.stream())
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def submit_upload(
+    jobs: IngestJobs, job_id: str, actor: str, metadata: dict[str, Any], files: list[JobFile]
+) -> IngestJob:
+    """Queue the job of a received upload (its folder goes when no file was accepted)."""
     if not any(item.stored for item in files):
-        shutil.rmtree(folder, ignore_errors=True)
-    job = jobs.submit(job_id, principal_actor(office), metadata, files)
-    return UploadResponse(
-        job_id=job.job_id,
-        state=job.state,
-        job_url=f"/v1/ingest/jobs/{job.job_id}",
-        files=[UploadedFileResponse.from_file(item) for item in files],
-    )
+        shutil.rmtree(jobs.uploads_dir / job_id, ignore_errors=True)
+    return jobs.submit(job_id, actor, metadata, files)
 
 
 def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:

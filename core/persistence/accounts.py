@@ -114,6 +114,10 @@ class AccountRepository(Repository):
             "UPDATE accounts SET rings = ? WHERE name = ?", (json.dumps(list(rings)), name)
         )
 
+    def set_roles(self, name: str, roles: tuple[Role, ...]) -> None:
+        """Replace the roles of an account."""
+        self._execute("UPDATE accounts SET roles = ? WHERE name = ?", (_roles_json(roles), name))
+
     def set_active(self, name: str, active: bool) -> None:
         """Enable or disable an account."""
         self._execute("UPDATE accounts SET active = ? WHERE name = ?", (int(active), name))

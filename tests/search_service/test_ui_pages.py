@@ -13,7 +13,6 @@ from search_service.ui_pages import STATIC_DIR
 from tests.support.helpers import TEST_PASSWORD
 from tests.support.ui_world import (
     HOSTILE_TITLE,
-    OFFICE,
     QUESTION,
     RING_MEMBER,
     RING_QUESTION,
@@ -203,20 +202,3 @@ def test_vendored_libraries_keep_their_licences() -> None:
         assert (vendor / library / licence).is_file(), library
     assert "EUPL" in (vendor / "kern-ux-native" / "LICENSE.md").read_text(encoding="utf-8")
 
-
-def test_the_office_overview_is_for_the_office_only(
-    browser_client: httpx.Client, ui_world: Any
-) -> None:
-    anonymous = browser_client.get("/verwaltung")
-    assert anonymous.status_code == 303
-    assert anonymous.headers["location"] == "/anmelden?weiter=%2Fverwaltung"
-    sign_in_by_form(browser_client, RING_MEMBER, TEST_PASSWORD)
-    assert browser_client.get("/verwaltung").status_code == 403
-    browser_client.cookies.clear()
-    sign_in_by_form(browser_client, OFFICE, TEST_PASSWORD)
-    browser_client.get("/", params={"q": UNANSWERABLE, "art": "protokoll", "ring": "vr9"})
-    overview = browser_client.get("/verwaltung")
-    assert overview.status_code == 200 and 'href="/verwaltung"' in overview.text
-    for document_id in ui_world.document_ids.values():
-        assert f'href="/dokumente/{document_id}"' in overview.text
-    assert "Wissenslücken" in overview.text and UNANSWERABLE.casefold()[:30] in overview.text
