@@ -133,8 +133,8 @@ class ServiceContext:
 
 
 def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
-    """The filters a request set, as the query log keeps them."""
-    return filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
+    """The filters a request set, as the query log keeps them (`SearchFilters.log_summary`)."""
+    return filters.log_summary() if filters else {}
 
 
 def build_service_context(settings: Settings, store: ChunkStore | None = None) -> ServiceContext:
