@@ -28,6 +28,7 @@ wrapped in turn::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -210,6 +211,23 @@ class ServiceError(BlokError):
     """The running service cannot be reached, or answered with an error for the whole run."""
 
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+# Pydantic's prefix of the message of a `ValueError` raised in a validator.
+VALUE_ERROR_PREFIX = "Value error, "
+
+
+def validation_message(error: Mapping[str, Any], *, with_input: bool = False) -> str:
+    """One problem of a pydantic `ValidationError` as a sentence, saying the input once.
+
+    Pydantic's "Value error, " prefix is dropped. With `with_input`, ", got <input>" is added
+    unless the message names the input already (the project's validators say "got ...").
+    """
+    message = str(error.get("msg", ""))
+    message = message.removeprefix(VALUE_ERROR_PREFIX)
+    if with_input and "input" in error and "got " not in message:
+        message += f", got {error['input']!r}"
+    return message
 
 
 def find_domain_error(exc: BaseException, *, causes_only: bool = False) -> BlokError | None:

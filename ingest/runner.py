@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.errors import FileTooLargeError
+from core.names import clean_name
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
@@ -155,7 +156,7 @@ class IngestRunner:
         root = root or path.parent
         source_path = source_path or str(path)
         if not is_mail(path):
-            return [self.ingest_file(Source(path, path.name, source_path), root)]
+            return [self.ingest_file(Source(path, clean_name(path.name), source_path), root)]
         with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
 
             def expand() -> ExpandedFile:
@@ -184,7 +185,7 @@ class IngestRunner:
         """
         self.registry.index_state.refuse_during_reindex()
         if isinstance(source, Path):
-            source = Source(source, source.name, str(source))
+            source = Source(source, clean_name(source.name), str(source))
         fixed = source  # not reassigned: the closure below sees a `Source`
         started = time.perf_counter()
         folder = root or fixed.path.parent
@@ -298,7 +299,7 @@ def pending_record(
         document_id=sha256[:16],
         sha256=sha256,
         source_path=source.source_path,
-        source_name=source.path.name,
+        source_name=clean_name(source.path.name),
         title=metadata["title"],
         metadata=metadata,
         index_key=key,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from core.errors import (
     MetadataError,
     NotFoundError,
 )
+from core.names import clean_name
 from core.persistence.audit import principal_actor
 from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
@@ -122,9 +122,7 @@ def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:
     metadata = validate_metadata(raw, "metadata").model_dump(mode="json", exclude_unset=True)
     source_path = upload.fields.get("source_path")
     if source_path is not None:
-        source_path = "".join(
-            c for c in source_path if not unicodedata.category(c).startswith("C")
-        ).strip()
+        source_path = clean_name(source_path).strip()
         if len(upload.files) != 1:
             raise InvalidRequestError("source_path labels one file; send one file with it")
         if not source_path or len(source_path) > MAX_SOURCE_PATH_CHARS:
