@@ -272,6 +272,15 @@ class ServerSettings(BaseModel):
         "limit, `BLOK_UPLOAD__MAX_REQUEST_MB`.",
     )
 
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` headers are trusted, as a JSON list "
+        '(`["127.0.0.1"]`); the client address is then the last one in `X-Forwarded-For` that is '
+        "not such a proxy. Empty: no forwarded header is trusted, the client address is the "
+        "peer's. The limits on failed sign-ins and on feedback count per client address.",
+    )
+
     @property
     def max_body_bytes(self) -> int:
         """`max_body_kb` in bytes."""
@@ -311,8 +320,10 @@ class AccessSettings(BaseModel):
         default=5,
         ge=1,
         le=1000,
-        description="Failed sign-ins per account name (and per client address) within the window "
-        "before further attempts get 429.",
+        description="Failed sign-ins for one account from one client address within the window "
+        "before further attempts at that account from that address get 429; other addresses "
+        "are not affected. Failures with unknown names count per address and limit only its "
+        "further unknown names.",
     )
     failed_signin_window_seconds: int = Field(
         default=300, ge=1, le=86400, description="Window in which failed sign-ins are counted."
@@ -328,7 +339,7 @@ class AccessSettings(BaseModel):
         default="auto",
         description="`Secure` flag of the browser session cookies: `auto` sets it when the "
         "request came over HTTPS (behind a proxy only when its forwarded headers are trusted, see "
-        "`FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
+        "`BLOK_SERVER__FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
     )
 
     @field_validator("default_visibility", mode="before")

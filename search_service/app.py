@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.settings import Settings
 from search_service.admin_routes import admin_router
@@ -23,6 +25,7 @@ from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
 from search_service.routes import router
+from search_service.schemas import ErrorResponse
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_office_routes import ui_office_router
 from search_service.ui_pages import STATIC_DIR
@@ -63,6 +66,11 @@ async def add_security_headers(
     return response
 
 
+# Answers any operation may give: a body that cannot be parsed (400), one over the limit (413),
+# invalid fields (422); the routers add their own.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 413, 422)
+}
 ROUTERS = (
     router,
     auth_router,
@@ -126,6 +134,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
+        responses=COMMON_ERRORS,
     )
     app.state.settings = settings
     app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
@@ -141,6 +150,9 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
+    proxies = settings.server.forwarded_allow_ips
+    if proxies:  # outermost: every layer sees the client's address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for routes in ROUTERS:
         app.include_router(routes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from blok.exit_codes import EXIT_OK
 from blok.help_text import simple_epilog
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +31,17 @@ def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
+def server_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """How uvicorn serves the app: it trusts no forwarded header of its own.
+
+    uvicorn would take `X-Forwarded-For` from 127.0.0.1 (or `FORWARDED_ALLOW_IPS`); the app
+    trusts only the proxies of `BLOK_SERVER__FORWARDED_ALLOW_IPS` (`search_service.app`).
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+
+
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     """`blok serve --host H --port P`."""
     import uvicorn
@@ -37,7 +52,7 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     app = create_app(settings, service_url=service_url(host, port))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.Server(server_config(app, host, port)).run()
     return EXIT_OK
 
 
