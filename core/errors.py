@@ -23,6 +23,7 @@ wrapped in turn::
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
     ├── StoreError               the vector store cannot be opened, fails or times out (HTTP 503)
     │   └── StoreLockedError     the embedded store is held by another process
+    ├── StorageError             a folder of the data directory cannot be written (HTTP 503)
     └── ServiceError             `blok ingest` cannot reach the running service, or it failed (CLI)
 """
 
@@ -57,6 +58,7 @@ class ErrorCode(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     INVALID_GLOSSARY = "invalid_glossary"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     SERVICE_UNAVAILABLE = "service_unavailable"
@@ -86,6 +88,7 @@ HTTP_STATUS_BY_CODE: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.MODEL_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_LOCKED: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.STORAGE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.INVALID_GLOSSARY: HTTPStatus.UNPROCESSABLE_ENTITY,
     ErrorCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     ErrorCode.SERVICE_UNAVAILABLE: HTTPStatus.BAD_GATEWAY,
@@ -205,6 +208,15 @@ class StoreLockedError(StoreError):
     """The embedded store is open in another process (one process at a time)."""
 
     code = ErrorCode.STORE_LOCKED
+
+
+class StorageError(BlokError):
+    """A folder of the data directory (uploads, sources) cannot be written: unwritable or full.
+
+    The message names the folder by its role, never by its path.
+    """
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
 
 
 class ServiceError(BlokError):

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from core.errors import StorageError
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
@@ -110,6 +111,10 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_service_context(settings)
         app.state.context = context
+        try:
+            context.check_storage()
+        except StorageError as exc:  # served, but `/ready` says why it is not ready
+            logger.warning("not ready: %s", exc.message)
         context.retention.prune_if_due()
         hold_store(context)
         jobs = IngestJobs(settings, context.store, context.registry)

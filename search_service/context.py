@@ -26,6 +26,7 @@ from core.persistence.query_log import best_dense_score
 from core.persistence.registry import Registry
 from core.persistence.retention import LogRetention
 from core.settings import Settings
+from core.storage import check_writable
 from ingest.curation import DocumentCurator
 from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
 from pipelines.search import Searcher, build_searcher
@@ -125,6 +126,15 @@ class ServiceContext:
         )
         hidden = self.registry.documents.hidden_documents().conditions()
         return documents, self.store.count([*access_conditions(principal), *hidden])
+
+    def check_storage(self) -> None:
+        """Check that the uploads and the sources folder can be written.
+
+        Raises:
+            StorageError: one cannot (named by its role, `core.storage`).
+        """
+        check_writable(self.settings.uploads_dir, "uploads")
+        check_writable(self.settings.sources_dir, "sources")
 
     def close(self) -> None:
         """Release the store and the registry."""

@@ -25,6 +25,7 @@ from core.names import clean_name
 from core.persistence.audit import principal_actor
 from core.persistence.ingest_jobs import JobFile
 from core.settings import Settings
+from core.storage import storage_error
 from ingest.metadata_sources import validate_metadata
 from search_service.deps import ContextDep, OfficeDep
 from search_service.ingest_jobs import IngestJobs, new_job_id
@@ -39,7 +40,7 @@ from search_service.upload_schemas import (
 )
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 503)
 }
 upload_router = APIRouter(responses=UPLOAD_ERRORS)
 UPLOAD_FIELDS = ("metadata", "source_path")
@@ -85,6 +86,9 @@ async def upload_documents(
         upload = await receiver.receive(request.headers.get("content-type", ""), request.stream())
         metadata, source_path = upload_fields(upload)
         files = job_files(upload, settings, metadata, source_path)
+    except OSError as exc:  # nothing of the request is kept
+        shutil.rmtree(folder, ignore_errors=True)
+        raise storage_error("uploads", exc) from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
