@@ -119,8 +119,9 @@ class IngestSettings(BaseModel):
         default=600.0,
         gt=0,
         description="Longest processing time of one file; the page reader (a child process) "
-        "is killed at the limit, later steps are checked between each other; a file over it is "
-        "rejected (`timeout`) and leaves no chunks.",
+        "is killed at the limit, the later steps are checked between each other and the "
+        "embedding before every batch of `BLOK_EMBEDDING__BATCH_SIZE` passages; a file over it "
+        "is rejected (`timeout`) and leaves no chunks.",
     )
 
     @property
@@ -154,6 +155,15 @@ class UploadSettings(BaseModel):
         description="Largest upload request, in MB (all files together); a larger one is "
         "refused (413) without being stored (checked from `Content-Length` before reading, and "
         "while reading).",
+    )
+
+    files_per_turn: int = Field(
+        default=1,
+        ge=1,
+        le=10000,
+        description="Files of one upload job the service ingests before it turns to the next "
+        "waiting job; 1 interleaves the jobs file by file, so a small upload does not wait "
+        "behind all files of a large one.",
     )
 
     @property

@@ -11,7 +11,8 @@ ingested as its body plus one document per attachment (`ingest.sources`), each o
 The same content under a second path is one document with both paths (reported as `duplicate`).
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
 processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): its page reader
-runs in a child process that is killed then, the later steps are checked between each other.
+runs in a child process that is killed then, the later steps are checked between each other and
+the dense embedding before every batch (`pipelines.deadline`).
 With `prune`, documents whose files under the ingested folders are all gone are deleted
 (`ingest.lifecycle`).
 
@@ -53,6 +54,7 @@ from ingest.lifecycle import (
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
+from pipelines.deadline import Deadline
 from pipelines.stores import ChunkStore, build_chunk_store
 
 Progress = Callable[[Path, ReportEntry], None]
@@ -209,7 +211,7 @@ class IngestRunner:
         path = source.path
         self._check_size(path)
         self.indexer.pipeline()  # loading the model does not count against the file's time
-        deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
+        deadline = Deadline.after(self.settings.ingest.max_seconds_per_file)
         sha256 = file_sha256(path)
         if source.metadata is not None:  # a part of a file: its metadata comes with it
             document_metadata, missing = source.metadata, []
@@ -242,7 +244,7 @@ class IngestRunner:
         record: DocumentRecord,
         payload: dict[str, Any],
         missing: list[str],
-        deadline: float,
+        deadline: Deadline,
     ) -> IndexedFile:
         """Write the chunks while `pending`, then commit: indexed, its old versions replaced."""
         document_id = record.document_id

@@ -387,8 +387,10 @@ def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) 
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
-    """A job left `running` by a crash runs again; one whose files are gone is `interrupted`."""
+def test_unfinished_jobs_are_taken_up_again_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job left `running` by a crash runs again, saying so; one without its files is not."""
     settings = make_settings(tmp_path / "data")
     from core.persistence.registry import Registry
     from pipelines.stores import build_chunk_store
@@ -405,7 +407,13 @@ def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     sql_execute(registry, "UPDATE ingest_jobs SET state = 'running' WHERE job_id = 'a'")
     store.close()
     registry.close()
+    caplog.set_level("WARNING", logger="search_service.ingest_jobs")
     with TestClient(create_app(settings)) as client:
+        resumed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resum")]
+        assert resumed == [
+            "resuming ingest job a: the service stopped while it ran (a file it was ingesting "
+            "starts over); 1 of 1 files left"
+        ]
         context_of(client).accounts.create_account(
             "buero", roles=["office"], rings=[], password=TEST_PASSWORD
         )
