@@ -7,8 +7,9 @@ PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► Deadlin
 ```
 
 Run it with `run_indexing(...)`, one file at a time within its `Deadline` (`pipelines.deadline`:
-the page reader is killed at it, the guards check it between the steps, the dense embedder before
-every batch); stop its page-reader process with `close_indexing_pipeline(...)`.
+the page reader is killed at it, the guards check it between the steps, the chunker every few
+thousand lines, the dense embedder before every batch); stop its page-reader process with
+`close_indexing_pipeline(...)`.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def run_indexing(
 
     `meta` holds `document_id`, `title`, `source_name`, the payload fields and `infer_fields`
     (the metadata to infer from the text). `deadline` bounds the whole run: the page reader is
-    killed at it, the guards check it between steps and the dense embedder before each batch.
+    killed at it, the guards check it between steps, the chunker every few thousand lines and
+    the dense embedder before each batch.
 
     Raises:
         ProcessingTimeoutError: the file took longer than the deadline allows.
@@ -128,6 +130,7 @@ def run_indexing(
         {
             "converter": {"sources": [source], "meta": [meta], "deadline": deadline.at},
             "pages_deadline": {"deadline": deadline},
+            "chunker": {"deadline": deadline},
             "dense_embedder": {"deadline": deadline},
             "embedding_deadline": {"deadline": deadline},
         },
