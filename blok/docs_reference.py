@@ -58,12 +58,6 @@ OTHER_VARIABLES = (
         "An extra package index for PyTorch; set it to PyTorch's CPU wheel index on a machine "
         "whose pip would pick a CUDA build.",
     ),
-    (
-        "FORWARDED_ALLOW_IPS",
-        "`blok serve` (uvicorn)",
-        "Addresses whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are trusted (default "
-        "`127.0.0.1,::1`); see [operations](operations.md#behind-a-reverse-proxy).",
-    ),
 )
 
 

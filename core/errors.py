@@ -24,11 +24,13 @@ wrapped in turn::
     ├── ModelUnavailableError    the embedding model cannot be provisioned or loaded (HTTP 503)
     ├── StoreError               the vector store cannot be opened, fails or times out (HTTP 503)
     │   └── StoreLockedError     the embedded store is held by another process
+    ├── StorageError             a folder of the data directory cannot be written (HTTP 503)
     └── ServiceError             `blok ingest` cannot reach the running service, or it failed (CLI)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -57,6 +59,7 @@ class ErrorCode(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_UNAVAILABLE = "store_unavailable"
     STORE_LOCKED = "store_locked"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     INVALID_GLOSSARY = "invalid_glossary"
     INVALID_BACKUP = "invalid_backup"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
@@ -87,6 +90,7 @@ HTTP_STATUS_BY_CODE: dict[ErrorCode, HTTPStatus] = {
     ErrorCode.MODEL_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.STORE_LOCKED: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.STORAGE_UNAVAILABLE: HTTPStatus.SERVICE_UNAVAILABLE,
     ErrorCode.INVALID_GLOSSARY: HTTPStatus.UNPROCESSABLE_ENTITY,
     ErrorCode.INVALID_BACKUP: HTTPStatus.UNPROCESSABLE_ENTITY,
     ErrorCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
@@ -215,10 +219,36 @@ class StoreLockedError(StoreError):
     code = ErrorCode.STORE_LOCKED
 
 
+class StorageError(BlokError):
+    """A folder of the data directory (uploads, sources) cannot be written: unwritable or full.
+
+    The message names the folder by its role, never by its path.
+    """
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
+
+
 class ServiceError(BlokError):
     """The running service cannot be reached, or answered with an error for the whole run."""
 
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+# Pydantic's prefix of the message of a `ValueError` raised in a validator.
+VALUE_ERROR_PREFIX = "Value error, "
+
+
+def validation_message(error: Mapping[str, Any], *, with_input: bool = False) -> str:
+    """One problem of a pydantic `ValidationError` as a sentence, saying the input once.
+
+    Pydantic's "Value error, " prefix is dropped. With `with_input`, ", got <input>" is added
+    unless the message names the input already (the project's validators say "got ...").
+    """
+    message = str(error.get("msg", ""))
+    message = message.removeprefix(VALUE_ERROR_PREFIX)
+    if with_input and "input" in error and "got " not in message:
+        message += f", got {error['input']!r}"
+    return message
 
 
 def find_domain_error(exc: BaseException, *, causes_only: bool = False) -> BlokError | None:

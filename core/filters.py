@@ -54,6 +54,8 @@ Condition = FieldMatch | FieldRange | FieldExclude
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 200
 FilterValue = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FILTER_VALUE_LENGTH)]
+# The query log keeps at most this many values of one filter field, and how many there were.
+LOGGED_FILTER_VALUES = 10
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -108,6 +110,19 @@ class SearchFilters(BaseModel):
         if self.year_from and self.year_to and self.year_from > self.year_to:
             raise ValueError("year_from must not be later than year_to")
         return self
+
+    def log_summary(self) -> dict[str, Any]:
+        """The filters that are set, as the query log keeps them (bounded).
+
+        A field with more than `LOGGED_FILTER_VALUES` values keeps its first ones, and
+        `<field>_count` says how many it had.
+        """
+        summary: dict[str, Any] = self.model_dump(mode="json", exclude_defaults=True)
+        for name, value in list(summary.items()):
+            if isinstance(value, list) and len(value) > LOGGED_FILTER_VALUES:
+                summary[name] = value[:LOGGED_FILTER_VALUES]
+                summary[f"{name}_count"] = len(value)
+        return summary
 
     def conditions(self) -> list[Condition]:
         """All conditions; every one must hold."""

@@ -119,8 +119,9 @@ class IngestSettings(BaseModel):
         default=600.0,
         gt=0,
         description="Longest processing time of one file; the page reader (a child process) "
-        "is killed at the limit, later steps are checked between each other; a file over it is "
-        "rejected (`timeout`) and leaves no chunks.",
+        "is killed at the limit, the later steps are checked between each other and the "
+        "embedding before every batch of `BLOK_EMBEDDING__BATCH_SIZE` passages; a file over it "
+        "is rejected (`timeout`) and leaves no chunks.",
     )
 
     @property
@@ -154,6 +155,15 @@ class UploadSettings(BaseModel):
         description="Largest upload request, in MB (all files together); a larger one is "
         "refused (413) without being stored (checked from `Content-Length` before reading, and "
         "while reading).",
+    )
+
+    files_per_turn: int = Field(
+        default=1,
+        ge=1,
+        le=10000,
+        description="Files of one upload job the service ingests before it turns to the next "
+        "waiting job; 1 interleaves the jobs file by file, so a small upload does not wait "
+        "behind all files of a large one.",
     )
 
     @property
@@ -277,6 +287,15 @@ class ServerSettings(BaseModel):
         "false: no such route.",
     )
 
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (`10.0.0.0/8`) of reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` headers are trusted, as a JSON list "
+        '(`["127.0.0.1"]`); the client address is then the last one in `X-Forwarded-For` that is '
+        "not such a proxy. Empty: no forwarded header is trusted, the client address is the "
+        "peer's. The limits on failed sign-ins and on feedback count per client address.",
+    )
+
     @property
     def max_body_bytes(self) -> int:
         """`max_body_kb` in bytes."""
@@ -329,8 +348,10 @@ class AccessSettings(BaseModel):
         default=5,
         ge=1,
         le=1000,
-        description="Failed sign-ins per account name (and per client address) within the window "
-        "before further attempts get 429.",
+        description="Failed sign-ins for one account from one client address within the window "
+        "before further attempts at that account from that address get 429; other addresses "
+        "are not affected. Failures with unknown names count per address and limit only its "
+        "further unknown names.",
     )
     failed_signin_window_seconds: int = Field(
         default=300, ge=1, le=86400, description="Window in which failed sign-ins are counted."
@@ -346,7 +367,7 @@ class AccessSettings(BaseModel):
         default="auto",
         description="`Secure` flag of the browser session cookies: `auto` sets it when the "
         "request came over HTTPS (behind a proxy only when its forwarded headers are trusted, see "
-        "`FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
+        "`BLOK_SERVER__FORWARDED_ALLOW_IPS`; else use `always`); `always`; `never`.",
     )
 
     @field_validator("default_visibility", mode="before")

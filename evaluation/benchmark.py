@@ -9,6 +9,9 @@
    on two cores), then reports write throughput, HNSW build time and search latency p50/p95 with
    real query embeddings, with and without filters.
 
+With `--time-limit S` it ingests a large text and a PDF of blank pages under that per-file limit
+and reports when each was stopped (`evaluation.bench_limits`).
+
 With `--mixed-files N` it does neither and instead ingests a generated batch of N files of every
 supported format, scanned pages included (`evaluation.mixed_benchmark`): pages per minute per
 extraction method, chunks per second, peak memory. Alone in the process, so the peak is its own.
@@ -32,7 +35,8 @@ from core.access import SYSTEM
 from core.filters import SearchFilters
 from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
-from core.settings import EmbeddingSettings, Settings
+from core.settings import EmbeddingSettings, IngestSettings, Settings
+from evaluation.bench_limits import bench_limits
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
@@ -217,10 +221,25 @@ def main() -> None:
     )
     parser.add_argument("--ocr-pages", type=int, default=20, help="scanned pages among them")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated files")
+    parser.add_argument(
+        "--time-limit", type=float, default=0, help="per-file limit S: stop a large text and PDF"
+    )
+    parser.add_argument("--text-mb", type=float, default=60, help="size of that text")
+    parser.add_argument("--pdf-pages", type=int, default=5000, help="blank pages of that PDF")
     args = parser.parse_args()
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
         embedding = EmbeddingSettings(models_dir=args.models_dir)
+        if args.time_limit:
+            limits = Settings(
+                data_dir=Path(root) / "limits",
+                embedding=embedding,
+                ingest=IngestSettings(max_seconds_per_file=args.time_limit),
+            )
+            folder = Path(root) / "limit-files"
+            lines = bench_limits(limits, folder, text_mb=args.text_mb, pdf_pages=args.pdf_pages)
+            print("\n".join(lines))
+            return
         if args.mixed_files:
             lines = bench_mixed(
                 Settings(data_dir=Path(root) / "data", embedding=embedding),

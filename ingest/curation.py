@@ -25,7 +25,13 @@ from pydantic import ValidationError
 
 from core.audit_actions import AuditAction
 from core.document_snapshot import DocumentSnapshot
-from core.errors import ConflictError, MetadataError, NotFoundError, StoreError
+from core.errors import (
+    ConflictError,
+    MetadataError,
+    NotFoundError,
+    StoreError,
+    validation_message,
+)
 from core.filters import FieldMatch
 from core.metadata import DocumentMetadata
 from core.persistence.audit import AuditLog
@@ -42,7 +48,10 @@ CURATABLE_STATUSES = frozenset({"indexed", "withdrawn"})
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     """One `{field, message}` per problem, as the API shows them."""
     return [
-        {"field": ".".join(str(part) for part in error["loc"]) or None, "message": error["msg"]}
+        {
+            "field": ".".join(str(part) for part in error["loc"]) or None,
+            "message": validation_message(error),
+        }
         for error in exc.errors()
     ]
 
@@ -139,7 +148,7 @@ class DocumentCurator:
             metadata = DocumentMetadata.model_validate({**current, **changes})
         except ValidationError as exc:
             raise MetadataError(
-                "invalid metadata: " + "; ".join(str(e["msg"]) for e in exc.errors()),
+                "invalid metadata: " + "; ".join(validation_message(e) for e in exc.errors()),
                 details=validation_details(exc),
             ) from exc
         title = str(metadata.title).strip()

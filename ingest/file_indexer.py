@@ -11,6 +11,7 @@ from haystack import Pipeline
 from core.persistence.registry import DocumentRecord
 from core.settings import Settings
 from ingest.identity import page_ocr
+from pipelines.deadline import Deadline
 from pipelines.indexing import build_indexing_pipeline, close_indexing_pipeline, run_indexing
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.stores import ChunkStore
@@ -63,7 +64,7 @@ class FileIndexer:
         record: DocumentRecord,
         payload: dict[str, Any],
         missing: list[str],
-        deadline: float,
+        deadline: Deadline,
     ) -> IndexedFile:
         """Run the indexing pipeline on one file into the store; no registry writes.
 

@@ -12,6 +12,7 @@ was (`core.document_snapshot`): `document.delete` (on request, or its files are 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from core.document_snapshot import DocumentSnapshot
 from core.errors import NotFoundError
 from core.persistence.audit import cli_actor
 from core.persistence.registry import DocumentRecord, Registry
+from core.storage import storage_error
 from pipelines.stores import ChunkStore
 
 
@@ -29,11 +31,21 @@ def kept_sources(sources_dir: Path, sha256: str) -> list[Path]:
 
 
 def keep_source(sources_dir: Path, path: Path, sha256: str) -> None:
-    """Keep a copy of the original file under `DATA_DIR/sources/` (once per content and suffix)."""
+    """Keep a copy of the original file under `DATA_DIR/sources/` (once per content and suffix).
+
+    Raises:
+        StorageError: the sources folder cannot be written (no half-written copy is left).
+    """
     target = sources_dir / f"{sha256}{path.suffix.lower()}"
-    if not target.exists():
+    if target.exists():
+        return
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
+        raise storage_error("sources", exc) from exc
 
 
 def delete_document(

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from core.errors import MetadataError
+from core.errors import MetadataError, validation_message
 from core.metadata import DocumentKind, DocumentMetadata
 
 MANIFEST_NAME = "_manifest.yaml"
@@ -206,5 +206,6 @@ def _describe(exc: ValidationError, label: str) -> str:
             problems.append(f"unknown field '{field_name}' (known fields: {known})")
             continue
         hint = f" (allowed: {allowed})" if allowed else ""
-        problems.append(f"field '{field_name}': {error['msg']}, got {error.get('input')!r}{hint}")
+        message = validation_message(error, with_input=True)
+        problems.append(f"field '{field_name}': {message}{hint}")
     return f"{label}: " + "; ".join(problems)

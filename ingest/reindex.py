@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from core.audit_actions import AuditAction
 from core.document_snapshot import DocumentSnapshot
@@ -41,6 +40,7 @@ from ingest.lifecycle import kept_sources
 from ingest.reindex_documents import prepare_document
 from ingest.reindex_report import ReindexFailure, ReindexProgress, ReindexState
 from ingest.runner import IngestRunner
+from pipelines.deadline import Deadline
 from pipelines.stores import ChunkStore, Collections, SwitchableChunkStore, active_collection
 from pipelines.stores.collections import remove_leftovers
 
@@ -183,7 +183,7 @@ class Reindexer:
         fingerprint = document_fingerprint(record)
         try:
             kept, start, payload, missing = prepare_document(self.settings, record)
-            deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
+            deadline = Deadline.after(self.settings.ingest.max_seconds_per_file)
             indexed = runner.indexer.index_file(kept, start, payload, missing, deadline)
         except Exception as exc:
             self._record_failure(build, record, fingerprint, exc)

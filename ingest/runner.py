@@ -11,7 +11,8 @@ ingested as its body plus one document per attachment (`ingest.sources`), each o
 The same content under a second path is one document with both paths (reported as `duplicate`).
 A file over `BLOK_INGEST__MAX_FILE_MB` is rejected before it is read (`too_large`); one whose
 processing passes `BLOK_INGEST__MAX_SECONDS_PER_FILE` is stopped (`timeout`): its page reader
-runs in a child process that is killed then, the later steps are checked between each other.
+runs in a child process that is killed then, the later steps are checked between each other and
+the dense embedding before every batch (`pipelines.deadline`).
 With `prune`, documents whose files under the ingested folders are all gone are deleted
 (`ingest.lifecycle`).
 
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.errors import FileTooLargeError
+from core.names import clean_name
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
@@ -52,6 +54,7 @@ from ingest.lifecycle import (
 from ingest.metadata_sources import ManifestReader, resolve_metadata
 from ingest.report import IngestReport, ReportEntry
 from ingest.sources import ExpandedFile, Source, expand_mail, is_mail
+from pipelines.deadline import Deadline
 from pipelines.stores import ChunkStore, build_chunk_store
 
 Progress = Callable[[Path, ReportEntry], None]
@@ -155,7 +158,7 @@ class IngestRunner:
         root = root or path.parent
         source_path = source_path or str(path)
         if not is_mail(path):
-            return [self.ingest_file(Source(path, path.name, source_path), root)]
+            return [self.ingest_file(Source(path, clean_name(path.name), source_path), root)]
         with tempfile.TemporaryDirectory(prefix="blok-mail-") as folder:
 
             def expand() -> ExpandedFile:
@@ -184,7 +187,7 @@ class IngestRunner:
         """
         self.registry.index_state.refuse_during_reindex()
         if isinstance(source, Path):
-            source = Source(source, source.name, str(source))
+            source = Source(source, clean_name(source.name), str(source))
         fixed = source  # not reassigned: the closure below sees a `Source`
         started = time.perf_counter()
         folder = root or fixed.path.parent
@@ -208,7 +211,7 @@ class IngestRunner:
         path = source.path
         self._check_size(path)
         self.indexer.pipeline()  # loading the model does not count against the file's time
-        deadline = time.monotonic() + self.settings.ingest.max_seconds_per_file
+        deadline = Deadline.after(self.settings.ingest.max_seconds_per_file)
         sha256 = file_sha256(path)
         if source.metadata is not None:  # a part of a file: its metadata comes with it
             document_metadata, missing = source.metadata, []
@@ -241,7 +244,7 @@ class IngestRunner:
         record: DocumentRecord,
         payload: dict[str, Any],
         missing: list[str],
-        deadline: float,
+        deadline: Deadline,
     ) -> IndexedFile:
         """Write the chunks while `pending`, then commit: indexed, its old versions replaced."""
         document_id = record.document_id
@@ -298,7 +301,7 @@ def pending_record(
         document_id=sha256[:16],
         sha256=sha256,
         source_path=source.source_path,
-        source_name=source.path.name,
+        source_name=clean_name(source.path.name),
         title=metadata["title"],
         metadata=metadata,
         index_key=key,

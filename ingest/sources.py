@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import ErrorCode
 from core.metadata import DocumentMetadata
+from core.names import clean_name
 from ingest.metadata_sources import default_title
 from ingest.report import ReportEntry
 from pipelines.components.converters.file_types import sniff_format
@@ -81,9 +82,10 @@ def expand_mail(
     mail = parse_mail(path)
     metadata = mail_metadata(path, mail, metadata)
     source_path = source_path or str(path)
-    expanded = ExpandedFile([Source(path, path.name, source_path, metadata)])
+    mail_name = clean_name(path.name)
+    expanded = ExpandedFile([Source(path, mail_name, source_path, metadata)])
     for index, attachment in enumerate(mail.attachments, start=1):
-        name = f"{path.name}{ATTACHMENT_SEPARATOR}{attachment.name}"
+        name = f"{mail_name}{ATTACHMENT_SEPARATOR}{attachment.name}"
         if attachment.data is None:
             expanded.skipped.append(
                 ReportEntry(

@@ -105,6 +105,15 @@ class DocumentCatalog:
 
     def successor(self, document_id: str | None, principal: Principal) -> DocumentRecord | None:
         """The successor document, only if the principal may read it (else None: no leak)."""
+        return self.readable_document(document_id, principal)
+
+    def readable_document(
+        self, document_id: str | None, principal: Principal
+    ) -> DocumentRecord | None:
+        """A document another one names (its successor, its mail), if the principal may read it.
+
+        None otherwise, so a name of a document the principal may not read never reaches it.
+        """
         if not document_id:
             return None
         record = self.registry.documents.get(document_id)

@@ -2,11 +2,13 @@
 
 ```
 PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► DeadlineGuard ─► GermanSentenceChunker
-  ─► SentenceTransformersDocumentEmbedder ─► DeadlineGuard ─► Bm25DocumentEmbedder ─► ChunkWriter
+  ─► BatchedDocumentEmbedder (SentenceTransformersDocumentEmbedder, deadline before each batch)
+  ─► DeadlineGuard ─► Bm25DocumentEmbedder ─► ChunkWriter
 ```
 
-Run it with `run_indexing(...)`, one file at a time within a deadline (a `time.monotonic()`
-value, checked by the page reader and between the steps); stop its page-reader process with
+Run it with `run_indexing(...)`, one file at a time within its `Deadline` (`pipelines.deadline`:
+the page reader is killed at it, the guards check it between the steps, the chunker every few
+thousand lines, the dense embedder before every batch); stop its page-reader process with
 `close_indexing_pipeline(...)`.
 """
 
@@ -23,6 +25,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_converter import PageConverter
+from pipelines.components.embedders.batched_document_embedder import BatchedDocumentEmbedder
 from pipelines.components.embedders.bm25_embedders import Bm25DocumentEmbedder
 from pipelines.components.extractors.document_metadata_extractor import (
     DocumentMetadataExtractor,
@@ -31,6 +34,7 @@ from pipelines.components.preprocessors.german_chunker import GermanSentenceChun
 from pipelines.components.preprocessors.page_cleaner import PageCleaner
 from pipelines.components.validators.deadline_guard import DeadlineGuard
 from pipelines.components.writers.chunk_writer import ChunkWriter
+from pipelines.deadline import Deadline
 from pipelines.models.embedding_model import is_local_model
 from pipelines.stores.base import ChunkStore
 
@@ -62,17 +66,17 @@ def build_indexing_pipeline(
     pipeline.add_component("extractor", DocumentMetadataExtractor())
     pipeline.add_component("pages_deadline", DeadlineGuard(step="after reading the pages"))
     pipeline.add_component("chunker", GermanSentenceChunker(max_words=max_words))
+    encoder = SentenceTransformersDocumentEmbedder(
+        model=model,
+        prefix=passage_prefix,
+        batch_size=batch_size,
+        progress_bar=False,
+        normalize_embeddings=True,
+        meta_fields_to_embed=EMBEDDED_META_FIELDS,
+        local_files_only=is_local_model(model),
+    )
     pipeline.add_component(
-        "dense_embedder",
-        SentenceTransformersDocumentEmbedder(
-            model=model,
-            prefix=passage_prefix,
-            batch_size=batch_size,
-            progress_bar=False,
-            normalize_embeddings=True,
-            meta_fields_to_embed=EMBEDDED_META_FIELDS,
-            local_files_only=is_local_model(model),
-        ),
+        "dense_embedder", BatchedDocumentEmbedder(embedder=encoder, batch_size=batch_size)
     )
     pipeline.add_component("embedding_deadline", DeadlineGuard(step="after embedding"))
     pipeline.add_component(
@@ -110,20 +114,24 @@ class IndexingResult:
 
 
 def run_indexing(
-    pipeline: Pipeline, source: Path, meta: dict[str, Any], *, deadline: float
+    pipeline: Pipeline, source: Path, meta: dict[str, Any], *, deadline: Deadline
 ) -> IndexingResult:
     """Index one file into the pipeline's store, its chunks carrying `meta`.
 
     `meta` holds `document_id`, `title`, `source_name`, the payload fields and `infer_fields`
-    (the metadata to infer from the text). `deadline` is a `time.monotonic()` value.
+    (the metadata to infer from the text). `deadline` bounds the whole run: the page reader is
+    killed at it, the guards check it between steps, the chunker every few thousand lines and
+    the dense embedder before each batch.
 
     Raises:
         ProcessingTimeoutError: the file took longer than the deadline allows.
     """
     outputs = pipeline.run(
         {
-            "converter": {"sources": [source], "meta": [meta], "deadline": deadline},
+            "converter": {"sources": [source], "meta": [meta], "deadline": deadline.at},
             "pages_deadline": {"deadline": deadline},
+            "chunker": {"deadline": deadline},
+            "dense_embedder": {"deadline": deadline},
             "embedding_deadline": {"deadline": deadline},
         },
         include_outputs_from={"converter", "cleaner", "extractor"},

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from haystack import Document, Pipeline
 
@@ -34,6 +35,9 @@ from pipelines.query import QueryResult, build_query_pipeline, embedding_dimensi
 from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor, Successors
 from pipelines.stores import ChunkStore, build_chunk_store
 from pipelines.text.glossary import load_glossary
+
+# The chunk's link to the document it is part of (an attachment's mail, `ingest.sources`).
+PARENT_FIELD = "parent_document_id"
 
 
 class Searcher:
@@ -146,8 +150,12 @@ class Searcher:
         facets: bool = False,
         mode: RetrievalMode | None = None,
     ) -> QueryResult:
-        """Run the query pipeline under the principal's access conditions (derived here only)."""
-        return run_query(
+        """Run the query pipeline under the principal's access conditions (derived here only).
+
+        A chunk names its parent document (the mail of an attachment) only when the principal
+        may read the parent too.
+        """
+        result = run_query(
             self.query_pipeline,
             query,
             top_k=top_k,
@@ -156,6 +164,20 @@ class Searcher:
             mode=mode,
             facets=facets,
         )
+        return replace(result, documents=self._without_hidden_parents(result.documents, principal))
+
+    def _without_hidden_parents(
+        self, documents: list[Document], principal: Principal
+    ) -> list[Document]:
+        """The chunks, each without `parent_document_id` when `principal` may not read it."""
+        named = {str(d.meta[PARENT_FIELD]) for d in documents if d.meta.get(PARENT_FIELD)}
+        hidden = {i for i in named if self.catalog.readable_document(i, principal) is None}
+        return [
+            replace(document, meta={k: v for k, v in document.meta.items() if k != PARENT_FIELD})
+            if document.meta.get(PARENT_FIELD) in hidden
+            else document
+            for document in documents
+        ]
 
     def _top_k(self, requested: int | None, default: int) -> int:
         top_k = requested or default
@@ -169,7 +191,7 @@ class Searcher:
         named = {str(d.meta["superseded_by"]) for d in documents if d.meta.get("superseded_by")}
         readable = {}
         for document_id in sorted(named):
-            record = self.catalog.successor(document_id, principal)
+            record = self.catalog.readable_document(document_id, principal)
             if record is not None:
                 readable[document_id] = Successor(record.document_id, record.title)
         return Successors(readable)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from core.errors import StorageError
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
@@ -27,6 +30,7 @@ from search_service.reindex_routes import reindex_router
 from search_service.reindex_worker import ReindexWorker
 from search_service.request_log import RequestLog
 from search_service.routes import router
+from search_service.schemas import ErrorResponse
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_office import OfficeRefusedError, show_office_refused
 from search_service.ui_office_routes import ui_office_router
@@ -68,6 +72,11 @@ async def add_security_headers(
     return response
 
 
+# Answers any operation may give: a body that cannot be parsed (400), one over the limit (413),
+# invalid fields (422); the routers add their own.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 413, 422)
+}
 ROUTERS = (
     router,
     auth_router,
@@ -108,6 +117,10 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_service_context(settings, metrics=app.state.metrics)
         app.state.context = context
+        try:
+            context.check_storage()
+        except StorageError as exc:  # served, but `/ready` says why it is not ready
+            logger.warning("not ready: %s", exc.message)
         context.retention.prune_if_due()
         hold_store(context)
         jobs = IngestJobs(settings, context.store, context.registry)
@@ -132,6 +145,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
+        responses=COMMON_ERRORS,
     )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
@@ -150,7 +164,10 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_credentials=False,
         )
     app.middleware("http")(count_requests(app.state.metrics))  # sees every status
-    app.add_middleware(RequestLog, log_query_strings=settings.logs.log_query_strings)  # outermost
+    app.add_middleware(RequestLog, log_query_strings=settings.logs.log_query_strings)
+    proxies = settings.server.forwarded_allow_ips
+    if proxies:  # outermost: every layer, the request log too, sees the client's address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for routes in ROUTERS:
         app.include_router(routes)
     if settings.server.metrics:

@@ -25,6 +25,18 @@ from search_service.rate_limits import RateLimiter
 WRONG_CREDENTIALS = "Wrong account name or password."
 
 
+def signin_key(account: Account | None, client_address: str) -> str:
+    """The limiter's key of a sign-in: the account with the address, or unknown names from it.
+
+    Failures against a named account count for that account from that address only, so wrong
+    passwords sent from elsewhere never lock its owner out; failures with unknown names count
+    for the address, and limit only its further unknown names.
+    """
+    if account is None:
+        return f"unknown-names@{client_address}"
+    return f"account:{account.name}@{client_address}"
+
+
 def sign_in(
     accounts: AccountStore,
     limiter: RateLimiter,
@@ -38,16 +50,16 @@ def sign_in(
     """Check name and password under the limiter and issue a token (`method`: token, session).
 
     Raises:
-        TooManyRequestsError: too many recent failures for this name or address.
+        TooManyRequestsError: too many recent failures for this account (or for unknown names)
+            from this address.
         UnauthorizedError: wrong name or password, or a disabled account (one message for all).
     """
-    name_key = f"name:{name.casefold()}"
-    keys = [name_key, f"address:{client_address}"]
-    limiter.check(keys)
+    known = accounts.find_account(name)
+    key = signin_key(known, client_address)
+    limiter.check([key])
     account = accounts.verify_password(name, password)
     if account is None:
-        limiter.record(keys)
-        known = accounts.find_account(name)
+        limiter.record([key])
         if known is not None:
             accounts.audit.record(
                 actor="anonymous",
@@ -56,7 +68,7 @@ def sign_in(
                 after={"method": method, "active": known.active},
             )
         raise UnauthorizedError(WRONG_CREDENTIALS)
-    limiter.reset(name_key)
+    limiter.reset(key)
     issued = accounts.issue_token(account, lifetime)
     accounts.audit.record(
         actor=principal_actor(account.principal()),

@@ -27,6 +27,7 @@ from core.persistence.query_log import best_dense_score
 from core.persistence.registry import Registry
 from core.persistence.retention import LogRetention
 from core.settings import Settings
+from core.storage import check_writable
 from ingest.curation import DocumentCurator
 from pipelines.catalog import NOT_FOUND_MESSAGE, DocumentCatalog
 from pipelines.search import Searcher, build_searcher
@@ -132,6 +133,15 @@ class ServiceContext:
         hidden = self.registry.documents.hidden_documents().conditions()
         return documents, self.store.count([*access_conditions(principal), *hidden])
 
+    def check_storage(self) -> None:
+        """Check that the uploads and the sources folder can be written.
+
+        Raises:
+            StorageError: one cannot (named by its role, `core.storage`).
+        """
+        check_writable(self.settings.uploads_dir, "uploads")
+        check_writable(self.settings.sources_dir, "sources")
+
     def close(self) -> None:
         """Release the store and the registry."""
         self.store.close()
@@ -139,8 +149,8 @@ class ServiceContext:
 
 
 def filters_of(filters: SearchFilters | None) -> dict[str, Any]:
-    """The filters a request set, as the query log keeps them."""
-    return filters.model_dump(mode="json", exclude_defaults=True) if filters else {}
+    """The filters a request set, as the query log keeps them (`SearchFilters.log_summary`)."""
+    return filters.log_summary() if filters else {}
 
 
 def build_service_context(

@@ -16,7 +16,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import BlokError, ErrorCode, TooManyRequestsError, find_domain_error
+from core.errors import (
+    BlokError,
+    ErrorCode,
+    TooManyRequestsError,
+    find_domain_error,
+    validation_message,
+)
 from search_service.request_log import current_request_id
 from search_service.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
@@ -74,7 +80,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     details = [
         ErrorDetail(
             field=".".join(str(part) for part in error["loc"] if part != "body") or None,
-            message=str(error["msg"]),
+            message=validation_message(error),
         )
         for error in exc.errors()
     ]

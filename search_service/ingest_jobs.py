@@ -1,16 +1,22 @@
-"""In-service ingestion: upload jobs, run one at a time by one background thread.
+"""In-service ingestion: upload jobs, run by one background thread that lets them take turns.
 
 The embedded store admits one process, so the service ingests itself: `POST /v1/documents`
 stores the files and queues a job; the worker thread runs it with an `IngestRunner` on the
 service's own store and registry while searches go on (a document is hidden while `pending`, and
 a replacement switches in one registry transaction, `ingest.runner`).
 
+Jobs take turns: the worker ingests `BLOK_UPLOAD__FILES_PER_TURN` files (default 1) of the job
+whose turn it is, then moves on to the next waiting job, so a small upload waits for at most one
+file of each job before it (each bounded by `BLOK_INGEST__MAX_SECONDS_PER_FILE`), not for a
+whole large upload.
+
 Jobs are rows of `ingest_jobs` in the registry (`core.persistence.ingest_jobs`): state `queued`,
 `running`, `done`, `failed` or `interrupted`, the actor, the times, the metadata and per file its
 report entries (JSON), saved after every file. At shutdown the worker stops after the current file;
 one that does not finish in time is abandoned (the process ends, the runner's `pending` row makes
 the next start remove its chunks). At start-up, jobs left `queued` or `running` are queued again
-when their files are still there (files already done are not run again), else marked `interrupted`.
+when their files are still there (files already done are not run again; the service log says so
+and why), else marked `interrupted`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import queue
 import re
 import threading
 import uuid
+from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -63,6 +70,8 @@ class IngestJobs:
         self.audit = registry.audit
         self.jobs = registry.ingest_jobs
         self._queue: queue.Queue[str | None] = queue.Queue()
+        # The jobs taking turns, the next first (only the worker thread touches it).
+        self._turns: deque[str] = deque()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -77,6 +86,7 @@ class IngestJobs:
         for job in self.list_jobs(states=UNFINISHED, limit=None, oldest_first=True):
             pending = [f for f in job.files if f.stored is not None and f.entries is None]
             if all(f.stored_file(self.settings.data_dir).is_file() for f in pending):
+                log_resumed(job, len(pending))
                 self.jobs.update(job.job_id, state="queued")
                 self._queue.put(job.job_id)
             else:
@@ -127,12 +137,13 @@ class IngestJobs:
         return self.jobs.list_jobs(states=states, limit=limit, oldest_first=oldest_first)
 
     def _work(self) -> None:
+        """Take turns: the next waiting job runs its next file(s), then goes to the back."""
         while not self._stopping.is_set():
-            job_id = self._queue.get()
-            if job_id is None or self._stopping.is_set():
+            if not self._take_new_jobs(block=not self._turns):
                 break
+            job_id = self._turns.popleft()
             try:
-                self._run(job_id)
+                more = self._take_turn(job_id)
             except Exception:  # the worker must survive a bug in one job
                 if self._stopping.is_set():
                     break  # abandoned at shutdown (store and registry closed): taken up at start
@@ -140,31 +151,53 @@ class IngestJobs:
                 self.jobs.update(
                     job_id, state="failed", finished_at=utc_now_text(), error=INTERNAL_REASON
                 )
+                more = False
+            if not self._take_new_jobs(block=False):  # jobs sent meanwhile go first
+                break
+            if more:
+                self._turns.append(job_id)
 
-    def _run(self, job_id: str) -> None:
+    def _take_new_jobs(self, *, block: bool) -> bool:
+        """Move submitted jobs into the turns (waiting for one if `block`); False: stop."""
+        try:
+            while True:
+                job_id = self._queue.get(block=block)
+                if job_id is None:
+                    return False
+                if job_id not in self._turns:
+                    self._turns.append(job_id)
+                block = False
+        except queue.Empty:
+            return True
+
+    def _take_turn(self, job_id: str) -> bool:
+        """Ingest the job's next `files_per_turn` files; True while files of it are left."""
         job = self.get(job_id)
         if job is None or job.state not in UNFINISHED:
-            return
-        self.jobs.update(job_id, state="running", started_at=job.started_at or utc_now_text())
+            return False
+        if job.state != "running":
+            self.jobs.update(job_id, state="running", started_at=job.started_at or utc_now_text())
         self.runner.actor = job.actor
-        indexed = False
-        for item in job.files:
-            if item.stored is None or item.entries is not None:
-                continue
+        for _ in range(self.settings.upload.files_per_turn):
+            item = next_file(job)
+            if item is None:
+                break
             if self._stopping.is_set():
-                return  # left `running`: the next start queues it again
+                return False  # left `running`: the next start queues it again
             try:
                 entries = self._ingest(job, item)
             except (*BATCH_ERRORS, ReindexRunningError) as exc:
                 error = public_reason(exc.message)
                 self.jobs.update(job_id, state="failed", finished_at=utc_now_text(), error=error)
-                return
+                return False
             item.entries = [public_entry(entry) for entry in entries]
             self.jobs.update(job_id, files=job.files)
-            indexed = indexed or any(entry.status == "indexed" for entry in entries)
-        if indexed:
+        if next_file(job) is not None:
+            return True
+        if any(entry["status"] == "indexed" for f in job.files for entry in f.entries or []):
             self.runner.store.optimize()
         self.jobs.update(job_id, state="done", finished_at=utc_now_text())
+        return False
 
     def _ingest(self, job: IngestJob, item: JobFile) -> list[ReportEntry]:
         """Ingest one stored file under its `source_path` and audit it as `document.upload`."""
@@ -185,6 +218,22 @@ class IngestJobs:
                 actor=job.actor, action=AuditAction.DOCUMENT_UPLOAD, target=target, after=after
             )
         return entries
+
+
+def next_file(job: IngestJob) -> JobFile | None:
+    """The job's next stored file that has not been ingested yet."""
+    return next((f for f in job.files if f.stored is not None and f.entries is None), None)
+
+
+def log_resumed(job: IngestJob, left: int) -> None:
+    """Say that an unfinished job runs again after a restart, and why."""
+    stored = sum(f.stored is not None for f in job.files)
+    why = (
+        "the service stopped while it ran (a file it was ingesting starts over)"
+        if job.state == "running"
+        else "the service stopped before its turn came"
+    )
+    logger.warning("resuming ingest job %s: %s; %d of %d files left", job.job_id, why, left, stored)
 
 
 def hold_store(context: ServiceContext) -> None:

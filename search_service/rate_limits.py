@@ -1,8 +1,11 @@
 """Sliding-window rate limits, kept in the memory of one process.
 
-Used for failed sign-ins (per account name and per client address) and for feedback (per client
-address). The embedded store admits one server process, so one process's memory is the whole
-picture there; with a Qdrant server and several worker processes each counts on its own, which
+Used for failed sign-ins (per account and client address, and per address for unknown names,
+`search_service.auth.signin_key`) and for feedback (per client address). The client address is
+the peer's, or the one a trusted proxy forwarded (`BLOK_SERVER__FORWARDED_ALLOW_IPS`).
+
+The embedded store admits one server process, so one process's memory is the whole picture
+there; with a Qdrant server and several worker processes each counts on its own, which
 multiplies the allowance by the number of workers (a shared limiter would need shared storage).
 """
 

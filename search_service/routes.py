@@ -134,11 +134,15 @@ def get_health() -> HealthResponse:
 
 @router.get("/ready", response_model=ReadyResponse, responses=ERROR_RESPONSES)
 def get_ready(context: ContextDep, caller: PrincipalDep) -> ReadyResponse:
-    """Readiness: model loaded, store and registry open; counts of what the caller may see."""
+    """Readiness: model loaded, store and registry open, the data directory writable.
+
+    Answers with the counts of what the caller may see; 503 with the reason when not ready.
+    """
     try:
         documents, chunks = context.totals(principal=caller)
     except StoreError:
         raise
     except Exception as exc:
         raise StoreError(f"The store does not answer: {exc}") from exc
+    context.check_storage()
     return ReadyResponse(status="ready", documents=documents, chunks=chunks)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
 from core.errors import ConversionError, ErrorCode, FileTooLargeError, InvalidRequestError
+from core.names import clean_name
 from ingest.discovery import SIDECAR_SUFFIX
 from ingest.metadata_sources import MANIFEST_NAME
 from pipelines.components.converters.file_types import detect_format
@@ -81,12 +81,10 @@ def safe_file_name(raw: str) -> str:
         InvalidRequestError: the name is empty, hidden, names a parent folder (`..`) or is a
             metadata file (sidecar or manifest), which an upload cannot carry.
     """
-    text = unicodedata.normalize("NFC", raw)
+    text = clean_name(raw)
     if ".." in PATH_SEPARATORS.split(text):
         raise InvalidRequestError("a file name must not contain '..'")
-    name = PATH_SEPARATORS.split(text)[-1]
-    name = "".join(char for char in name if not unicodedata.category(char).startswith("C"))
-    name = name.strip().rstrip(". ")
+    name = PATH_SEPARATORS.split(text)[-1].strip().rstrip(". ")
     if not name:
         raise InvalidRequestError("the file has no usable name")
     if name.startswith("."):
@@ -202,12 +200,12 @@ class UploadReceiver:
                 "BLOK_UPLOAD__MAX_FILES"
             )
         raw_name = options[b"filename"].decode("utf-8", errors="replace")
-        self._file = ReceivedFile(name=raw_name)
+        self._file = ReceivedFile(name=clean_name(raw_name))
         self.upload.files.append(self._file)
         try:
             self._file.name = safe_file_name(raw_name)
         except InvalidRequestError as exc:
-            self._file.name = shorten(raw_name.strip()) or "(no name)"
+            self._file.name = shorten(clean_name(raw_name).strip()) or "(no name)"
             self._file.reject(ErrorCode.INVALID_REQUEST, exc.message)
             return
         target = self.folder / str(len(self.upload.files)) / self._file.name

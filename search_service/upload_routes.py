@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,9 +21,11 @@ from core.errors import (
     MetadataError,
     NotFoundError,
 )
+from core.names import clean_name
 from core.persistence.audit import principal_actor
 from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.settings import Settings
+from core.storage import storage_error
 from ingest.metadata_sources import validate_metadata
 from search_service.deps import ContextDep, OfficeDep
 from search_service.ingest_jobs import IngestJobs, new_job_id
@@ -39,7 +40,7 @@ from search_service.upload_schemas import (
 )
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 422, 503)
 }
 upload_router = APIRouter(responses=UPLOAD_ERRORS)
 UPLOAD_FIELDS = ("metadata", "source_path")
@@ -72,6 +73,9 @@ async def upload_documents(
     try:
         metadata, source_path = upload_fields(upload)
         files = job_files(upload, settings, metadata, source_path)
+    except OSError as exc:  # the sidecars could not be written: nothing is kept
+        shutil.rmtree(folder, ignore_errors=True)
+        raise storage_error("uploads", exc) from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -106,6 +110,9 @@ async def receive_upload(request: Request, settings: Settings, folder: Path) -> 
     )
     try:
         return await receiver.receive(request.headers.get("content-type", ""), request.stream())
+    except OSError as exc:  # nothing of the request is kept
+        shutil.rmtree(folder, ignore_errors=True)
+        raise storage_error("uploads", exc) from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -143,9 +150,7 @@ def upload_fields(upload: ReceivedUpload) -> tuple[dict[str, Any], str | None]:
     metadata = validate_metadata(raw, "metadata").model_dump(mode="json", exclude_unset=True)
     source_path = upload.fields.get("source_path")
     if source_path is not None:
-        source_path = "".join(
-            c for c in source_path if not unicodedata.category(c).startswith("C")
-        ).strip()
+        source_path = clean_name(source_path).strip()
         if len(upload.files) != 1:
             raise InvalidRequestError("source_path labels one file; send one file with it")
         if not source_path or len(source_path) > MAX_SOURCE_PATH_CHARS:

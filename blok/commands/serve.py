@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from blok.exit_codes import EXIT_OK
 from blok.help_text import simple_epilog
-from core.settings import Settings
+from core.settings import LogSettings, Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,18 +31,40 @@ def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
 
 
+def server_config(
+    app: Any, host: str, port: int, logs: LogSettings | None = None
+) -> uvicorn.Config:
+    """How uvicorn serves the app: it trusts no forwarded header and logs no access of its own.
+
+    uvicorn would take `X-Forwarded-For` from 127.0.0.1 (or `FORWARDED_ALLOW_IPS`); the app
+    trusts only the proxies of `BLOK_SERVER__FORWARDED_ALLOW_IPS` (`search_service.app`). The
+    app writes its own request lines, without client addresses (`search_service.request_log`).
+    """
+    import uvicorn
+
+    from search_service.request_log import log_config
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=log_config(logs or LogSettings()),
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
 def command_serve(settings: Settings, args: argparse.Namespace) -> int:
     """`blok serve --host H --port P`."""
     import uvicorn
 
     from search_service.app import create_app
-    from search_service.request_log import log_config
     from search_service.service_file import service_url
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     app = create_app(settings, service_url=service_url(host, port))
-    uvicorn.run(app, host=host, port=port, log_config=log_config(settings.logs), access_log=False)
+    uvicorn.Server(server_config(app, host, port, settings.logs)).run()
     return EXIT_OK
 
 

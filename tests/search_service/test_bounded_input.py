@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.errors import MAX_ID
-from core.filters import MAX_FILTER_VALUES
+from core.filters import LOGGED_FILTER_VALUES, MAX_FILTER_VALUES
 from search_service.app import SECURITY_HEADERS
 from tests.search_service.test_api import assert_error_shape
 from tests.support.helpers import context_of
@@ -137,3 +137,16 @@ def test_range_errors_of_the_file_download_are_json(demo_client: TestClient) -> 
         assert beyond.headers[name] == value and malformed.headers[name] == value
     partial = demo_client.get(url, headers={"Range": "bytes=0-9"})
     assert partial.status_code == 206 and len(partial.content) == 10
+
+
+def test_the_query_log_keeps_a_bounded_summary_of_the_filters(demo_client: TestClient) -> None:
+    ids = [f"{n:016x}" for n in range(MAX_FILTER_VALUES)]
+    for route in ("/v1/search", "/v1/ask"):
+        body = {"query": QUERY, "filters": {"document_id": ids, "ring": ["vr3"]}}
+        assert demo_client.post(route, json=body).status_code == 200
+        logged = demo_client.get("/v1/admin/queries", params={"limit": 1}).json()["entries"][0]
+        assert logged["filters"] == {
+            "document_id": ids[:LOGGED_FILTER_VALUES],
+            "document_id_count": MAX_FILTER_VALUES,
+            "ring": ["vr3"],
+        }

@@ -46,6 +46,7 @@ STATUSES = {
     "model_unavailable": 503,
     "store_unavailable": 503,
     "store_locked": 503,
+    "storage_unavailable": 503,
     "invalid_glossary": 422,
     "range_not_satisfiable": 416,
     "service_unavailable": 502,

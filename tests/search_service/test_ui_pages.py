@@ -201,4 +201,3 @@ def test_vendored_libraries_keep_their_licences() -> None:
     ):
         assert (vendor / library / licence).is_file(), library
     assert "EUPL" in (vendor / "kern-ux-native" / "LICENSE.md").read_text(encoding="utf-8")
-

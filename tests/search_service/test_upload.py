@@ -387,8 +387,10 @@ def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) 
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
-    """A job left `running` by a crash runs again; one whose files are gone is `interrupted`."""
+def test_unfinished_jobs_are_taken_up_again_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job left `running` by a crash runs again, saying so; one without its files is not."""
     settings = make_settings(tmp_path / "data")
     from core.persistence.registry import Registry
     from pipelines.stores import build_chunk_store
@@ -405,7 +407,13 @@ def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
     sql_execute(registry, "UPDATE ingest_jobs SET state = 'running' WHERE job_id = 'a'")
     store.close()
     registry.close()
+    caplog.set_level("WARNING", logger="search_service.ingest_jobs")
     with TestClient(create_app(settings)) as client:
+        resumed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resum")]
+        assert resumed == [
+            "resuming ingest job a: the service stopped while it ran (a file it was ingesting "
+            "starts over); 1 of 1 files left"
+        ]
         context_of(client).accounts.create_account(
             "buero", roles=["office"], rings=[], password=TEST_PASSWORD
         )
@@ -416,3 +424,61 @@ def test_unfinished_jobs_are_taken_up_again_at_start(tmp_path: Path) -> None:
         interrupted = client.get("/v1/ingest/jobs/b").json()
         assert interrupted["state"] == "interrupted" and "gone" in interrupted["error"]
         assert search_ids(client, QUERY)
+
+
+@pytest.mark.model
+def test_an_invalid_value_is_named_once(upload_app: tuple[TestClient, Settings]) -> None:
+    client, _ = upload_app
+    response = upload(client, [("a.md", PROTOKOLL.encode())], {"ring": "Ring X"})
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert message.count("got 'Ring X'") == 1 and "Value error" not in message
+    search = client.post("/v1/search", json={"query": QUERY, "filters": {"ring": "Ring X"}})
+    assert search.status_code == 422
+    (detail,) = search.json()["error"]["details"]
+    assert detail["field"] == "filters.ring"
+    assert detail["message"] == "ring must look like 'vr3' or 'VR 3', got 'Ring X'"
+
+
+@pytest.mark.model
+def test_control_characters_of_file_names_are_never_kept(
+    upload_app: tuple[TestClient, Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _ = upload_app
+    escape = "\x1b[31m"
+    mail = (
+        "From: a@example.org\nTo: b@example.org\nSubject: Lotsenstelle Auenwald\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n'
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nDie Lotsenstelle Auenwald hilft.\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n"
+        'Content-Disposition: attachment; filename="An\x1b[2Jlage\r.txt"\n\n'
+        "Die Anlage beschreibt die Lotsenstelle Auenwald genauer.\n--b--\n"
+    )
+    files = [
+        (
+            f"Be{escape}richt\u202eAuenwald.md",
+            PROTOKOLL.replace("Kranichfeld", "Auenwald").encode(),
+        ),
+        (f".ver{escape}steckt.md", b"# Versteckt\n\nText.\n"),
+        (f"Post{escape}.eml", mail.encode()),
+    ]
+    with caplog.at_level("DEBUG"):
+        response = upload(client, files)
+        assert response.status_code == 202, response.text
+        job = wait_for_job(client, response.json()["job_id"])
+    names = [item["name"] for item in response.json()["files"]]
+    assert names == ["Be[31mrichtAuenwald.md", ".ver[31msteckt.md", "Post[31m.eml"]
+    sources = [entry["source"] for entry in entries_of(job)]
+    assert sources == ["Be[31mrichtAuenwald.md", "Post[31m.eml", "Post[31m.eml › An[2Jlage.txt"]
+    assert [entry["status"] for entry in entries_of(job)] == ["indexed"] * 3
+    documents = [client.get(f"/v1/documents/{e['document_id']}").text for e in entries_of(job)]
+    shown = [
+        client.get("/v1/ingest/jobs").text,
+        client.get("/v1/admin/audit", params={"limit": 20}).text,
+        *documents,
+        caplog.text,
+    ]
+    for text in shown:
+        for character in ("\x1b", "\u202e", "\r"):
+            assert character.encode().decode("unicode_escape") not in text
+            assert json.dumps(character.encode().decode("unicode_escape"))[1:-1] not in text

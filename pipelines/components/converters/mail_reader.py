@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from core.errors import ConversionError
+from core.names import clean_name
 from pipelines.components.converters.page_readers import RawPage, decode_text
 
 
@@ -101,8 +102,9 @@ def _attachments(message: EmailMessage) -> list[EmailMessage]:
 
 
 def _attachment(part: EmailMessage, index: int) -> MailAttachment:
-    # Only the last path component: a name like "../../x.pdf" must not leave the folder.
-    name = Path(part.get_filename() or "").name or f"anhang-{index + 1}"
+    # Only the last path component: a name like "../../x.pdf" must not leave the folder; no
+    # control characters (they would reach the registry, the logs and the UI).
+    name = Path(clean_name(part.get_filename() or "")).name.strip() or f"anhang-{index + 1}"
     if not Path(name).suffix:
         name += mimetypes.guess_extension(part.get_content_type()) or ""
     if part.get_content_maintype() in ("multipart", "message"):

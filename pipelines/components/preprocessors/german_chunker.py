@@ -9,6 +9,7 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.deadline import Deadline
 from pipelines.text.german_text import (
     NUMBERED_HEADING,
     TOP_HEADING,
@@ -25,6 +26,8 @@ PAGE_ONLY_META = ("headings",)
 # that runs on into the next line is a wrapped line of a paragraph, not a heading.
 WRAP_SHARE = 0.8
 WRAP_MIN_WIDTH = 60
+# Lines of a page between two checks of the file's deadline.
+DEADLINE_LINES = 2000
 
 
 def chunk_id_for(document_id: str, chunk_index: int) -> str:
@@ -42,11 +45,14 @@ class TextUnit:
     heading_level: int | None = None
 
 
-def page_units(text: str, explicit_headings: list[list[Any]] | None) -> list[TextUnit]:
+def page_units(
+    text: str, explicit_headings: list[list[Any]] | None, deadline: Deadline | None = None
+) -> list[TextUnit]:
     """Headings and sentences of one page in order.
 
     With `explicit_headings` (Markdown) only those lines are headings; otherwise headings are
-    guessed line by line. List items always start a new sentence.
+    guessed line by line. List items always start a new sentence. A `deadline` is checked every
+    `DEADLINE_LINES` lines (a text file without form feeds is one page of any size).
     """
     units: list[TextUnit] = []
     queue = deque(explicit_headings) if explicit_headings is not None else None
@@ -63,6 +69,8 @@ def page_units(text: str, explicit_headings: list[list[Any]] | None) -> list[Tex
     lines = text.split("\n")
     wrap_width = max(map(len, lines), default=0)
     for index, line in enumerate(lines):
+        if deadline is not None and index % DEADLINE_LINES == 0:
+            deadline.check("while chunking")
         start, end, position = position, position + len(line), position + len(line) + 1
         if not line.strip():
             close_region()
@@ -146,22 +154,26 @@ class GermanSentenceChunker:
         self.max_words = max_words
 
     @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document]) -> dict[str, Any]:
-        """Chunk the pages."""
+    def run(self, documents: list[Document], deadline: Deadline | None = None) -> dict[str, Any]:
+        """Chunk the pages.
+
+        Raises:
+            ProcessingTimeoutError: the file's `deadline` passed while chunking.
+        """
         chunks: list[Document] = []
         sections: dict[str, SectionPath] = {}
         counters: dict[str, int] = {}
         for page in documents:
             document_id = page.meta["document_id"]
             section = sections.setdefault(document_id, SectionPath())
-            for start, end, words, path in self._page_chunks(page, section):
+            for start, end, words, path in self._page_chunks(page, section, deadline):
                 index = counters.get(document_id, 0)
                 counters[document_id] = index + 1
                 chunks.append(self._chunk(page, index, start, end, words, path))
         return {"documents": chunks}
 
     def _page_chunks(
-        self, page: Document, section: SectionPath
+        self, page: Document, section: SectionPath, deadline: Deadline | None = None
     ) -> list[tuple[int, int, int, list[str]]]:
         text = page.content or ""
         explicit = page.meta.get("headings")
@@ -177,7 +189,7 @@ class GermanSentenceChunker:
             current.clear()
             has_sentence = False
 
-        for unit in page_units(text, explicit):
+        for unit in page_units(text, explicit, deadline):
             if unit.heading_level is not None:
                 if has_sentence:
                     flush()
