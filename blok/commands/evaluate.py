@@ -23,7 +23,8 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "datasets",
         nargs="*",
         default=["demo"],
-        help="`demo`, `xquad-de`, `omosqa-de-dev` or a folder with corpus.jsonl + queries.jsonl",
+        help="`demo`, `xquad-de`, `omosqa-de-dev`, `sgb2-de` or a folder with corpus.jsonl + "
+        "queries.jsonl",
     )
     evaluate.add_argument("--limit", type=int, default=None, help="evaluate only N questions")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
