@@ -10,7 +10,7 @@ from core.settings import Settings
 
 
 def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`blok eval [DATASET...] [--limit N] [--json] [--no-answers]`."""
+    """`blok eval [DATASET...] [--limit N] [--json] [--no-answers] [--no-infer-filters]`."""
     evaluate = commands.add_parser(
         "eval",
         help="measure retrieval quality on gold sets",
@@ -31,6 +31,11 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     evaluate.add_argument(
         "--no-answers", action="store_true", help="measure retrieval only, not the answers"
     )
+    evaluate.add_argument(
+        "--no-infer-filters",
+        action="store_true",
+        help="search without the filters read from the questions",
+    )
 
 
 def command_eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -38,7 +43,12 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     from evaluation.runner import run_evaluation
 
     report = run_evaluation(
-        settings, args.datasets, limit=args.limit, as_json=args.json, answers=not args.no_answers
+        settings,
+        args.datasets,
+        limit=args.limit,
+        as_json=args.json,
+        answers=not args.no_answers,
+        infer_filters=not args.no_infer_filters,
     )
     print(report)
     return EXIT_OK
