@@ -149,7 +149,9 @@ def test_fields_the_caller_set_are_not_inferred() -> None:
 
 
 def test_applied_filters_round_trip_into_search_filters() -> None:
-    given = SearchFilters(kind=["protokoll"], ring=["VR 3"], year_from=2019, year_to=2021)
+    given = SearchFilters.model_validate(
+        {"kind": ["protokoll"], "ring": ["VR 3"], "year_from": 2019, "year_to": 2021}
+    )
     applied = given_filters(given)
     assert values(applied) == [
         ("ring", "vr3"),
