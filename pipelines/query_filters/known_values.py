@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from core.filters import KnownFilterValue
@@ -43,7 +44,9 @@ class _Name:
     tokens: frozenset[str]
 
 
-def _names(values: Iterable[KnownFilterValue]) -> list[_Name]:
+@lru_cache(maxsize=4)
+def _names(values: tuple[KnownFilterValue, ...]) -> list[_Name]:
+    """One pattern per value (cached: the same list serves many questions)."""
     names = []
     for known in values:
         forms = {known.value.strip()}
@@ -75,7 +78,7 @@ def find_known_values(
         visible_tokens: The caller's access tokens (`core.access.access_tokens`; None: all).
     """
     found: dict[tuple[str, str], tuple[int, AppliedFilter]] = {}
-    for name in _names(values):
+    for name in _names(tuple(values)):
         if visible_tokens is not None and visible_tokens.isdisjoint(name.tokens):
             continue
         match = name.pattern.search(question)
