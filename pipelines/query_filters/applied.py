@@ -19,7 +19,7 @@ class AppliedFilter:
 
     Attributes:
         field: The `SearchFilters` field (`ring`, `year_from`, `year_to`, `kind`, `job_centre`,
-            `topic`, `document_id`).
+            `topic`).
         value: The value as the filter holds it (`vr3`, 2019, `protokoll`, …).
         inferred: Read from the question (True) or given by the caller (False).
         source_text: The words of the question it was read from (None when given).
@@ -32,11 +32,15 @@ class AppliedFilter:
 
 
 def given_filters(filters: SearchFilters | None) -> list[AppliedFilter]:
-    """The caller's filters, one entry per value, `inferred` False."""
+    """The caller's metadata filters, one entry per value, `inferred` False.
+
+    `document_id` is left out: a list of ids is no filter to show or remove, and a response
+    then never repeats the id of a document the caller may not see.
+    """
     if filters is None:
         return []
     applied: list[AppliedFilter] = []
-    for name in (*INFERABLE_FIELDS, "document_id"):
+    for name in INFERABLE_FIELDS:
         value = getattr(filters, name)
         values = value if isinstance(value, list) else [] if value is None else [value]
         applied += [AppliedFilter(name, _plain(item), inferred=False) for item in values]
