@@ -50,6 +50,19 @@ class FieldExclude:
 Condition = FieldMatch | FieldRange | FieldExclude
 
 
+@dataclass(frozen=True)
+class KnownFilterValue:
+    """A job centre or topic of an indexed document, with that document's visibility.
+
+    The registry lists them (`DocumentRepository.known_filter_values`) so a question can name
+    them (`pipelines.query_filters.known_values`).
+    """
+
+    field: str  # `job_centre` or `topic`
+    value: str
+    visibility: str
+
+
 # Bounds of one filter: a query names a few values, never a corpus (the query log keeps them).
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 200

@@ -19,7 +19,7 @@ from evaluation.datasets import GoldQuestion, GoldSet, load_demo_set, load_jsonl
 from evaluation.metrics import distinct, summarize
 from ingest.runner import run_ingest
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.search import Searcher, open_searcher
+from pipelines.search import FilterInference, Searcher, open_searcher
 
 MODES: tuple[RetrievalMode, ...] = ("dense", "sparse", "hybrid")
 RANKING_DEPTH = 10
@@ -41,21 +41,35 @@ def load_gold_set(settings: Settings, name: str) -> GoldSet:
     return load_jsonl_set(name, settings.eval_dir / Path(name).name)
 
 
-def rank_documents(searcher: Searcher, query: str, mode: RetrievalMode) -> list[str]:
-    """Source names of the results in order, without repeats."""
-    outcome = searcher.search(query, principal=SYSTEM, top_k=RANKING_DEPTH * 3, mode=mode)
+def rank_documents(
+    searcher: Searcher, query: str, mode: RetrievalMode, infer_filters: bool = True
+) -> list[str]:
+    """Source names of the results in order, without repeats.
+
+    With `infer_filters` (the service's default) the question's own filters apply, as for a
+    user; relative years ("letztes Jahr") are not read, so the figures do not depend on the day.
+    """
+    outcome = searcher.search(
+        query,
+        principal=SYSTEM,
+        top_k=RANKING_DEPTH * 3,
+        mode=mode,
+        inference=FilterInference(enabled=infer_filters),
+    )
     names = [str(doc.meta.get("source_name", "")) for doc in outcome.documents]
     return distinct(names)[:RANKING_DEPTH]
 
 
 def evaluate_gold_set(
-    searcher: Searcher, gold: GoldSet, limit: int | None = None
+    searcher: Searcher, gold: GoldSet, limit: int | None = None, infer_filters: bool = True
 ) -> dict[str, dict[str, float]]:
     """Metrics per retrieval mode over the answerable questions."""
     questions = [q for q in gold.questions if q.relevant][:limit]
     figures: dict[str, dict[str, float]] = {}
     for mode in MODES:
-        runs = [(rank_documents(searcher, q.query, mode), q.relevant) for q in questions]
+        runs = [
+            (rank_documents(searcher, q.query, mode, infer_filters), q.relevant) for q in questions
+        ]
         figures[mode] = {**summarize(runs), "questions": float(len(questions))}
     return figures
 
@@ -72,13 +86,16 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def evaluate_answers(searcher: Searcher, gold: GoldSet) -> dict[str, float | None]:
+def evaluate_answers(
+    searcher: Searcher, gold: GoldSet, infer_filters: bool = True
+) -> dict[str, float | None]:
     """Citation check rate, relevant citations and abstention quality of the ask pipeline."""
     verified = rejected = answered = citing_relevant = 0
     right_abstentions = wrong_abstentions = missed_abstentions = 0
     questions = answer_sample(gold)
     for question in questions:
-        outcome = searcher.ask(question.query, principal=SYSTEM)
+        inference = FilterInference(enabled=infer_filters)
+        outcome = searcher.ask(question.query, principal=SYSTEM, inference=inference)
         verified += len(outcome.citations)
         rejected += outcome.rejected_citations
         cited = {str(doc.meta["source_name"]) for doc in outcome.citations}
@@ -106,6 +123,7 @@ def run_evaluation(
     limit: int | None = None,
     as_json: bool = False,
     answers: bool = True,
+    infer_filters: bool = True,
 ) -> str:
     """Evaluate each named set; returns tables (or JSON)."""
     results: dict[str, Any] = {}
@@ -115,9 +133,9 @@ def run_evaluation(
         local = eval_settings(settings, gold.name)
         run_ingest(local, [gold.corpus_dir])
         with open_searcher(local) as searcher:
-            results[gold.name] = evaluate_gold_set(searcher, gold, limit)
+            results[gold.name] = evaluate_gold_set(searcher, gold, limit, infer_filters)
             if answers:
-                answer_results[gold.name] = evaluate_answers(searcher, gold)
+                answer_results[gold.name] = evaluate_answers(searcher, gold, infer_filters)
     if as_json:
         return json.dumps({"retrieval": results, "answers": answer_results}, indent=2)
     tables = [render_table(results)]

@@ -2,13 +2,15 @@
 
 ```
 query ─► GlossaryQueryExpander ─┬─ original_query ─► SentenceTransformersTextEmbedder ─┐
-                                └─ query (expanded) ─► Bm25TextEmbedder ────────────────┴─►
+                                └─ query (expanded) ─► Bm25TextEmbedder ────────────────┤
+query, filters ─► QueryFilterInferrer ─ filters, inferred_filters ──────────────────────┴─►
                                                               HybridRetriever ─► chunks
 ```
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from haystack import Document, Pipeline
@@ -21,9 +23,12 @@ from core.serving import ServingState
 from core.settings import RetrievalSettings
 from pipelines.components.embedders.bm25_embedders import Bm25TextEmbedder
 from pipelines.components.preprocessors.glossary_query_expander import GlossaryQueryExpander
+from pipelines.components.preprocessors.query_filter_inferrer import QueryFilterInferrer
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
 from pipelines.models.embedding_model import is_local_model
+from pipelines.query_filters.applied import AppliedFilter
+from pipelines.query_filters.known_values import FilterValueSource
 from pipelines.stores.base import ChunkStore
 from pipelines.text.glossary import Glossary
 
@@ -36,14 +41,17 @@ def build_query_pipeline(
     query_prefix: str = "query: ",
     glossary: Glossary | None = None,
     serving: ServingState | None = None,
+    known_values: FilterValueSource | None = None,
 ) -> Pipeline:
     """Wire the query pipeline; run it with `run_query(...)`.
 
     Without a glossary the expander passes the query through unchanged. With `serving` (the
-    registry) documents being written or just replaced are never retrieved.
+    registry) documents being written or just replaced are never retrieved. With
+    `known_values` (the registry) job centres and topics named in a question become filters.
     """
     pipeline = Pipeline()
     pipeline.add_component("query_expander", GlossaryQueryExpander(glossary=glossary))
+    pipeline.add_component("query_filters", QueryFilterInferrer(known_values=known_values))
     pipeline.add_component(
         "dense_embedder",
         SentenceTransformersTextEmbedder(
@@ -78,6 +86,8 @@ def build_query_pipeline(
     pipeline.connect("query_expander.query", "sparse_embedder.text")
     pipeline.connect("dense_embedder.embedding", "retriever.query_embedding")
     pipeline.connect("sparse_embedder.sparse_embedding", "retriever.query_sparse_embedding")
+    pipeline.connect("query_filters.filters", "retriever.filters")
+    pipeline.connect("query_filters.inferred_filters", "retriever.inferred_filters")
     return pipeline
 
 
@@ -86,12 +96,15 @@ class QueryResult:
     """The ranked chunks of a query, the facet counts when asked for, the question's e5 vector.
 
     The vector lets the answering pipeline rank sentences against the question without
-    embedding it a second time (`pipelines.answering`).
+    embedding it a second time (`pipelines.answering`). `inferred` are the filters read from
+    the question; `relaxed` says they left nothing and the chunks were found without them.
     """
 
     documents: list[Document]
     facets: FacetCounts | None = None
     query_embedding: list[float] = field(default_factory=list)
+    inferred: list[AppliedFilter] = field(default_factory=list)
+    relaxed: bool = False
 
 
 def run_query(
@@ -103,28 +116,45 @@ def run_query(
     access_conditions: list[Condition] | None = None,
     mode: RetrievalMode | None = None,
     facets: bool = False,
+    infer_filters: bool = True,
+    visible_tokens: frozenset[str] | None = None,
+    today: dt.date | None = None,
 ) -> QueryResult:
     """Run the query pipeline; with `facets`, count kinds, rings, years and topics too.
 
     `access_conditions` (from `core.access.access_conditions`) limit every store query to
     what the caller may see; None is full access, for trusted in-process callers only.
+    `visible_tokens` (`core.access.access_tokens`) are the same access for the filters read
+    from the question (`infer_filters`; `today` for "letztes Jahr").
     """
     retriever_inputs = {
-        "filters": filters,
         "access_conditions": access_conditions,
         "top_k": top_k,
         "mode": mode,
         "facets": facets,
     }
+    filter_inputs = {
+        "query": query,
+        "filters": filters,
+        "infer": infer_filters,
+        "visible_tokens": visible_tokens,
+        "today": today,
+    }
     result = pipeline.run(
-        {"query_expander": {"query": query}, "retriever": retriever_inputs},
-        include_outputs_from={"dense_embedder"},
+        {
+            "query_expander": {"query": query},
+            "query_filters": filter_inputs,
+            "retriever": retriever_inputs,
+        },
+        include_outputs_from={"dense_embedder", "query_filters"},
     )
     output = result["retriever"]
     return QueryResult(
         documents=output["documents"],
         facets=output["facets"],
         query_embedding=result["dense_embedder"]["embedding"],
+        inferred=result["query_filters"]["inferred"],
+        relaxed=output["relaxed"],
     )
 
 

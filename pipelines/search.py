@@ -16,13 +16,14 @@ ask:    query ─► query pipeline ─► passages + question vector ─► ans
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from haystack import Document, Pipeline
 
-from core.access import Principal, access_conditions
+from core.access import Principal, access_conditions, access_tokens
 from core.errors import InvalidRequestError
 from core.filters import SearchFilters
 from core.persistence.registry import Registry
@@ -32,12 +33,26 @@ from pipelines.catalog import DocumentCatalog
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.query import QueryResult, build_query_pipeline, embedding_dimension, run_query
+from pipelines.query_filters.applied import AppliedFilter, given_filters
 from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor, Successors
 from pipelines.stores import ChunkStore, build_chunk_store
 from pipelines.text.glossary import load_glossary
 
 # The chunk's link to the document it is part of (an attachment's mail, `ingest.sources`).
 PARENT_FIELD = "parent_document_id"
+
+
+@dataclass(frozen=True)
+class FilterInference:
+    """Whether a search reads filters from its question, and the day "letztes Jahr" counts from.
+
+    Attributes:
+        enabled: Infer ring, years, kind, job centre and topic from the question.
+        today: The day of the request (the edge passes it; None ignores relative years).
+    """
+
+    enabled: bool = True
+    today: dt.date | None = None
 
 
 class Searcher:
@@ -75,6 +90,7 @@ class Searcher:
         filters: SearchFilters | None = None,
         facets: bool = False,
         mode: RetrievalMode | None = None,
+        inference: FilterInference | None = None,
     ) -> SearchOutcome:
         """The best chunks for `query` among those `principal` may see.
 
@@ -85,16 +101,22 @@ class Searcher:
             filters: Metadata filters.
             facets: Also count documents per kind, ring, year and topic among the candidates.
             mode: `hybrid`, `dense` or `sparse` (default: the configured one).
+            inference: Whether filters are read from the question (default: on, no `today`).
 
         Raises:
             InvalidRequestError: `top_k` is above `BLOK_RETRIEVAL__MAX_TOP_K`.
         """
         top_k = self._top_k(top_k, self.retrieval.default_top_k)
-        result = self._retrieve(query, principal, top_k, filters, facets=facets, mode=mode)
+        result = self._retrieve(
+            query, principal, top_k, filters, inference, facets=facets, mode=mode
+        )
+        applied, relaxed = _applied_filters(filters, result)
         return SearchOutcome(
             documents=result.documents,
             facets=result.facets,
             successors=self._successors(result.documents, principal),
+            applied_filters=applied,
+            relaxed_filters=relaxed,
         )
 
     def ask(
@@ -104,6 +126,7 @@ class Searcher:
         principal: Principal,
         top_k: int | None = None,
         filters: SearchFilters | None = None,
+        inference: FilterInference | None = None,
     ) -> AskOutcome:
         """A short answer of verified quotes from what `principal` may see, or an abstention.
 
@@ -112,12 +135,14 @@ class Searcher:
             principal: The caller; passages, quotes and citations come only from what it may see.
             top_k: Passages to retrieve (default `BLOK_ANSWER__PASSAGES`).
             filters: Metadata filters.
+            inference: Whether filters are read from the question (default: on, no `today`).
 
         Raises:
             InvalidRequestError: `top_k` is above `BLOK_RETRIEVAL__MAX_TOP_K`.
         """
         top_k = self._top_k(top_k, self.passages)
-        result = self._retrieve(query, principal, top_k, filters)
+        result = self._retrieve(query, principal, top_k, filters, inference)
+        applied, relaxed = _applied_filters(filters, result)
         answer = run_answering(
             self.answering_pipeline,
             query,
@@ -134,6 +159,8 @@ class Searcher:
             best_score=answer.best_score,
             quotes=answer.quotes,
             rejected_citations=answer.rejected_citations,
+            applied_filters=applied,
+            relaxed_filters=relaxed,
         )
 
     def embedding_dimension(self) -> int:
@@ -146,15 +173,17 @@ class Searcher:
         principal: Principal,
         top_k: int,
         filters: SearchFilters | None,
+        inference: FilterInference | None = None,
         *,
         facets: bool = False,
         mode: RetrievalMode | None = None,
     ) -> QueryResult:
-        """Run the query pipeline under the principal's access conditions (derived here only).
+        """Run the query pipeline under the principal's access (derived here only).
 
         A chunk names its parent document (the mail of an attachment) only when the principal
         may read the parent too.
         """
+        inference = inference or FilterInference()
         result = run_query(
             self.query_pipeline,
             query,
@@ -163,6 +192,9 @@ class Searcher:
             access_conditions=access_conditions(principal),
             mode=mode,
             facets=facets,
+            infer_filters=inference.enabled,
+            visible_tokens=access_tokens(principal),
+            today=inference.today,
         )
         return replace(result, documents=self._without_hidden_parents(result.documents, principal))
 
@@ -197,6 +229,16 @@ class Searcher:
         return Successors(readable)
 
 
+def _applied_filters(
+    filters: SearchFilters | None, result: QueryResult
+) -> tuple[tuple[AppliedFilter, ...], tuple[AppliedFilter, ...]]:
+    """The filters applied (the caller's, then the inferred ones that held) and those dropped."""
+    given = given_filters(filters)
+    if result.relaxed:
+        return tuple(given), tuple(result.inferred)
+    return (*given, *result.inferred), ()
+
+
 def build_searcher(
     settings: Settings,
     store: ChunkStore,
@@ -227,6 +269,7 @@ def build_searcher(
         query_prefix=settings.embedding.query_prefix,
         glossary=load_glossary(settings.data_dir),
         serving=registry.documents,
+        known_values=registry.documents,
     )
     answering_pipeline = build_answering_pipeline(
         model=model,

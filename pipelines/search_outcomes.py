@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from haystack import Document
 
 from pipelines.components.retrievers.facets import FacetCounts
+from pipelines.query_filters.applied import AppliedFilter
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,17 @@ class SearchOutcome:
         facets: Documents per kind, ring, year and topic among the candidates (None unless
             asked for).
         successors: The readable successors of superseded documents among `documents`.
+        applied_filters: The filters the search applied: the caller's and those read from
+            the question.
+        relaxed_filters: Filters read from the question that left nothing, so the search ran
+            without them.
     """
 
     documents: list[Document]
     facets: FacetCounts | None = None
     successors: Successors = field(default_factory=Successors)
+    applied_filters: tuple[AppliedFilter, ...] = ()
+    relaxed_filters: tuple[AppliedFilter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,9 @@ class AskOutcome:
         best_score: The best sentence's cosine to the question.
         quotes: The candidate quotes before the verbatim check, the best sentence first.
         rejected_citations: How many candidate quotes failed the verbatim check.
+        applied_filters: The filters the retrieval applied (as in `SearchOutcome`).
+        relaxed_filters: Filters read from the question that left nothing (as in
+            `SearchOutcome`).
     """
 
     answer: str
@@ -81,3 +91,5 @@ class AskOutcome:
     best_score: float = 0.0
     quotes: list[Document] = field(default_factory=list)
     rejected_citations: int = 0
+    applied_filters: tuple[AppliedFilter, ...] = ()
+    relaxed_filters: tuple[AppliedFilter, ...] = ()

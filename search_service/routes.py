@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from core.access import Principal
 from core.errors import StoreError
+from pipelines.search import FilterInference
 from search_service.context import ServiceContext
 from search_service.deps import ContextDep, FeedbackLimiterDep, PrincipalDep
 from search_service.file_responses import SourceFileResponse
@@ -40,7 +42,12 @@ def search_chunks(body: SearchRequest, context: ContextDep, caller: PrincipalDep
     The search is written to the query log, without the caller.
     """
     outcome = context.searcher.search(
-        body.query, principal=caller, top_k=body.top_k, filters=body.filters, facets=body.facets
+        body.query,
+        principal=caller,
+        top_k=body.top_k,
+        filters=body.filters,
+        facets=body.facets,
+        inference=filter_inference(body.infer_filters),
     )
     context.log_search(body.query, body.filters, outcome)
     return SearchResponse.from_outcome(outcome)
@@ -54,10 +61,19 @@ def ask_question(body: AskRequest, context: ContextDep, caller: PrincipalDep) ->
     to the query log, without the caller; its id is the answer's `answer_id`.
     """
     outcome = context.searcher.ask(
-        body.query, principal=caller, top_k=body.top_k, filters=body.filters
+        body.query,
+        principal=caller,
+        top_k=body.top_k,
+        filters=body.filters,
+        inference=filter_inference(body.infer_filters),
     )
     answer_id = context.log_ask(body.query, body.filters, outcome)
     return AskResponse.from_outcome(outcome, answer_id)
+
+
+def filter_inference(enabled: bool) -> FilterInference:
+    """Filter inference as a request asks for it, with today's date for "letztes Jahr"."""
+    return FilterInference(enabled=enabled, today=dt.date.today())
 
 
 @router.post(

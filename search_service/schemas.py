@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, f
 from core.errors import MAX_ID
 from core.filters import SearchFilters
 from pipelines.components.retrievers.facets import FacetCounts
+from pipelines.query_filters.applied import AppliedFilter
 from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor
 
 
@@ -46,6 +47,60 @@ class SupersededFields(BaseModel):
             self.superseded_by_title = successor.title
 
 
+INFER_FILTERS_DESCRIPTION = (
+    "Read filters from the question: ring (`VR 3`, `im dritten Vergleichsring`), years (`2019`, "
+    "`seit 2020`, `letztes Jahr`), document kind (`Protokoll`, `Praxisbeispiel`, …) and the job "
+    "centres and topics of the documents the caller may see. Fields set in `filters` are not "
+    "inferred. `false` searches with `filters` only."
+)
+
+
+class AppliedFilterEntry(BaseModel):
+    """One filter value the search applied, given in `filters` or read from the question."""
+
+    field: str = Field(description="The `filters` field: `ring`, `year_from`, `kind`, …")
+    value: str | int = Field(description="The value, as `filters` takes it.")
+    inferred: bool = Field(description="`true`: read from the question; `false`: given.")
+    source_text: str | None = Field(
+        default=None, description="The words of the question it was read from."
+    )
+
+    @classmethod
+    def from_applied(cls, applied: AppliedFilter) -> AppliedFilterEntry:
+        """Build from the searcher's applied filter."""
+        return cls(
+            field=applied.field,
+            value=applied.value,
+            inferred=applied.inferred,
+            source_text=applied.source_text,
+        )
+
+
+class AppliedFilterFields(BaseModel):
+    """Which filters a search applied, and those read from the question that left nothing."""
+
+    applied_filters: list[AppliedFilterEntry] = Field(
+        default_factory=list,
+        description="Every filter value applied: the request's (`inferred: false`) and those "
+        "read from the question (`inferred: true`). Repeat the request with `infer_filters: "
+        "false` and the values to keep in `filters` to remove one.",
+    )
+    relaxed_filters: list[AppliedFilterEntry] = Field(
+        default_factory=list,
+        description="Filters read from the question under which nothing was found; the "
+        "results come from the same search without them.",
+    )
+    filters_relaxed: bool = Field(
+        default=False, description="`true` when `relaxed_filters` were dropped."
+    )
+
+    def name_filters(self, outcome: SearchOutcome | AskOutcome) -> None:
+        """Fill the three fields from the searcher's outcome."""
+        self.applied_filters = [AppliedFilterEntry.from_applied(f) for f in outcome.applied_filters]
+        self.relaxed_filters = [AppliedFilterEntry.from_applied(f) for f in outcome.relaxed_filters]
+        self.filters_relaxed = bool(outcome.relaxed_filters)
+
+
 class SearchRequest(BaseModel):
     """A search: German question or keywords, how many results, metadata filters."""
 
@@ -54,6 +109,7 @@ class SearchRequest(BaseModel):
     query: QueryText = Field(description="The question or keywords.")
     top_k: int | None = Field(default=None, ge=1, description="Number of results.")
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
+    infer_filters: StrictBool = Field(default=True, description=INFER_FILTERS_DESCRIPTION)
     facets: bool = Field(
         default=False,
         description="Also count the documents per kind, ring, year and topic among the query's "
@@ -141,8 +197,8 @@ class Facets(BaseModel):
         )
 
 
-class SearchResponse(BaseModel):
-    """Results, best first; facet counts when the request asked for them."""
+class SearchResponse(AppliedFilterFields):
+    """Results, best first; facet counts when the request asked for them; the filters applied."""
 
     results: list[SearchResult]
     facets: Facets | None = None
@@ -150,13 +206,15 @@ class SearchResponse(BaseModel):
     @classmethod
     def from_outcome(cls, outcome: SearchOutcome) -> SearchResponse:
         """Build the response from the searcher's outcome."""
-        return cls(
+        response = cls(
             results=[
                 SearchResult.from_document(doc, outcome.successors.of(doc))
                 for doc in outcome.documents
             ],
             facets=Facets.from_counts(outcome.facets) if outcome.facets is not None else None,
         )
+        response.name_filters(outcome)
+        return response
 
 
 class AskRequest(BaseModel):
@@ -167,6 +225,7 @@ class AskRequest(BaseModel):
     query: QueryText = Field(description="The question.")
     top_k: int | None = Field(default=None, ge=1, description="Passages to retrieve.")
     filters: SearchFilters | None = Field(default=None, description="Metadata filters.")
+    infer_filters: StrictBool = Field(default=True, description=INFER_FILTERS_DESCRIPTION)
 
 
 class Citation(SupersededFields):
@@ -213,7 +272,7 @@ class Citation(SupersededFields):
         return citation
 
 
-class AskResponse(BaseModel):
+class AskResponse(AppliedFilterFields):
     """A short answer of verified quotes, or an honest abstention, and the passages behind it."""
 
     answer: str
@@ -234,7 +293,7 @@ class AskResponse(BaseModel):
     def from_outcome(cls, outcome: AskOutcome, answer_id: int | None = None) -> AskResponse:
         """Build the response from the searcher's outcome and the query log's id."""
         successors = outcome.successors
-        return cls(
+        response = cls(
             answer=outcome.answer,
             citations=[
                 Citation.from_document(n, doc, successors.of(doc))
@@ -247,6 +306,8 @@ class AskResponse(BaseModel):
             ],
             answer_id=answer_id,
         )
+        response.name_filters(outcome)
+        return response
 
 
 class FeedbackRequest(BaseModel):

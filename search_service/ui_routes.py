@@ -10,6 +10,7 @@ for feedback. Forms that change something carry the session's CSRF token
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -24,6 +25,7 @@ from core.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
+from pipelines.search import FilterInference
 from search_service.auth import sign_out
 from search_service.auth_routes import sign_in_request
 from search_service.auth_schemas import TokenRequest
@@ -39,6 +41,7 @@ from search_service.sessions import (
     clear_session_cookies,
     set_session_cookies,
 )
+from search_service.ui_inferred import inferred_filters_view
 from search_service.ui_pages import Visitor, VisitorDep, get_visitor, render_page
 from search_service.ui_reading import QuoteSpan, citation_href, marked_ranges, render_page_text
 from search_service.ui_views import (
@@ -110,6 +113,7 @@ def show_search(
     jahr_von: str | None = None,
     jahr_bis: str | None = None,
     seite: str | None = None,
+    ableiten: str | None = None,
     rueckmeldung: str | None = None,
 ) -> HTMLResponse:
     """The search page; with `q`, the answer, the passages, the facets and the filters."""
@@ -122,6 +126,7 @@ def show_search(
         jahr_von=optional_int(jahr_von),
         jahr_bis=optional_int(jahr_bis),
         seite=min(max(optional_int(seite) or 1, 1), last_page),
+        ableiten=ableiten != "nein",
     )
     shown: dict[str, Any] = {"form": form, "q": form.q, "feedback": rueckmeldung}
     if not form.q:
@@ -140,14 +145,22 @@ def search_context(
     """Answer (first page only), passages of the page, facets, chips and page links."""
     filters = form.filters()
     principal = visitor.principal
+    inference = FilterInference(enabled=form.ableiten, today=dt.date.today())
     answer = None
     if form.seite == 1:
-        outcome = context.searcher.ask(form.q, principal=principal, filters=filters)
+        outcome = context.searcher.ask(
+            form.q, principal=principal, filters=filters, inference=inference
+        )
         answer = AskResponse.from_outcome(outcome, context.log_ask(form.q, filters, outcome))
     wanted = min(form.seite * RESULTS_PER_PAGE + 1, last_page * RESULTS_PER_PAGE)
     found = SearchResponse.from_outcome(
         context.searcher.search(
-            form.q, principal=principal, top_k=wanted, filters=filters, facets=True
+            form.q,
+            principal=principal,
+            top_k=wanted,
+            filters=filters,
+            facets=True,
+            inference=inference,
         )
     )
     results = found.results[(form.seite - 1) * RESULTS_PER_PAGE : form.seite * RESULTS_PER_PAGE]
@@ -163,6 +176,7 @@ def search_context(
         "chips": filter_chips(form),
         "pages": pagination(form, has_next),
         "first_result": (form.seite - 1) * RESULTS_PER_PAGE + 1,
+        "inferred": inferred_filters_view(form, found),
     }
 
 

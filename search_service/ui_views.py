@@ -60,6 +60,7 @@ class SearchForm:
     jahr_von: int | None = None
     jahr_bis: int | None = None
     seite: int = 1
+    ableiten: bool = True  # read filters from the question (`ableiten=nein` turns it off)
 
     @property
     def has_filters(self) -> bool:
@@ -88,6 +89,8 @@ class SearchForm:
             pairs.append(("jahr_von", str(self.jahr_von)))
         if self.jahr_bis:
             pairs.append(("jahr_bis", str(self.jahr_bis)))
+        if not self.ableiten:
+            pairs.append(("ableiten", "nein"))
         page = self.seite if seite is None else seite
         if page > 1:
             pairs.append(("seite", str(page)))

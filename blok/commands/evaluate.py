@@ -10,7 +10,7 @@ from core.settings import Settings
 
 
 def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`blok eval [DATASET...] [--limit N] [--json] [--no-answers]`."""
+    """`blok eval [DATASET...] [--limit N] [--json] [--no-answers] [--no-infer-filters]`."""
     evaluate = commands.add_parser(
         "eval",
         help="measure retrieval quality on gold sets",
@@ -23,12 +23,18 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "datasets",
         nargs="*",
         default=["demo"],
-        help="`demo`, `xquad-de`, `omosqa-de-dev` or a folder with corpus.jsonl + queries.jsonl",
+        help="`demo`, `xquad-de`, `omosqa-de-dev`, `sgb2-de` or a folder with corpus.jsonl + "
+        "queries.jsonl",
     )
     evaluate.add_argument("--limit", type=int, default=None, help="evaluate only N questions")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.add_argument(
         "--no-answers", action="store_true", help="measure retrieval only, not the answers"
+    )
+    evaluate.add_argument(
+        "--no-infer-filters",
+        action="store_true",
+        help="search without the filters read from the questions",
     )
 
 
@@ -37,7 +43,12 @@ def command_eval(settings: Settings, args: argparse.Namespace) -> int:
     from evaluation.runner import run_evaluation
 
     report = run_evaluation(
-        settings, args.datasets, limit=args.limit, as_json=args.json, answers=not args.no_answers
+        settings,
+        args.datasets,
+        limit=args.limit,
+        as_json=args.json,
+        answers=not args.no_answers,
+        infer_filters=not args.no_infer_filters,
     )
     print(report)
     return EXIT_OK

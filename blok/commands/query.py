@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+from typing import TYPE_CHECKING
 
 from blok.exit_codes import EXIT_OK
 from blok.help_text import simple_epilog
 from core.access import SYSTEM
 from core.filters import SearchFilters
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from pipelines.search import FilterInference
+    from search_service.schemas import AskResponse, SearchResponse
 
 
 def add_query_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +57,11 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job-centre", action="append", default=[], help="job centre")
     parser.add_argument("--year-from", type=int, help="documents of this year or later")
     parser.add_argument("--year-to", type=int, help="documents of this year or earlier")
+    parser.add_argument(
+        "--no-infer-filters",
+        action="store_true",
+        help="do not read ring, years, kind, job centre or topic from the question",
+    )
 
 
 def filters_from(args: argparse.Namespace) -> SearchFilters:
@@ -63,6 +74,22 @@ def filters_from(args: argparse.Namespace) -> SearchFilters:
         year_from=args.year_from,
         year_to=args.year_to,
     )
+
+
+def inference_from(args: argparse.Namespace) -> FilterInference:
+    """Filter inference as the command line asks for it, "letztes Jahr" counted from today."""
+    from pipelines.search import FilterInference
+
+    return FilterInference(enabled=not args.no_infer_filters, today=dt.date.today())
+
+
+def print_inferred(response: SearchResponse | AskResponse) -> None:
+    """One line per filter read from the question, and the ones dropped for finding nothing."""
+    for entry in response.applied_filters:
+        if entry.inferred:
+            print(f"Filter aus der Frage: {entry.field} = {entry.value} („{entry.source_text}“)")
+    for entry in response.relaxed_filters:
+        print(f"Ohne Treffer, daher nicht angewandt: {entry.field} = {entry.value}")
 
 
 def command_search(settings: Settings, args: argparse.Namespace) -> int:
@@ -80,11 +107,13 @@ def command_search(settings: Settings, args: argparse.Namespace) -> int:
             top_k=request.top_k,
             filters=request.filters,
             facets=request.facets,
+            inference=inference_from(args),
         )
         response = SearchResponse.from_outcome(outcome)
     if args.json:
         print(response.model_dump_json(indent=2))
         return EXIT_OK
+    print_inferred(response)
     if not response.results:
         print("Keine Treffer.")
     for rank, hit in enumerate(response.results, start=1):
@@ -110,12 +139,17 @@ def command_ask(settings: Settings, args: argparse.Namespace) -> int:
     request = AskRequest(query=args.query, top_k=args.top_k, filters=filters_from(args))
     with open_searcher(settings) as searcher:
         outcome = searcher.ask(
-            request.query, principal=SYSTEM, top_k=request.top_k, filters=request.filters
+            request.query,
+            principal=SYSTEM,
+            top_k=request.top_k,
+            filters=request.filters,
+            inference=inference_from(args),
         )
         response = AskResponse.from_outcome(outcome)
     if args.json:
         print(response.model_dump_json(indent=2))
         return EXIT_OK
+    print_inferred(response)
     print(response.answer)
     for citation in response.citations:
         print(f"[{citation.n}] {citation.title} ({citation.source_name}, S. {citation.page})")

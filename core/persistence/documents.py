@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.filters import KnownFilterValue
 from core.metadata import RecordedMetadata
 from core.persistence.connection import Repository, Row, utc_now_text
 from core.serving import HiddenDocuments
@@ -220,6 +221,25 @@ class DocumentRepository(Repository):
             "UPDATE documents SET title = ?, metadata = ? WHERE document_id = ?",
             (title, json.dumps(metadata, ensure_ascii=False), document_id),
         )
+
+    def known_filter_values(self) -> list[KnownFilterValue]:
+        """The job centres and topics of the indexed documents, each with its visibility."""
+        rows = self._rows(
+            "SELECT DISTINCT 'job_centre' AS field,"
+            " json_extract(metadata, '$.job_centre') AS value,"
+            " json_extract(metadata, '$.visibility') AS visibility FROM documents"
+            " WHERE status = 'indexed' AND json_extract(metadata, '$.job_centre') IS NOT NULL"
+            " UNION SELECT DISTINCT 'topic', topic.value, json_extract(metadata, '$.visibility')"
+            " FROM documents, json_each(documents.metadata, '$.topics') AS topic"
+            " WHERE status = 'indexed' ORDER BY field, value"
+        )
+        return [
+            KnownFilterValue(
+                str(row["field"]), str(row["value"]), str(row["visibility"] or "office")
+            )
+            for row in rows
+            if str(row["value"] or "").strip()
+        ]
 
     def hidden_documents(self) -> HiddenDocuments:
         """Documents not servable now (`pending`, `replaced`, `withdrawn`) and the generation."""

@@ -7,6 +7,8 @@ queries, so nothing the caller may not see is ever a candidate. With a `serving`
 registry) documents that are being written or were just replaced are left out as well, and both
 store queries see one version of every document (`core.serving`). Chunks of documents the
 office marked as superseded rank below their successor's (`fusion.demote_superseded`).
+Filters read from the question (`inferred_filters`) narrow the search like the caller's; when
+they leave no candidate at all, the search is repeated without them and `relaxed` says so.
 """
 
 from __future__ import annotations
@@ -63,12 +65,13 @@ class HybridRetriever:
         self.per_document_cap = per_document_cap
         self.mode = mode
 
-    @component.output_types(documents=list[Document], facets=FacetCounts | None)
+    @component.output_types(documents=list[Document], facets=FacetCounts | None, relaxed=bool)
     def run(
         self,
         query_embedding: list[float],
         query_sparse_embedding: SparseEmbedding,
         filters: SearchFilters | None = None,
+        inferred_filters: SearchFilters | None = None,
         access_conditions: list[Condition] | None = None,
         top_k: int = 10,
         mode: RetrievalMode | None = None,
@@ -78,13 +81,20 @@ class HybridRetriever:
 
         With `facets`, also return the facet counts of all fused candidates (else None).
         `access_conditions` restrict the candidates to what the caller may see (None: no limit).
+        `inferred_filters` are dropped when they leave nothing (`relaxed` is then True).
         """
         mode = mode or self.mode
         conditions = (filters or SearchFilters()).conditions() + list(access_conditions or [])
+        narrowed = inferred_filters.conditions() if inferred_filters else []
         limit = max(self.candidates, top_k)
         dense, sparse = self._candidates(
-            query_embedding, query_sparse_embedding, conditions, limit, mode
+            query_embedding, query_sparse_embedding, conditions + narrowed, limit, mode
         )
+        relaxed = bool(narrowed) and not dense and not sparse
+        if relaxed:
+            dense, sparse = self._candidates(
+                query_embedding, query_sparse_embedding, conditions, limit, mode
+            )
         if mode == "hybrid":
             fused = fuse(
                 [(dense, self.dense_weight), (sparse, self.sparse_weight)], self.fusion, self.rrf_k
@@ -107,6 +117,7 @@ class HybridRetriever:
                 for chunk in capped
             ],
             "facets": count_facets(fused) if facets else None,
+            "relaxed": relaxed,
         }
 
     def _candidates(
