@@ -64,6 +64,13 @@ class StoreSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Hybrid retrieval and fusion; defaults chosen on the demo gold set (evaluation/README.md)."""
 
+    infer_names: bool = Field(
+        default=False,
+        description="Also read job centres and topics known to the registry from a question and "
+        "filter by them (ring, years and kind are always read). Off by default: as hard filters "
+        "they cost recall on questions across several documents (demo R@5 1.000 → 0.957).",
+    )
+
     fusion: Literal["minmax", "rrf"] = Field(
         default="minmax",
         description="`minmax`: weighted sum of min-max normalised scores; `rrf`: weighted "

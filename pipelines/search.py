@@ -269,7 +269,7 @@ def build_searcher(
         query_prefix=settings.embedding.query_prefix,
         glossary=load_glossary(settings.data_dir),
         serving=registry.documents,
-        known_values=registry.documents,
+        known_values=registry.documents if retrieval.infer_names else None,
     )
     answering_pipeline = build_answering_pipeline(
         model=model,
