@@ -9,6 +9,9 @@
    on two cores), then reports write throughput, HNSW build time and search latency p50/p95 with
    real query embeddings, with and without filters.
 
+With `--ui` it measures only the web UI on the demo corpus (`evaluation.bench_ui`): the results
+page with the answer on the server and, in Chromium, from pressing Enter to the visible answer.
+
 With `--mixed-files N` it does neither and instead ingests a generated batch of N files of every
 supported format, scanned pages included (`evaluation.mixed_benchmark`): pages per minute per
 extraction method, chunks per second, peak memory. Alone in the process, so the peak is its own.
@@ -33,6 +36,7 @@ from core.filters import SearchFilters
 from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, Settings
+from evaluation.bench_ui import bench_ui
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
@@ -217,10 +221,15 @@ def main() -> None:
     )
     parser.add_argument("--ocr-pages", type=int, default=20, help="scanned pages among them")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated files")
+    parser.add_argument("--ui", action="store_true", help="measure only the web UI")
     args = parser.parse_args()
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
         embedding = EmbeddingSettings(models_dir=args.models_dir)
+        if args.ui:
+            ui_settings = Settings(data_dir=Path(root) / "ui", embedding=embedding)
+            print("\n".join(bench_ui(ui_settings, queries)))
+            return
         if args.mixed_files:
             lines = bench_mixed(
                 Settings(data_dir=Path(root) / "data", embedding=embedding),
