@@ -8,7 +8,9 @@ sees every document), then measures
    facets, rendered), per demo gold question, as the time from sending the request to the last
    byte on loopback; p50/p95;
 2. in Debian's Chromium (Playwright, headless), the time from pressing Enter in the search box
-   to the `Antwort` section being visible on the new page; p50/p95.
+   to the `Antwort` section being visible on the new page; p50/p95;
+
+and, for comparison, `POST /v1/ask` of the same questions (the answer without the page).
 
 Each question is asked once before it is timed, so the first call's warm-up stays out of the
 figures; the answers themselves are not cached, every timed request runs the whole pipeline.
@@ -95,6 +97,17 @@ def time_results_pages(client: httpx.Client, queries: list[str]) -> list[float]:
     return samples
 
 
+def time_api_asks(client: httpx.Client, queries: list[str]) -> list[float]:
+    """Seconds per `POST /v1/ask` of the same questions: the answer alone, without the page."""
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        response = client.post("/v1/ask", json={"query": query})
+        samples.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return samples
+
+
 def time_enter_to_answer(base_url: str, cookies: httpx.Cookies, queries: list[str]) -> list[float]:
     """Seconds from pressing Enter in the search box to the visible answer, in Chromium."""
     from playwright.sync_api import sync_playwright
@@ -143,6 +156,15 @@ def bench_ui(settings: Settings, queries: list[str], *, browser_queries: int = 1
         lines.append(
             f"ui results page with the answer ({len(samples)} questions, signed in as the "
             f"office, blok serve on loopback): {percentiles(samples)}"
+        )
+        token = client.post(
+            "/v1/auth/token", json={"name": BENCH_ACCOUNT, "password": BENCH_PASSWORD}
+        ).json()["access_token"]
+        with httpx.Client(base_url=base_url, timeout=120) as api:
+            api.headers["Authorization"] = f"Bearer {token}"
+            samples = time_api_asks(api, queries)
+        lines.append(
+            f"ui for comparison, POST /v1/ask of the same questions: {percentiles(samples)}"
         )
         if CHROMIUM.exists():
             samples = time_enter_to_answer(base_url, client.cookies, queries[:browser_queries])

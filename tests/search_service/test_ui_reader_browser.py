@@ -248,3 +248,30 @@ def test_the_reader_pages_fit_small_screens_and_large_zoom(
             assert overflow <= 0, (screen, path, overflow)
     finally:
         context.close()
+
+
+def test_without_javascript_the_page_view_leads_to_the_marked_text(
+    browser: Any, demo_ui_world: Any
+) -> None:
+    context = browser.new_context(base_url=demo_ui_world.base_url, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    protocol = demo_ui_world.document_ids[VR3_PROTOCOL]
+    try:
+        page.goto("/anmelden")
+        page.get_by_label("Kontoname").fill(RING_MEMBER)
+        page.get_by_label("Passwort").fill(TEST_PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Anmelden").click()
+        page.goto("/ringe/vr3")
+        page.get_by_label("In VR 3 suchen").fill(DEMO_QUESTION)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Im Ring suchen").click()
+        assert "ring=vr3" in page.url and page.locator("#beleg-1").count() == 1
+        page.goto(f"/dokumente/{protocol}/original?seite=3&von=0&bis=20")
+        assert page.get_by_text("Die Originalseite zeichnet der Browser mit").is_visible()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Textansicht", exact=True).click()
+        assert page.locator("mark#zitat").count() == 1
+    finally:
+        context.close()
