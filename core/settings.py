@@ -383,6 +383,28 @@ class AccessSettings(BaseModel):
         return normalize_visibility(value)
 
 
+class UiSettings(BaseModel):
+    """The web UI."""
+
+    accessibility_contact: str | None = Field(
+        default=None,
+        description="E-mail address for feedback on accessibility, named as the contact in the "
+        "accessibility statement (`/barrierefreiheit`) as BITV 2.0 asks. Unset, the statement "
+        "says that no contact has been set up yet; set it before the service goes live.",
+    )
+
+    @field_validator("accessibility_contact")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        address = value.strip()
+        local, _, domain = address.partition("@")
+        if not local or "." not in domain or any(c.isspace() or c in "<>\"'" for c in address):
+            raise ValueError(f"accessibility_contact must be an e-mail address, got {value!r}")
+        return address
+
+
 class Settings(BaseSettings):
     """All settings of the service."""
 
@@ -411,6 +433,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
     @model_validator(mode="after")
     def _check_server_backend(self) -> Settings:

@@ -11,6 +11,8 @@
 
 With `--time-limit S` it ingests a large text and a PDF of blank pages under that per-file limit
 and reports when each was stopped (`evaluation.bench_limits`).
+With `--ui` it measures only the web UI on the demo corpus (`evaluation.bench_ui`): the results
+page with the answer on the server and, in Chromium, from pressing Enter to the visible answer.
 
 With `--mixed-files N` it does neither and instead ingests a generated batch of N files of every
 supported format, scanned pages included (`evaluation.mixed_benchmark`): pages per minute per
@@ -37,6 +39,7 @@ from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, IngestSettings, Settings
 from evaluation.bench_limits import bench_limits
+from evaluation.bench_ui import bench_ui
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
@@ -226,6 +229,7 @@ def main() -> None:
     )
     parser.add_argument("--text-mb", type=float, default=60, help="size of that text")
     parser.add_argument("--pdf-pages", type=int, default=5000, help="blank pages of that PDF")
+    parser.add_argument("--ui", action="store_true", help="measure only the web UI")
     args = parser.parse_args()
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
@@ -239,6 +243,10 @@ def main() -> None:
             folder = Path(root) / "limit-files"
             lines = bench_limits(limits, folder, text_mb=args.text_mb, pdf_pages=args.pdf_pages)
             print("\n".join(lines))
+            return
+        if args.ui:
+            ui_settings = Settings(data_dir=Path(root) / "ui", embedding=embedding)
+            print("\n".join(bench_ui(ui_settings, queries)))
             return
         if args.mixed_files:
             lines = bench_mixed(

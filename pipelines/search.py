@@ -99,7 +99,8 @@ class Searcher:
             principal: The caller; the store query is limited to what it may see.
             top_k: Number of chunks (default `BLOK_RETRIEVAL__DEFAULT_TOP_K`).
             filters: Metadata filters.
-            facets: Also count documents per kind, ring, year and topic among the candidates.
+            facets: Also count documents per kind, ring, year, topic and job centre among the
+                candidates.
             mode: `hybrid`, `dense` or `sparse` (default: the configured one).
             inference: Whether filters are read from the question (default: on, no `today`).
 

@@ -46,8 +46,8 @@ class SearchOutcome:
 
     Attributes:
         documents: The chunks, with their payload in `meta` and the fused score.
-        facets: Documents per kind, ring, year and topic among the candidates (None unless
-            asked for).
+        facets: Documents per kind, ring, year, topic and job centre among the candidates
+            (None unless asked for).
         successors: The readable successors of superseded documents among `documents`.
         applied_filters: The filters the search applied: the caller's and those read from
             the question.

@@ -112,8 +112,8 @@ class SearchRequest(BaseModel):
     infer_filters: StrictBool = Field(default=True, description=INFER_FILTERS_DESCRIPTION)
     facets: bool = Field(
         default=False,
-        description="Also count the documents per kind, ring, year and topic among the query's "
-        "candidates (under the same filters).",
+        description="Also count the documents per kind, ring, year, topic and job centre among "
+        "the query's candidates (under the same filters).",
     )
 
 
@@ -185,6 +185,7 @@ class Facets(BaseModel):
     ring: list[FacetValue]
     year: list[FacetValue]
     topic: list[FacetValue]
+    job_centre: list[FacetValue]
 
     @classmethod
     def from_counts(cls, counts: FacetCounts) -> Facets:

@@ -66,9 +66,9 @@ class Visitor:
         return [ROLE_LABELS.get(str(role), str(role)) for role in sorted(self.principal.roles)]
 
     @property
-    def ring_labels(self) -> list[str]:
-        """The rings, as `VR 3`."""
-        return [ring_label(ring) for ring in sorted(self.principal.rings)]
+    def rings(self) -> list[str]:
+        """The caller's rings by number (`vr3`)."""
+        return sorted(self.principal.rings, key=lambda ring: int(ring[2:]))
 
 
 def get_visitor(request: Request, context: ContextDep) -> Visitor:

@@ -8,12 +8,14 @@ marks nothing, it is never searched for or guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
 QUOTE_ANCHOR = "zitat"
+SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,54 @@ def citation_href(
     end_part = f"&bis_seite={end_page}" if end_page is not None and end_page != page else ""
     path = f"/dokumente/{quote(document_id, safe='')}"
     return f"{path}?seite={page}&von={start}&bis={end}{end_part}#{QUOTE_ANCHOR}"
+
+
+@dataclass(frozen=True)
+class PageQuote:
+    """The part of a quote on one page, as the page view looks for it in the PDF's text layer.
+
+    The text layer of a PDF page splits, spaces and orders text differently from the stored
+    page text, so both sides compare with all white space removed (`squeezed`). The quote is
+    the `occurrence`-th (0-based) of `occurrences` places where its squeezed text stands in the
+    squeezed page text; the page view marks a place only when the text layer has the same
+    number of them, so it never marks a different place than the stored offsets name.
+    """
+
+    text: str
+    occurrence: int
+    occurrences: int
+
+
+def squeezed(text: str) -> str:
+    """The text without any white space."""
+    return SPACE.sub("", text)
+
+
+def page_quote(text: str, marked: tuple[int, int]) -> PageQuote | None:
+    """Where the marked range of a page's text stands among its equal passages (None: blank)."""
+    start, end = marked
+    needle = squeezed(text[start:end])
+    if not needle:
+        return None
+    haystack = squeezed(text)
+    target = len(squeezed(text[:start]))
+    places = []
+    place = haystack.find(needle)
+    while place >= 0:
+        places.append(place)
+        place = haystack.find(needle, place + 1)
+    return PageQuote(needle, places.index(target), len(places))
+
+
+def requested_ranges(pages: list[str], query: dict[str, int | None]) -> dict[int, tuple[int, int]]:
+    """The marked ranges a link's `seite`, `von`, `bis` and `bis_seite` name (empty: none)."""
+    start_page, start, end = query.get("seite"), query.get("von"), query.get("bis")
+    if not start_page or start is None or end is None:
+        return {}
+    end_page = query.get("bis_seite") or start_page
+    return marked_ranges(pages, QuoteSpan(start_page, start, end_page, end))
+
+
+def quote_query(query: dict[str, int | None]) -> list[tuple[str, str]]:
+    """The pairs of a link to the same quote: `seite`, `von`, `bis`, `bis_seite` as given."""
+    return [(name, str(value)) for name, value in query.items() if value is not None]

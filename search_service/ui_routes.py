@@ -42,8 +42,9 @@ from search_service.sessions import (
     set_session_cookies,
 )
 from search_service.ui_inferred import inferred_filters_view
+from search_service.ui_page_view import is_pdf, page_texts, page_view_url, quote_parameters
 from search_service.ui_pages import Visitor, VisitorDep, get_visitor, render_page
-from search_service.ui_reading import QuoteSpan, citation_href, marked_ranges, render_page_text
+from search_service.ui_reading import citation_href, render_page_text, requested_ranges
 from search_service.ui_views import (
     RESULTS_PER_PAGE,
     SearchForm,
@@ -51,6 +52,7 @@ from search_service.ui_views import (
     facet_groups,
     filter_chips,
     highlight,
+    optional_int,
     pagination,
     year_options,
 )
@@ -58,11 +60,6 @@ from search_service.ui_views import (
 ui_router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Repeated = Annotated[list[str], Query()]
 SIGN_IN_FAILED = "Name oder Passwort ist falsch."
-
-
-def optional_int(value: str | None) -> int | None:
-    """A number from a form field; empty or not a number is None."""
-    return int(value) if value and value.strip().isdigit() else None
 
 
 async def get_form_visitor(request: Request, visitor: VisitorDep) -> Visitor:
@@ -110,6 +107,7 @@ def show_search(
     art: Repeated = [],  # noqa: B006 - FastAPI copies defaults
     ring: Repeated = [],  # noqa: B006
     thema: Repeated = [],  # noqa: B006
+    jobcenter: Repeated = [],  # noqa: B006
     jahr_von: str | None = None,
     jahr_bis: str | None = None,
     seite: str | None = None,
@@ -123,6 +121,7 @@ def show_search(
         art=art,
         ring=ring,
         thema=thema,
+        jobcenter=jobcenter,
         jahr_von=optional_int(jahr_von),
         jahr_bis=optional_int(jahr_bis),
         seite=min(max(optional_int(seite) or 1, 1), last_page),
@@ -226,15 +225,9 @@ def show_document(
         record = context.catalog.get(document_id, visitor.principal)
     except NotFoundError:
         return render_page(request, "not_found.html", visitor, status_code=404)
-    texts = [
-        context.registry.documents.page_text(record.document_id, n) or ""
-        for n in range(1, record.page_count + 1)
-    ]
-    start_page, start, end = optional_int(seite), optional_int(von), optional_int(bis)
-    ranges: dict[int, tuple[int, int]] = {}
-    if start_page and start is not None and end is not None:
-        span = QuoteSpan(start_page, start, optional_int(bis_seite) or start_page, end)
-        ranges = marked_ranges(texts, span)
+    texts = page_texts(context, record)
+    quote = quote_parameters(seite, von, bis, bis_seite)
+    ranges = requested_ranges(texts, quote)
     first_marked = min(ranges) if ranges else None
     pages = [
         (number, render_page_text(text, ranges.get(number), anchor=number == first_marked))
@@ -246,8 +239,11 @@ def show_document(
         visitor,
         document=detail(context, record, visitor.principal),
         pages=pages,
-        quote_requested=start_page is not None,
+        quote_requested=quote["seite"] is not None,
         quote_found=bool(ranges),
+        page_view_url=lambda number: page_view_url(record, quote, number),
+        has_page_view=is_pdf(record),
+        first_marked=first_marked,
     )
 
 
@@ -328,6 +324,9 @@ def sign_out_from_form(context: ContextDep, visitor: FormVisitorDep, request: Re
 
 
 @ui_router.get("/barrierefreiheit")
-def show_accessibility_statement(request: Request, visitor: VisitorDep) -> HTMLResponse:
-    """Erklärung zur Barrierefreiheit (BITV 2.0)."""
-    return render_page(request, "accessibility.html", visitor)
+def show_accessibility_statement(
+    request: Request, context: ContextDep, visitor: VisitorDep
+) -> HTMLResponse:
+    """Erklärung zur Barrierefreiheit (BITV 2.0); contact: `BLOK_UI__ACCESSIBILITY_CONTACT`."""
+    contact = context.settings.ui.accessibility_contact
+    return render_page(request, "accessibility.html", visitor, contact=contact)

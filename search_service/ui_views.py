@@ -1,10 +1,10 @@
 """What the search page shows, built from the URL and the API's responses (no store access).
 
 The page keeps all of its state in the query string, with German names: `q`, the filters `art`,
-`ring`, `thema` (each repeatable), `jahr_von`, `jahr_bis`, and `seite`. `SearchForm` reads and
-writes them and turns them into the API's `SearchFilters`; the rest turns responses into what
-the templates render: facet checkboxes, removable filter chips, the answer with its citation
-links, highlighted passages and the pages.
+`ring`, `thema`, `jobcenter` (each repeatable), `jahr_von`, `jahr_bis`, and `seite`.
+`SearchForm` reads and writes them and turns them into the API's `SearchFilters`; the rest
+turns responses into what the templates render: facet checkboxes, removable filter chips, the
+answer with its citation links, highlighted passages and the pages.
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ KIND_LABELS = {
 }
 WORD = re.compile(r"\w+")
 CITATION_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def optional_int(value: str | None) -> int | None:
+    """A number from a form field; empty or not a number is None."""
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def kind_label(kind: str) -> str:
@@ -57,6 +62,7 @@ class SearchForm:
     art: list[str] = field(default_factory=list)
     ring: list[str] = field(default_factory=list)
     thema: list[str] = field(default_factory=list)
+    jobcenter: list[str] = field(default_factory=list)
     jahr_von: int | None = None
     jahr_bis: int | None = None
     seite: int = 1
@@ -65,7 +71,8 @@ class SearchForm:
     @property
     def has_filters(self) -> bool:
         """Whether any filter is set."""
-        return bool(self.art or self.ring or self.thema or self.jahr_von or self.jahr_bis)
+        lists = self.art or self.ring or self.thema or self.jobcenter
+        return bool(lists or self.jahr_von or self.jahr_bis)
 
     def filters(self) -> SearchFilters | None:
         """The API's filters (raises `pydantic.ValidationError` on values it refuses)."""
@@ -75,6 +82,7 @@ class SearchForm:
             kind=self.art,  # type: ignore[arg-type]  # validated into DocumentKind
             ring=self.ring,
             topic=self.thema,
+            job_centre=self.jobcenter,
             year_from=self.jahr_von,
             year_to=self.jahr_bis,
         )
@@ -85,6 +93,7 @@ class SearchForm:
         pairs += [("art", value) for value in self.art]
         pairs += [("ring", value) for value in self.ring]
         pairs += [("thema", value) for value in self.thema]
+        pairs += [("jobcenter", value) for value in self.jobcenter]
         if self.jahr_von:
             pairs.append(("jahr_von", str(self.jahr_von)))
         if self.jahr_bis:
@@ -123,6 +132,7 @@ def filter_chips(form: SearchForm) -> list[Chip]:
     chips = [Chip(f"Art: {kind_label(v)}", form.without("art", v)) for v in form.art]
     chips += [Chip(f"Ring: {ring_label(v)}", form.without("ring", v)) for v in form.ring]
     chips += [Chip(f"Thema: {v}", form.without("thema", v)) for v in form.thema]
+    chips += [Chip(f"Jobcenter: {v}", form.without("jobcenter", v)) for v in form.jobcenter]
     if form.jahr_von:
         chips.append(Chip(f"Jahr ab {form.jahr_von}", form.without("jahr_von")))
     if form.jahr_bis:
@@ -150,13 +160,14 @@ class FacetGroup:
 
 
 def facet_groups(facets: Facets | None, form: SearchForm) -> list[FacetGroup]:
-    """Kind, ring and topic as checkboxes with counts; selected values stay listed."""
+    """Kind, ring, topic and job centre as checkboxes with counts; selected values stay listed."""
     if facets is None:
         return []
     specs = (
         ("art", "Dokumentart", facets.kind, form.art, kind_label),
         ("ring", "Vergleichsring", facets.ring, form.ring, ring_label),
         ("thema", "Thema", facets.topic, form.thema, str),
+        ("jobcenter", "Jobcenter", facets.job_centre, form.jobcenter, str),
     )
     groups = []
     for parameter, legend, values, selected, label in specs:

@@ -31,13 +31,15 @@ from tests.support.helpers import (
     sign_in,
 )
 from tests.support.offline import block_the_network
-from tests.support.ui_world import UiWorld, open_ui_world
+from tests.support.ui_world import UiWorld, open_demo_ui_world, open_ui_world
 from tests.support.worlds import ACCESS, World, open_world
 
 block_the_network()
 
 # The session fixtures that load the real model: a test using one must be marked `model`.
-MODEL_FIXTURES = frozenset({"demo_ingest_report", "demo_client", "access_world", "ui_world"})
+MODEL_FIXTURES = frozenset(
+    {"demo_ingest_report", "demo_client", "access_world", "ui_world", "demo_ui_world"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -91,4 +93,11 @@ def access_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
     """The app served by uvicorn over the web UI's corpus, with a ring member and the office."""
     with open_ui_world(tmp_path_factory.mktemp("ui")) as world:
+        yield world
+
+
+@pytest.fixture(scope="session")
+def demo_ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
+    """The app served by uvicorn over the demo corpus, with a VR 3 member and the office."""
+    with open_demo_ui_world(tmp_path_factory.mktemp("demo-ui")) as world:
         yield world

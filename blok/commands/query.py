@@ -32,7 +32,9 @@ def add_query_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     add_filter_arguments(search)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
     search.add_argument(
-        "--facets", action="store_true", help="also count documents per kind, ring, year, topic"
+        "--facets",
+        action="store_true",
+        help="also count documents per kind, ring, year, topic, job centre",
     )
 
     ask = commands.add_parser(

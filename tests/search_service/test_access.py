@@ -62,6 +62,8 @@ def test_facets_count_only_visible_documents(access_world: LeakWorld, caller: st
     assert sum(entry["count"] for entry in facets["kind"]) == len(visible)
     assert {entry["value"] for entry in facets["ring"]} == {d.ring for d in visible if d.ring}
     assert {entry["value"] for entry in facets["topic"]} == {d.marker for d in visible}
+    centres = {entry["value"] for entry in facets["job_centre"]}
+    assert centres == {f"Jobcenter {d.marker}" for d in visible}
 
 
 @pytest.mark.parametrize("caller", sorted(EXPECTED.keys() - {"buero", "admin"}))

@@ -12,6 +12,7 @@ import pytest
 from search_service.ui_pages import STATIC_DIR
 from tests.support.helpers import TEST_PASSWORD
 from tests.support.ui_world import (
+    ACCESSIBILITY_CONTACT,
     HOSTILE_TITLE,
     QUESTION,
     RING_MEMBER,
@@ -147,7 +148,8 @@ def test_a_ring_member_sees_the_ring_and_its_successor_link(
     assert "httponly" in signed_in.headers["set-cookie"].lower()
     page = browser_client.get(f"/dokumente/{old}").text
     assert f'href="/dokumente/{successor}"' in page
-    assert f"Angemeldet als <strong>{RING_MEMBER}</strong>" in page and "Ringe: VR 3" in page
+    assert f"Angemeldet als <strong>{RING_MEMBER}</strong>" in page
+    assert 'Ringe: <a class="kern-link" href="/ringe/vr3">VR 3</a>' in page
     answer = browser_client.get("/", params={"q": RING_QUESTION}).text
     assert successor in answer and "Keine belegte Antwort" not in answer
 
@@ -201,3 +203,48 @@ def test_vendored_libraries_keep_their_licences() -> None:
     ):
         assert (vendor / library / licence).is_file(), library
     assert "EUPL" in (vendor / "kern-ux-native" / "LICENSE.md").read_text(encoding="utf-8")
+
+
+def test_the_accessibility_statement_names_the_configured_contact(
+    browser_client: httpx.Client,
+) -> None:
+    html = browser_client.get("/barrierefreiheit").text
+    assert f'href="mailto:{ACCESSIBILITY_CONTACT}"' in html
+    assert "benchlearning.example" not in html.replace(ACCESSIBILITY_CONTACT, "")
+
+
+def test_the_job_centre_facet_counts_and_filters(browser_client: httpx.Client) -> None:
+    html = browser_client.get("/", params={"q": QUESTION}).text
+    assert 'name="jobcenter" value="Landkreis Emsland"' in html
+    filtered = browser_client.get("/", params={"q": QUESTION, "jobcenter": "Landkreis Emsland"})
+    assert "Jobcenter: Landkreis Emsland" in filtered.text
+    assert "Arbeitgeberlotsen" in filtered.text and "Bericht zur Integration" not in filtered.text
+
+
+def test_the_ring_area_is_for_those_who_may_see_the_ring(
+    browser_client: httpx.Client, ui_world: Any
+) -> None:
+    protocol = ui_world.document_ids["protokoll-vr3"]
+    anonymous = browser_client.get("/ringe/vr3")
+    missing = browser_client.get("/ringe/vr9")
+    assert anonymous.status_code == missing.status_code == 404
+    assert anonymous.text == missing.text.replace("vr9", "vr3")
+    assert browser_client.get("/ringe/kein-ring").status_code == 404
+    assert "/ringe/vr3" not in browser_client.get("/ring").text
+    sign_in_by_form(browser_client, RING_MEMBER, TEST_PASSWORD)
+    ring = browser_client.get("/ringe/vr3")
+    assert ring.status_code == 200 and f'href="/dokumente/{protocol}"' in ring.text
+    assert ring.text.count("<h1") == 1 and "2019" in ring.text and "Protokoll" in ring.text
+    assert 'name="ring" value="vr3"' in ring.text  # the ring's search keeps the ring filter
+    assert 'href="/ringe/vr3"' in browser_client.get("/ring").text
+
+
+def test_a_page_view_of_a_document_without_pdf_leads_to_the_text_view(
+    browser_client: httpx.Client, ui_world: Any
+) -> None:
+    document_id = ui_world.document_ids["praxis-arbeitgeber"]
+    response = browser_client.get(f"/dokumente/{document_id}/original?seite=1&von=0&bis=4")
+    assert response.status_code == 307
+    assert response.headers["location"] == f"/dokumente/{document_id}?seite=1&von=0&bis=4"
+    hidden = browser_client.get(f"/dokumente/{ui_world.document_ids['protokoll-vr3']}/original")
+    assert hidden.status_code == 404

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from search_service.ui_reading import QuoteSpan, citation_href, marked_ranges, render_page_text
+from search_service.document_schemas import DocumentSummary
+from search_service.ui_reading import (
+    QuoteSpan,
+    citation_href,
+    marked_ranges,
+    page_quote,
+    render_page_text,
+    requested_ranges,
+)
+from search_service.ui_rings import group_by_year_and_kind
 from search_service.ui_routes import local_path
 from search_service.ui_views import (
     SearchForm,
@@ -91,3 +100,58 @@ def test_pages_link_back_and_forth_only_where_results_exist() -> None:
     last = pagination(SearchForm(q="x", seite=3), has_next=False)
     assert last.previous_url == "/?q=x&seite=2" and last.next_url is None
     assert pagination(SearchForm(q="x", seite=2), has_next=False).previous_url == "/?q=x"
+
+
+def test_the_page_view_looks_for_the_quote_at_its_place_among_equal_passages() -> None:
+    text = "Die Quote steigt.\nDie  Quote\nsteigt. Ende."
+    second = text.index("Die  Quote")
+    quote = page_quote(text, (second, second + len("Die  Quote\nsteigt.")))
+    assert quote is not None
+    assert (quote.text, quote.occurrence, quote.occurrences) == ("DieQuotesteigt.", 1, 2)
+    first = page_quote(text, (0, len("Die Quote steigt.")))
+    assert first is not None and (first.occurrence, first.occurrences) == (0, 2)
+    assert page_quote(text, (3, 4)) is None  # only white space: nothing to look for
+
+
+def test_requested_ranges_need_page_start_and_end() -> None:
+    assert requested_ranges(PAGES, {"seite": 1, "von": 6, "bis": None, "bis_seite": None}) == {}
+    assert requested_ranges(PAGES, {"seite": 1, "von": 6, "bis": 11, "bis_seite": None}) == {
+        1: (6, 11)
+    }
+    assert 4 in requested_ranges(PAGES, {"seite": 1, "von": 6, "bis": 6, "bis_seite": 4})
+
+
+def summary_of(title: str, kind: str, date: str | None) -> DocumentSummary:
+    """A document list entry of ring vr3."""
+    year = int(date[:4]) if date else None
+    return DocumentSummary(
+        document_id=title,
+        title=title,
+        kind=kind,
+        ring="vr3",
+        date=date,
+        year=year,
+        visibility="ring:vr3",
+        topics=[],
+        job_centre=None,
+        pages=1,
+        chunks=1,
+        status="indexed",
+        superseded=False,
+    )
+
+
+def test_a_ring_lists_years_newest_first_then_kinds_then_newest_documents() -> None:
+    documents = [
+        summary_of("Bericht 2019", "evaluationsbericht", "2019-12-01"),
+        summary_of("Protokoll Mai 2019", "protokoll", "2019-05-14"),
+        summary_of("Ohne Datum", "sonstiges", None),
+        summary_of("Protokoll Nov 2019", "protokoll", "2019-11-20"),
+        summary_of("Folien 2021", "tagungsmaterial", "2021-03-09"),
+    ]
+    years = group_by_year_and_kind(documents)
+    assert [group.year for group in years] == [2021, 2019, None]
+    in_2019 = years[1].kinds
+    assert [group.kind for group in in_2019] == ["protokoll", "evaluationsbericht"]
+    titles = [d.title for d in in_2019[0].documents]
+    assert titles == ["Protokoll Nov 2019", "Protokoll Mai 2019"]

@@ -1,8 +1,10 @@
-"""A small world for the web UI: public, ring and office documents, one with a hostile title.
+"""Worlds for the web UI, served by the real app with uvicorn on a free loopback port.
 
-`open_ui_world` writes and ingests the corpus with the real model, marks the public report as
-superseded by the ring protocol (so only ring members may see the successor), creates a ring
-member and an office account, and serves the real app with uvicorn on a free loopback port.
+`open_ui_world` writes and ingests a small corpus with the real model: public, ring and office
+documents, one with a hostile title; it marks the public report as superseded by the ring
+protocol (so only ring members may see the successor) and creates a ring member and an office
+account. `open_demo_ui_world` serves the demo corpus (`corpora/demo`, with PDFs) with a VR 3
+member and the office: the journeys, the PDF page view and the screenshots run on it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from core.settings import Settings
 from ingest.runner import run_ingest
 from search_service.app import create_app
 from search_service.context import ServiceContext
-from tests.support.helpers import TEST_PASSWORD, make_settings
+from tests.support.helpers import DEMO_CORPUS, TEST_PASSWORD, make_settings
 
 RING_MEMBER = "leserin-vr3"
 OFFICE = "buero"
 HOSTILE_TITLE = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
 QUESTION = "Wie binden Jobcenter Arbeitgeber bei der Integration von Geflüchteten ein?"
 RING_QUESTION = "Was hat der Vergleichsring zur Sozialraumorientierung vereinbart?"
+ACCESSIBILITY_CONTACT = "barrierefreiheit@benchlearning.example"
 UNANSWERABLE = "Welche Farbe hat das Dienstfahrrad des Bürgermeisters von Atlantis?"
+DEMO_QUESTION = "Was hat der Vergleichsring 3 zur Sozialraumorientierung vereinbart?"
 
 DOCUMENTS = {
     "praxis-arbeitgeber": (
@@ -160,11 +164,16 @@ def serve(settings: Settings) -> Iterator[tuple[str, ServiceContext]]:
         thread.join(timeout=60)
 
 
+def ui_settings(data_dir: Path) -> Settings:
+    """Test settings with the accessibility statement's contact set."""
+    return make_settings(data_dir, ui={"accessibility_contact": ACCESSIBILITY_CONTACT})
+
+
 @contextmanager
 def open_ui_world(root: Path) -> Iterator[UiWorld]:
     """Ingest the corpus, serve it, add the accounts and the superseded mark."""
     write_corpus(root / "corpus")
-    settings = make_settings(root / "data")
+    settings = ui_settings(root / "data")
     report = run_ingest(settings, [root / "corpus"])
     assert report.count("indexed") == len(DOCUMENTS), report.render()
     ids = {Path(str(entry.path)).stem: str(entry.document_id) for entry in report.entries}
@@ -175,4 +184,19 @@ def open_ui_world(root: Path) -> Iterator[UiWorld]:
         )
         accounts.create_account(OFFICE, roles=["office"], rings=[], password=TEST_PASSWORD)
         context.curator.supersede(ids["bericht-alt"], ids["protokoll-vr3"], actor="test")
+        yield UiWorld(base_url, settings, context, ids)
+
+
+@contextmanager
+def open_demo_ui_world(root: Path) -> Iterator[UiWorld]:
+    """Ingest the demo corpus, serve it, add a VR 3 member and the office."""
+    settings = ui_settings(root / "data")
+    report = run_ingest(settings, [DEMO_CORPUS])
+    assert report.count("indexed") == len(list(DEMO_CORPUS.glob("*.meta.yaml"))), report.render()
+    ids = {Path(str(entry.path)).stem: str(entry.document_id) for entry in report.entries}
+    with serve(settings) as (base_url, context):
+        context.accounts.create_account(
+            RING_MEMBER, roles=["reader"], rings=["vr3"], password=TEST_PASSWORD
+        )
+        context.accounts.create_account(OFFICE, roles=["office"], rings=[], password=TEST_PASSWORD)
         yield UiWorld(base_url, settings, context, ids)

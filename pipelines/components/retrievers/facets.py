@@ -1,4 +1,5 @@
-"""Facet counts: how many distinct documents of each kind, ring, year and topic a query found."""
+"""Facet counts: how many distinct documents of each kind, ring, year, topic and job centre a
+query found."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from typing import Any
 
 from pipelines.stores.base import ScoredChunk
 
-FACET_FIELDS = {"kind": "kind", "ring": "ring", "year": "year", "topic": "topics"}
+FACET_FIELDS = {
+    "kind": "kind",
+    "ring": "ring",
+    "year": "year",
+    "topic": "topics",
+    "job_centre": "job_centre",
+}
 
 FacetCounts = dict[str, list[tuple[str | int, int]]]
 

@@ -1,8 +1,8 @@
 """`HybridRetriever`: dense and BM25 candidates from the store, fused and capped per document.
 
-On request it also counts the facets (kind, ring, year, topic) of every document among the fused
-candidates, so the counts follow the query and its filters. The caller's access conditions
-(`core.access.access_conditions`) are added to the request's filters inside both store
+On request it also counts the facets (kind, ring, year, topic, job centre) of every document
+among the fused candidates, so the counts follow the query and its filters. The caller's access
+conditions (`core.access.access_conditions`) are added to the request's filters inside both store
 queries, so nothing the caller may not see is ever a candidate. With a `serving` state (the
 registry) documents that are being written or were just replaced are left out as well, and both
 store queries see one version of every document (`core.serving`). Chunks of documents the
