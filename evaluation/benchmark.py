@@ -33,6 +33,7 @@ from core.filters import SearchFilters
 from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, Settings
+from evaluation.bench_answers import answers_settings, bench_answers
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from ingest.runner import IngestRunner
@@ -217,7 +218,17 @@ def main() -> None:
     )
     parser.add_argument("--ocr-pages", type=int, default=20, help="scanned pages among them")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated files")
+    parser.add_argument(
+        "--answers", type=int, default=0, help="time answer sentences (N questions)"
+    )
+    parser.add_argument("--answers-data-dir", type=Path, help="an ingested demo data directory")
     args = parser.parse_args()
+    if args.answers:  # alone: the answer sentences before and now (evaluation.bench_answers)
+        with tempfile.TemporaryDirectory() as root:
+            data_dir = args.answers_data_dir or Path(root)
+            settings = answers_settings(data_dir, args.models_dir)
+            print("\n".join(bench_answers(settings, args.answers)))
+        return
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
         embedding = EmbeddingSettings(models_dir=args.models_dir)

@@ -41,10 +41,12 @@ def passage_sentences(passage: Document, min_words: int, rank: int = 0) -> list[
     """The quotable sentences of one passage, with page offsets and citation fields.
 
     Each sentence's meta also says where it stands: `sentence_index` and `sentence_count` in
-    its passage, and `list_item` when it began with a list marker.
+    its passage, `list_item` when it began with a list marker, and its passage's scores
+    (`passage_score` fused, `passage_dense`, `passage_sparse`).
     """
     text = passage.content or ""
     base = int(passage.meta.get("start_offset", 0))
+    side_scores = passage.meta.get("retrieval_scores") or {}
     units = [(s, e) for s, e in sentence_units(passage) if count_words(text[s:e]) >= min_words]
     sentences: list[Document] = []
     for index, (unit_start, unit_end) in enumerate(units):
@@ -59,6 +61,9 @@ def passage_sentences(passage: Document, min_words: int, rank: int = 0) -> list[
             sentence_index=index,
             sentence_count=len(units),
             list_item=marker is not None,
+            passage_score=passage.score,
+            passage_dense=side_scores.get("dense"),
+            passage_sparse=side_scores.get("sparse"),
         )
         sentences.append(Document(content=text[start:unit_end], meta=meta))
     return sentences
