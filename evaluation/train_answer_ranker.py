@@ -30,6 +30,7 @@ from haystack import Document, Pipeline
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 from core.persistence.registry import Registry
 from core.settings import Settings
@@ -315,7 +316,8 @@ def report(samples: list[QuestionSample], args: argparse.Namespace) -> None:
             )
         )
     for kind in ("logistic", "boosting"):
-        oof = split_scores(ranked, out_of_fold(kind, x, y, groups))
+        with threadpool_limits(limits=1):  # OpenMP threads on a busy machine only spin
+            oof = split_scores(ranked, out_of_fold(kind, x, y, groups))
         print_row(kind, ranking_figures(ranked, oof))
     if args.sentence_vectors:
         xc, yc, gc = matrix(ranked, with_cosine=True)
