@@ -224,17 +224,25 @@ class AnswerSettings(BaseModel):
         default=4, ge=1, le=30, description="Shorter sentences are never quoted."
     )
     relevance_margin: float = Field(
-        default=0.03,
+        default=0.25,
         ge=0.0,
         le=1.0,
-        description="Quote only sentences within this cosine distance of the best sentence.",
+        description="Quote further sentences only when the answer-sentence ranker's probability "
+        "for them is within this margin of the best sentence's.",
     )
-    min_relevance: float = Field(
-        default=0.85,
+    max_list_items: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description='Most agreements listed for a "was wurde vereinbart/beschlossen" question.',
+    )
+    min_confidence: float | None = Field(
+        default=None,
         ge=0.0,
         le=1.0,
-        description="Abstain when the best sentence's cosine similarity to the question is lower "
-        "(chosen on the demo set, see `evaluation/README.md`).",
+        description="Abstain when the answerability classifier's confidence is lower; unset: the "
+        "threshold calibrated with the model (`pipelines/resources/answer_model.json`, see "
+        "`evaluation/README.md`).",
     )
     weak_score: float = Field(
         default=0.83,

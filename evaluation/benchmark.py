@@ -38,6 +38,7 @@ from core.filters import SearchFilters
 from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, IngestSettings, Settings
+from evaluation.bench_answers import answers_settings, bench_answers
 from evaluation.bench_limits import bench_limits
 from evaluation.bench_ui import bench_ui
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
@@ -230,7 +231,17 @@ def main() -> None:
     parser.add_argument("--text-mb", type=float, default=60, help="size of that text")
     parser.add_argument("--pdf-pages", type=int, default=5000, help="blank pages of that PDF")
     parser.add_argument("--ui", action="store_true", help="measure only the web UI")
+    parser.add_argument(
+        "--answers", type=int, default=0, help="time answer sentences (N questions)"
+    )
+    parser.add_argument("--answers-data-dir", type=Path, help="an ingested demo data directory")
     args = parser.parse_args()
+    if args.answers:  # alone: the answer sentences before and now (evaluation.bench_answers)
+        with tempfile.TemporaryDirectory() as root:
+            data_dir = args.answers_data_dir or Path(root)
+            settings = answers_settings(data_dir, args.models_dir)
+            print("\n".join(bench_answers(settings, args.answers)))
+        return
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
         embedding = EmbeddingSettings(models_dir=args.models_dir)

@@ -11,6 +11,7 @@ from core.errors import InvalidRequestError
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CORPUS = PROJECT_ROOT / "corpora" / "demo"
 DEMO_GOLD = Path(__file__).resolve().parent / "gold" / "demo.jsonl"
+OFF_DOMAIN = Path(__file__).resolve().parent / "gold" / "off_domain.jsonl"
 BUNDLED_DATASETS = Path(__file__).resolve().parent / "datasets"
 
 
@@ -23,6 +24,7 @@ class GoldQuestion:
     relevant: set[str]
     relevant_pages: set[tuple[str, int]] = field(default_factory=set)
     kind: str = "fact"
+    answers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +51,7 @@ def load_demo_set() -> GoldSet:
             relevant={item["source_name"] for item in row["relevant"]},
             relevant_pages={(item["source_name"], int(item["page"])) for item in row["relevant"]},
             kind=row.get("type", "fact"),
+            answers=[row["answer"]] if row.get("answer") else [],
         )
         for row in read_jsonl(DEMO_GOLD)
     ]
@@ -96,7 +99,14 @@ def load_jsonl_set(name: str, work_dir: Path) -> GoldSet:
             question_id=str(row["id"]),
             query=row["query"],
             relevant={passage_file_name(str(pid)) for pid in row.get("relevant_ids", [])},
+            answers=[str(answer) for answer in row.get("answers", []) if answer],
         )
         for row in read_jsonl(dataset_dir / "queries.jsonl")
     ]
     return GoldSet(dataset_dir.name, corpus_dir, questions)
+
+
+def load_off_domain_questions(split: str) -> list[str]:
+    """The off-domain questions of one split: `calibration` (the answerability classifier's
+    training) or `held_out` (what `blok eval` asks)."""
+    return [row["query"] for row in read_jsonl(OFF_DOMAIN) if row["split"] == split]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from statistics import mean
 
@@ -45,3 +46,23 @@ def summarize(runs: Sequence[tuple[Sequence[str], set[str]]]) -> dict[str, float
 def distinct(items: Sequence[str]) -> list[str]:
     """Items in order without repeats (chunk hits → document ranking)."""
     return list(dict.fromkeys(items))
+
+
+def normalized_words(text: str) -> list[str]:
+    """Lower-case words without punctuation, for comparing quotes with gold answers."""
+    return re.findall(r"\w+", text.casefold())
+
+
+def quote_overlaps(quote: str, answer: str, run: int = 4) -> bool:
+    """True when the quote and the gold answer share `run` consecutive words.
+
+    A gold answer shorter than `run` words ("308", "Kawann Short") must stand whole in the quote.
+    """
+    quote_words, answer_words = normalized_words(quote), normalized_words(answer)
+    need = min(run, len(answer_words))
+    if not need or len(quote_words) < need:
+        return False
+    grams = {tuple(answer_words[i : i + need]) for i in range(len(answer_words) - need + 1)}
+    return any(
+        tuple(quote_words[i : i + need]) in grams for i in range(len(quote_words) - need + 1)
+    )

@@ -3,8 +3,9 @@
 Reports document-level Recall@1/5/10, MRR and nDCG@10 for dense-only, sparse-only and hybrid
 retrieval (unanswerable questions are left out of these), and for the answers of the ask pipeline
 on a sample of answerable questions plus every unanswerable one: the share of candidate quotes
-that passed the server's verbatim check, the share of answers citing a relevant document, and
-abstention precision and recall (an abstention is right when the question has no answer).
+that passed the server's verbatim check, the answer hit rate (answerable questions where a cited
+quote overlaps the gold answer), wrong abstentions (on answerable questions), abstentions on the
+set's unanswerable questions and on the held-out off-domain questions (`gold/off_domain.jsonl`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from typing import Any
 
 from core.access import SYSTEM
 from core.settings import Settings
-from evaluation.datasets import GoldQuestion, GoldSet, load_demo_set, load_jsonl_set
-from evaluation.metrics import distinct, summarize
+from evaluation.datasets import (
+    GoldQuestion,
+    GoldSet,
+    load_demo_set,
+    load_jsonl_set,
+    load_off_domain_questions,
+)
+from evaluation.metrics import distinct, quote_overlaps, summarize
 from ingest.runner import run_ingest
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
 from pipelines.search import FilterInference, Searcher, open_searcher
@@ -87,33 +94,44 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 def evaluate_answers(
-    searcher: Searcher, gold: GoldSet, infer_filters: bool = True
-) -> dict[str, float | None]:
-    """Citation check rate, relevant citations and abstention quality of the ask pipeline."""
-    verified = rejected = answered = citing_relevant = 0
-    right_abstentions = wrong_abstentions = missed_abstentions = 0
+    searcher: Searcher, gold: GoldSet, off_domain: list[str], infer_filters: bool = True
+) -> dict[str, Any]:
+    """Answer quality of the ask pipeline on a sample of the set and on off-domain questions.
+
+    An answer hits when one of its cited quotes overlaps a gold answer (`quote_overlaps`); a
+    wrong abstention is one on an answerable question; the off-domain questions (held out from
+    the answerability classifier's calibration) are asked of the same corpus.
+    """
+    verified = rejected = hits = with_gold = wrong = unanswerable = right = 0
     questions = answer_sample(gold)
+    answerable = [q for q in questions if q.relevant]
     for question in questions:
         inference = FilterInference(enabled=infer_filters)
         outcome = searcher.ask(question.query, principal=SYSTEM, inference=inference)
         verified += len(outcome.citations)
         rejected += outcome.rejected_citations
-        cited = {str(doc.meta["source_name"]) for doc in outcome.citations}
-        if question.relevant and outcome.abstained:
-            wrong_abstentions += 1
-        elif question.relevant:
-            answered += 1
-            citing_relevant += bool(question.relevant & cited)
-        elif outcome.abstained:
-            right_abstentions += 1
-        else:
-            missed_abstentions += 1
+        if not question.relevant:
+            unanswerable += 1
+            right += outcome.abstained
+            continue
+        wrong += outcome.abstained
+        if question.answers:
+            with_gold += 1
+            hits += any(
+                quote_overlaps(doc.content or "", answer)
+                for doc in outcome.citations
+                for answer in question.answers
+            )
+    off_abstained = sum(searcher.ask(q, principal=SYSTEM).abstained for q in off_domain)
     return {
         "questions": float(len(questions)),
         "citation_check_rate": ratio(verified, verified + rejected),
-        "answers_citing_relevant": ratio(citing_relevant, answered),
-        "abstention_precision": ratio(right_abstentions, right_abstentions + wrong_abstentions),
-        "abstention_recall": ratio(right_abstentions, right_abstentions + missed_abstentions),
+        "answer_hit_rate": ratio(hits, with_gold),
+        "wrong_abstentions": ratio(wrong, len(answerable)),
+        "unanswerable_abstained": ratio(right, unanswerable),
+        "off_domain_abstained": ratio(off_abstained, len(off_domain)),
+        "counts": f"{wrong}/{len(answerable)}, {right}/{unanswerable}, "
+        f"{off_abstained}/{len(off_domain)}",
     }
 
 
@@ -128,6 +146,7 @@ def run_evaluation(
     """Evaluate each named set; returns tables (or JSON)."""
     results: dict[str, Any] = {}
     answer_results: dict[str, Any] = {}
+    off_domain = load_off_domain_questions("held_out")
     for name in names:
         gold = load_gold_set(settings, name)
         local = eval_settings(settings, gold.name)
@@ -135,7 +154,9 @@ def run_evaluation(
         with open_searcher(local) as searcher:
             results[gold.name] = evaluate_gold_set(searcher, gold, limit, infer_filters)
             if answers:
-                answer_results[gold.name] = evaluate_answers(searcher, gold, infer_filters)
+                answer_results[gold.name] = evaluate_answers(
+                    searcher, gold, off_domain, infer_filters
+                )
     if as_json:
         return json.dumps({"retrieval": results, "answers": answer_results}, indent=2)
     tables = [render_table(results)]
@@ -144,21 +165,25 @@ def run_evaluation(
     return "\n\n".join(tables)
 
 
-def render_answer_table(results: dict[str, dict[str, float | None]]) -> str:
+def render_answer_table(results: dict[str, dict[str, Any]]) -> str:
     """A Markdown table of answer figures per data set ("–" where undefined)."""
     columns = (
         "citation_check_rate",
-        "answers_citing_relevant",
-        "abstention_precision",
-        "abstention_recall",
+        "answer_hit_rate",
+        "wrong_abstentions",
+        "unanswerable_abstained",
+        "off_domain_abstained",
     )
     lines = [
-        "| data set | questions asked | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
-        "|---|---|" + "---|" * len(columns),
+        "| data set | questions asked | "
+        + " | ".join(c.replace("_", " ") for c in columns)
+        + " | counts (wrong, unanswerable, off-domain) |",
+        "|---|---|" + "---|" * (len(columns) + 1),
     ]
     for name, figures in results.items():
         cells = " | ".join("–" if figures[c] is None else f"{figures[c]:.3f}" for c in columns)
-        lines.append(f"| {name} | {int(figures['questions'] or 0)} | {cells} |")
+        asked = int(figures["questions"] or 0)
+        lines.append(f"| {name} | {asked} | {cells} | {figures['counts']} |")
     return "\n".join(lines)
 
 

@@ -148,7 +148,6 @@ class Searcher:
             self.answering_pipeline,
             query,
             passages=result.documents,
-            query_embedding=result.query_embedding,
         )
         return AskOutcome(
             answer=answer.answer,
@@ -158,6 +157,7 @@ class Searcher:
             mode=answer.mode,
             successors=self._successors([*answer.citations, *result.documents], principal),
             best_score=answer.best_score,
+            confidence=answer.confidence,
             quotes=answer.quotes,
             rejected_citations=answer.rejected_citations,
             applied_filters=applied,
@@ -263,24 +263,24 @@ def build_searcher(
     """
     retrieval = retrieval or settings.retrieval
     model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
+    glossary = load_glossary(settings.data_dir)
     query_pipeline = build_query_pipeline(
         store=store,
         model=model,
         retrieval=retrieval,
         query_prefix=settings.embedding.query_prefix,
-        glossary=load_glossary(settings.data_dir),
+        glossary=glossary,
         serving=registry.documents,
         known_values=registry.documents if retrieval.infer_names else None,
     )
     answering_pipeline = build_answering_pipeline(
-        model=model,
         answer=settings.answer,
         page_text=registry.documents.page_text,
         generation=settings.generation,
-        passage_prefix=settings.embedding.passage_prefix,
+        glossary=glossary,
     )
     warm_up_pipeline(query_pipeline, model)
-    warm_up_pipeline(answering_pipeline, model)
+    answering_pipeline.warm_up()
     return Searcher(
         query_pipeline=query_pipeline,
         answering_pipeline=answering_pipeline,

@@ -74,7 +74,9 @@ class AskOutcome:
         mode: `extractive`, `generated`, or `extractive (fallback: reason)`.
         successors: The readable successors of superseded documents among citations and
             passages.
-        best_score: The best sentence's cosine to the question.
+        best_score: The best sentence's score from the answer-sentence ranker (0 to 1).
+        confidence: The answerability classifier's probability that the answer answers the
+            question; below the threshold the answer abstains.
         quotes: The candidate quotes before the verbatim check, the best sentence first.
         rejected_citations: How many candidate quotes failed the verbatim check.
         applied_filters: The filters the retrieval applied (as in `SearchOutcome`).
@@ -89,6 +91,7 @@ class AskOutcome:
     mode: str
     successors: Successors = field(default_factory=Successors)
     best_score: float = 0.0
+    confidence: float = 0.0
     quotes: list[Document] = field(default_factory=list)
     rejected_citations: int = 0
     applied_filters: tuple[AppliedFilter, ...] = ()

@@ -283,6 +283,13 @@ class AskResponse(AppliedFilterFields):
         description="What produced the answer: `extractive`, `generated`, or `extractive "
         "(fallback: reason)` when generation failed or was not supported by the sources."
     )
+    confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="How sure the answerability classifier is that the quotes answer the "
+        "question (0 to 1); below the calibrated threshold the answer abstains. A client may "
+        "show a weak answer (say, below 0.7) as such.",
+    )
     passages: list[SearchResult]
     answer_id: int | None = Field(
         default=None,
@@ -302,6 +309,7 @@ class AskResponse(AppliedFilterFields):
             ],
             abstained=outcome.abstained,
             mode=outcome.mode,
+            confidence=round(min(1.0, max(0.0, outcome.confidence)), 3),
             passages=[
                 SearchResult.from_document(doc, successors.of(doc)) for doc in outcome.passages
             ],

@@ -55,15 +55,22 @@ def test_answers_from_several_documents_name_each_source() -> None:
         sentence("b", "Das Jobcenter setzt Lotsen ein.", 10, **centre),
         sentence("a", "Eine Checkliste folgt.", 5, **ring),
     ]
-    result = ExtractiveAnswerComposer(min_relevance=0.5).run(documents=chosen, best_score=0.9)
+    result = ExtractiveAnswerComposer(min_confidence=0.5).run(documents=chosen, confidence=0.9)
     assert result["abstained"] is False
-    assert result["answer"] == (
-        "Mehrere Quellen äußern sich dazu. VR 3 (2019): „Eine Checkliste folgt.“ [1] "
-        "„Der Ring vereinbarte Indikatoren.“ [2]; Landkreis Emsland (2023): "
+    assert result["answer"] == (  # the best sentence first, its source's other quote beside it
+        "Mehrere Quellen äußern sich dazu. VR 3 (2019): „Der Ring vereinbarte Indikatoren.“ [1] "
+        "„Eine Checkliste folgt.“ [2]; Landkreis Emsland (2023): "
         "„Das Jobcenter setzt Lotsen ein.“ [3]"
     )
     assert [doc.meta["document_id"] for doc in result["citations"]] == ["a", "a", "b"]
-    low = ExtractiveAnswerComposer(min_relevance=0.95).run(documents=chosen, best_score=0.9)
+    listed = ExtractiveAnswerComposer(min_confidence=0.5).run(
+        documents=chosen[:1] + chosen[2:], confidence=0.9, kind="agreement"
+    )
+    assert listed["answer"] == (
+        "Vereinbarungen laut VR 3 (2019):\n- „Der Ring vereinbarte Indikatoren.“ [1]\n"
+        "- „Eine Checkliste folgt.“ [2]"
+    )
+    low = ExtractiveAnswerComposer(min_confidence=0.95).run(documents=chosen, confidence=0.9)
     assert low["abstained"] is True and low["citations"] == []
 
 

@@ -28,29 +28,47 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def quote(sentence: Document, number: int) -> str:
+    """A verbatim quote with its citation marker."""
+    return f"„{one_line(sentence.content or '')}“ [{number}]"
+
+
 @component
 class ExtractiveAnswerComposer:
-    """Compose the answer from verified sentences, grouped by source, or abstain."""
+    """Compose the answer from verified sentences, best first, or abstain.
 
-    def __init__(self, *, min_relevance: float = 0.85) -> None:
-        self.min_relevance = min_relevance
+    It abstains when nothing is left or the answerability `confidence` is below
+    `min_confidence`. Quotes of one source stand together under its label, the sources in the
+    order of their best sentence; an agreement question (`kind == "agreement"`) gets the
+    agreements of its protocol as a list.
+    """
+
+    def __init__(self, *, min_confidence: float = 0.5) -> None:
+        self.min_confidence = min_confidence
 
     @component.output_types(answer=str, citations=list[Document], abstained=bool)
-    def run(self, documents: list[Document], best_score: float) -> dict[str, Any]:
+    def run(
+        self, documents: list[Document], confidence: float, kind: str = "other"
+    ) -> dict[str, Any]:
         """Number the quotes in answer order; abstain when nothing relevant enough is left."""
-        if not documents or best_score < self.min_relevance:
+        if not documents or confidence < self.min_confidence:
             return {"answer": ABSTENTION_TEXT, "citations": [], "abstained": True}
+        if kind == "agreement":
+            lines = [quote(sentence, n) for n, sentence in enumerate(documents, start=1)]
+            answer = f"Vereinbarungen laut {source_label(documents[0].meta)}:\n" + "\n".join(
+                f"- {line}" for line in lines
+            )
+            return {"answer": answer, "citations": list(documents), "abstained": False}
         groups: dict[str, list[Document]] = {}
-        for sentence in documents:  # the best sentence's document comes first
+        for sentence in documents:  # best first
             groups.setdefault(str(sentence.meta["document_id"]), []).append(sentence)
         parts: list[str] = []
         citations: list[Document] = []
         for sentences in groups.values():
-            sentences.sort(key=lambda d: (d.meta["page"], d.meta["start_offset"]))
             quotes = []
             for sentence in sentences:
                 citations.append(sentence)
-                quotes.append(f"„{one_line(sentence.content or '')}“ [{len(citations)}]")
+                quotes.append(quote(sentence, len(citations)))
             parts.append(f"{source_label(sentences[0].meta)}: " + " ".join(quotes))
         lead = "Mehrere Quellen äußern sich dazu. " if len(groups) > 1 else ""
         return {"answer": lead + "; ".join(parts), "citations": citations, "abstained": False}

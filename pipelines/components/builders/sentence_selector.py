@@ -1,20 +1,34 @@
-"""`SentenceSelector`: the sentences that best answer the question, as citation candidates."""
+"""`SentenceSelector`: the quotes of the answer, picked from the ranked sentences by shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from haystack import Document, component
+
+from pipelines.answers.patterns import AGREEMENT, AGREEMENT_SECTION
+
+
+def is_agreement(sentence: Document) -> bool:
+    """A sentence of an agreements section, or one that states an agreement."""
+    section = str(sentence.meta.get("section") or "")
+    return bool(AGREEMENT_SECTION.search(section) or AGREEMENT.search(sentence.content or ""))
 
 
 @component
 class SentenceSelector:
-    """Rank embedded sentences by cosine similarity to the question and pick the answer's quotes.
+    """Pick the answer's quotes from sentences ranked best first (`AnswerSentenceRanker`).
 
-    A sentence is quoted when it lies within `relevance_margin` of the best one, at most
-    `max_sentences` in all and `sentences_per_document` per document, within `max_words`. The
-    best similarity is returned too: the composer abstains when it is below the threshold.
+    - Most questions: the best sentence, then the next best within `relevance_margin` of its
+      score, at most `sentences_per_document` from one document.
+    - "Wie machen es andere" (`kind == "practice"`): the best sentence of each document, so
+      every job centre or document speaks once.
+    - "Was wurde vereinbart/beschlossen" (`kind == "agreement"`): the best agreements among the
+      candidate sentences of the best sentence's document, at most `max_list_items`, listed
+      in the document's order.
+
+    Never more than `max_sentences` quotes (`max_list_items` for an agreement list) and
+    `max_words` words in all.
     """
 
     def __init__(
@@ -23,37 +37,57 @@ class SentenceSelector:
         max_sentences: int = 3,
         sentences_per_document: int = 2,
         max_words: int = 120,
-        relevance_margin: float = 0.03,
+        relevance_margin: float = 0.25,
+        max_list_items: int = 5,
     ) -> None:
         self.max_sentences = max_sentences
         self.sentences_per_document = sentences_per_document
         self.max_words = max_words
         self.relevance_margin = relevance_margin
+        self.max_list_items = max_list_items
 
     @component.output_types(documents=list[Document], best_score=float)
-    def run(self, query_embedding: list[float], documents: list[Document]) -> dict[str, Any]:
-        """Return the chosen sentences (score set) and the best sentence's similarity."""
-        embedded = [doc for doc in documents if doc.embedding is not None]
-        if not embedded:
+    def run(self, documents: list[Document], kind: str = "other") -> dict[str, Any]:
+        """Return the chosen sentences and the best sentence's score."""
+        if not documents:
             return {"documents": [], "best_score": 0.0}
-        matrix = np.asarray([doc.embedding for doc in embedded], dtype=np.float32)
-        scores = matrix @ np.asarray(query_embedding, dtype=np.float32)
-        order = sorted(range(len(embedded)), key=lambda i: (-scores[i], i))
-        best = float(scores[order[0]])
+        best = documents[0]
+        if kind == "agreement":
+            chosen = self._agreements(documents)
+        else:
+            per_document = 1 if kind == "practice" else self.sentences_per_document
+            chosen = self._by_score(documents, per_document)
+        return {"documents": chosen, "best_score": float(best.score or 0.0)}
+
+    def _by_score(self, ranked: list[Document], per_document: int) -> list[Document]:
+        floor = float(ranked[0].score or 0.0) - self.relevance_margin
         chosen: list[Document] = []
-        per_document: dict[str, int] = {}
+        counts: dict[str, int] = {}
         words = 0
-        for index in order:
-            sentence, score = embedded[index], float(scores[index])
+        for sentence in ranked:
+            if len(chosen) == self.max_sentences or float(sentence.score or 0.0) < floor:
+                break
             document_id = str(sentence.meta.get("document_id"))
             length = len((sentence.content or "").split())
-            if score < best - self.relevance_margin or len(chosen) == self.max_sentences:
-                break
-            if per_document.get(document_id, 0) >= self.sentences_per_document:
+            if counts.get(document_id, 0) >= per_document or (
+                chosen and words + length > self.max_words
+            ):
                 continue
-            if chosen and words + length > self.max_words:
-                continue
-            per_document[document_id] = per_document.get(document_id, 0) + 1
+            counts[document_id] = counts.get(document_id, 0) + 1
             words += length
-            chosen.append(Document(content=sentence.content, meta=dict(sentence.meta), score=score))
-        return {"documents": chosen, "best_score": best}
+            chosen.append(sentence)
+        return chosen
+
+    def _agreements(self, ranked: list[Document]) -> list[Document]:
+        document_id = ranked[0].meta.get("document_id")
+        same = [s for s in ranked if s.meta.get("document_id") == document_id]
+        items = [s for s in same if is_agreement(s)] or same[:1]
+        chosen: list[Document] = []
+        words = 0
+        for sentence in items:
+            length = len((sentence.content or "").split())
+            if len(chosen) == self.max_list_items or (chosen and words + length > self.max_words):
+                break
+            words += length
+            chosen.append(sentence)
+        return sorted(chosen, key=lambda s: (s.meta["page"], s.meta["start_offset"]))

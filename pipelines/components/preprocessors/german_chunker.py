@@ -45,6 +45,17 @@ class TextUnit:
     heading_level: int | None = None
 
 
+@dataclass
+class PageChunk:
+    """A chunk's span of its page, its words, headings above it and its sentences' page spans."""
+
+    start: int
+    end: int
+    words: int
+    path: list[str]
+    sentences: list[list[int]]
+
+
 def page_units(
     text: str, explicit_headings: list[list[Any]] | None, deadline: Deadline | None = None
 ) -> list[TextUnit]:
@@ -146,8 +157,9 @@ class GermanSentenceChunker:
 
     Chunks never cross a page or a heading and hold at most `max_words` words (a longer sentence
     is cut at word boundaries). Each chunk keeps its page, the character offsets of its text in
-    the page text, and the path of headings above it. Pages must come in page order per file and
-    carry `document_id` in their meta.
+    the page text, the path of headings above it, and the page spans of its sentences and list
+    items (`sentence_spans`, headings left out), so answers need not split passages again.
+    Pages must come in page order per file and carry `document_id` in their meta.
     """
 
     def __init__(self, *, max_words: int = 250) -> None:
@@ -166,26 +178,35 @@ class GermanSentenceChunker:
         for page in documents:
             document_id = page.meta["document_id"]
             section = sections.setdefault(document_id, SectionPath())
-            for start, end, words, path in self._page_chunks(page, section, deadline):
+            for span in self._page_chunks(page, section, deadline):
                 index = counters.get(document_id, 0)
                 counters[document_id] = index + 1
-                chunks.append(self._chunk(page, index, start, end, words, path))
+                chunks.append(self._chunk(page, index, span))
         return {"documents": chunks}
 
     def _page_chunks(
         self, page: Document, section: SectionPath, deadline: Deadline | None = None
-    ) -> list[tuple[int, int, int, list[str]]]:
+    ) -> list[PageChunk]:
         text = page.content or ""
         explicit = page.meta.get("headings")
-        spans: list[tuple[int, int, int, list[str]]] = []
+        spans: list[PageChunk] = []
         current: list[TextUnit] = []
         has_sentence = False
 
         def flush() -> None:
             nonlocal has_sentence
             if current:
-                words = sum(unit.words for unit in current)
-                spans.append((current[0].start, current[-1].end, words, section.titles()))
+                spans.append(
+                    PageChunk(
+                        start=current[0].start,
+                        end=current[-1].end,
+                        words=sum(unit.words for unit in current),
+                        path=section.titles(),
+                        sentences=[
+                            [unit.start, unit.end] for unit in current if unit.heading_level is None
+                        ],
+                    )
+                )
             current.clear()
             has_sentence = False
 
@@ -211,21 +232,22 @@ class GermanSentenceChunker:
         return spans
 
     @staticmethod
-    def _chunk(
-        page: Document, index: int, start: int, end: int, words: int, path: list[str]
-    ) -> Document:
+    def _chunk(page: Document, index: int, span: PageChunk) -> Document:
         text = page.content or ""
         meta = {key: value for key, value in page.meta.items() if key not in PAGE_ONLY_META}
         meta.update(
             chunk_index=index,
             page_start=page.meta["page"],
             page_end=page.meta["page"],
-            start_offset=start,
-            end_offset=end,
-            section=" > ".join(path),
-            section_path=list(path),
-            word_count=words,
+            start_offset=span.start,
+            end_offset=span.end,
+            section=" > ".join(span.path),
+            section_path=list(span.path),
+            word_count=span.words,
+            sentence_spans=span.sentences,
         )
         return Document(
-            id=chunk_id_for(page.meta["document_id"], index), content=text[start:end], meta=meta
+            id=chunk_id_for(page.meta["document_id"], index),
+            content=text[span.start : span.end],
+            meta=meta,
         )

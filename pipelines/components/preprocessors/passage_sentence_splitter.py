@@ -7,7 +7,7 @@ from typing import Any
 from haystack import Document, component
 
 from pipelines.components.preprocessors.german_chunker import page_units
-from pipelines.text.german_text import BULLET
+from pipelines.text.german_text import BULLET, count_words
 
 CITATION_META = (
     "document_id",
@@ -22,24 +22,50 @@ CITATION_META = (
 )
 
 
-def passage_sentences(passage: Document, min_words: int, rank: int = 0) -> list[Document]:
-    """The quotable sentences of one passage, with page offsets and citation fields."""
+def sentence_units(passage: Document) -> list[tuple[int, int]]:
+    """Spans of the passage's sentences in the passage text, headings left out.
+
+    The chunker stores them at ingestion (`sentence_spans`, page offsets); a chunk indexed
+    before that has none and is split here the same way.
+    """
     text = passage.content or ""
     base = int(passage.meta.get("start_offset", 0))
+    stored = passage.meta.get("sentence_spans")
+    if isinstance(stored, list):
+        spans = [(int(start) - base, int(end) - base) for start, end in stored]
+        return [(start, end) for start, end in spans if 0 <= start < end <= len(text)]
+    return [(u.start, u.end) for u in page_units(text, None) if u.heading_level is None]
+
+
+def passage_sentences(passage: Document, min_words: int, rank: int = 0) -> list[Document]:
+    """The quotable sentences of one passage, with page offsets and citation fields.
+
+    Each sentence's meta also says where it stands: `sentence_index` and `sentence_count` in
+    its passage, `list_item` when it began with a list marker, and its passage's scores
+    (`passage_score` fused, `passage_dense`, `passage_sparse`).
+    """
+    text = passage.content or ""
+    base = int(passage.meta.get("start_offset", 0))
+    side_scores = passage.meta.get("retrieval_scores") or {}
+    units = [(s, e) for s, e in sentence_units(passage) if count_words(text[s:e]) >= min_words]
     sentences: list[Document] = []
-    for unit in page_units(text, None):
-        if unit.heading_level is not None or unit.words < min_words:
-            continue
-        marker = BULLET.match(text[unit.start : unit.end])
-        start = unit.start + (marker.end() if marker else 0)
+    for index, (unit_start, unit_end) in enumerate(units):
+        marker = BULLET.match(text[unit_start:unit_end])
+        start = unit_start + (marker.end() if marker else 0)
         meta = {key: passage.meta.get(key) for key in CITATION_META}
         meta.update(
             page=int(passage.meta.get("page_start", passage.meta.get("page", 1))),
             start_offset=base + start,
-            end_offset=base + unit.end,
+            end_offset=base + unit_end,
             passage_rank=rank,
+            sentence_index=index,
+            sentence_count=len(units),
+            list_item=marker is not None,
+            passage_score=passage.score,
+            passage_dense=side_scores.get("dense"),
+            passage_sparse=side_scores.get("sparse"),
         )
-        sentences.append(Document(content=text[start : unit.end], meta=meta))
+        sentences.append(Document(content=text[start:unit_end], meta=meta))
     return sentences
 
 
