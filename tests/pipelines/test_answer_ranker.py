@@ -85,11 +85,6 @@ def test_selector_never_quotes_more_than_the_settings_allow() -> None:
 
 
 @pytest.mark.model
-@pytest.mark.xfail(
-    strict=True,
-    reason="the committed model (demo set only) still quotes 'Die Präsentationen … werden "
-    "bereitgestellt' first; open until it is trained on all three sets",
-)
 def test_key_figures_question_quotes_no_meeting_logistics(demo_client: TestClient) -> None:
     body = ask(demo_client, "Welche Kennzahlen werden im Vergleichsring besprochen?")
     assert body["abstained"] is False
@@ -140,7 +135,8 @@ def test_off_domain_questions_abstain_and_answers_carry_confidence(
     sample = held_out[::6]
     abstained = [ask(demo_client, q) for q in sample]
     assert sum(b["abstained"] for b in abstained) >= len(sample) - 1
-    assert all(b["citations"] == [] and 0.0 <= b["confidence"] <= 1.0 for b in abstained)
+    assert all(0.0 <= b["confidence"] <= 1.0 for b in abstained)
+    assert all(b["citations"] == [] for b in abstained if b["abstained"])
     answered = ask(demo_client, "Wann hat das Jobcenter Hamm sein Stadtteilbüro eröffnet?")
     assert answered["abstained"] is False
     assert max(b["confidence"] for b in abstained) < answered["confidence"] <= 1.0
