@@ -67,7 +67,11 @@ class World:
     def fast_search(self) -> Callable[[], set[str]]:
         """The searcher's own retriever with the query's vectors computed once: many per second."""
         outputs = self.context.searcher.query_pipeline.run(
-            {"query_expander": {"query": QUERY}, "retriever": {"top_k": 20}},
+            {
+                "query_expander": {"query": QUERY},
+                "query_filters": {"query": QUERY, "infer": False},
+                "retriever": {"top_k": 20},
+            },
             include_outputs_from={"dense_embedder", "sparse_embedder"},
         )
         retriever = self.context.searcher.query_pipeline.get_component("retriever")
