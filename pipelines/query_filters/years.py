@@ -119,9 +119,10 @@ def _ranges(question: str, today: dt.date | None) -> list[YearRange]:
                 "before": (None, year - 1),
             }[kind]
             take(match, *bounds)
-    for pattern in (DATE, SINGLE):
-        for match in pattern.finditer(question):
-            take(match, int(match.group(1)), int(match.group(1)))
+    for match in DATE.finditer(question):
+        take(match, int(match.group(1)), int(match.group(1)))
+    for match in SINGLE.finditer(question):  # what happened in a year is often written up the next
+        take(match, int(match.group(1)), int(match.group(1)) + 1)
     if today is not None:
         for match in LAST_YEARS.finditer(question):
             count = match.group(1)

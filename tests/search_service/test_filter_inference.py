@@ -73,7 +73,7 @@ def test_kind_and_year_are_read_and_given_filters_are_listed(access_world: LeakW
     )
     assert inferred(body) == [
         ("year_from", 2024, "2024"),
-        ("year_to", 2024, "2024"),
+        ("year_to", 2025, "2024"),  # a year alone: that year and the next
         ("kind", "protokoll", "Protokolle"),
     ]
     assert [e for e in body["applied_filters"] if not e["inferred"]] == [
@@ -166,7 +166,7 @@ def test_demo_question_about_a_ring_and_a_year(demo_client: TestClient) -> None:
     assert inferred(answer) == [
         ("ring", "vr3", "VR 3"),
         ("year_from", 2019, "2019"),
-        ("year_to", 2019, "2019"),
+        ("year_to", 2020, "2019"),
     ]  # topics and job centres only with BLOK_RETRIEVAL__INFER_NAMES
     assert {p["source_name"] for p in answer["passages"]} == {"vr3-protokoll-2019-sozialraum.pdf"}
 
