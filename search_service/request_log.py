@@ -137,6 +137,11 @@ def log_config(settings: LogSettings) -> dict[str, Any]:
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"service": formatter},
         "handlers": {"stderr": handler},
-        "loggers": {"uvicorn": quiet, "uvicorn.error": {"level": "INFO"}, "uvicorn.access": quiet},
+        "loggers": {
+            "uvicorn": quiet,
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": quiet,
+            "haystack": {"level": "WARNING"},  # not a line per pipeline component and request
+        },
         "root": {"handlers": ["stderr"], "level": "INFO"},
     }
