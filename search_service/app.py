@@ -23,7 +23,7 @@ from search_service.docs_routes import docs_router
 from search_service.document_routes import document_router
 from search_service.errors import install_error_handlers
 from search_service.ingest_jobs import IngestJobs, hold_store
-from search_service.metrics import ServiceMetrics, count_requests
+from search_service.metrics import ServiceMetrics
 from search_service.metrics_routes import metrics_router
 from search_service.rate_limits import RateLimiter
 from search_service.reindex_routes import reindex_router
@@ -167,8 +167,11 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             allow_credentials=False,
         )
-    app.middleware("http")(count_requests(app.state.metrics))  # sees every status
-    app.add_middleware(RequestLog, log_query_strings=settings.logs.log_query_strings)
+    app.add_middleware(  # sees every status; logs and counts each request
+        RequestLog,
+        log_query_strings=settings.logs.log_query_strings,
+        metrics=app.state.metrics,
+    )
     proxies = settings.server.forwarded_allow_ips
     if proxies:  # outermost: every layer, the request log too, sees the client's address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

@@ -13,14 +13,13 @@ share figures. The route is `search_service.metrics_routes`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from search_service.context import ServiceContext
@@ -65,6 +64,12 @@ class ServiceMetrics:
             ["part"],
             registry=self.registry,
         )
+
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        """One HTTP request was answered (`search_service.request_log` times it)."""
+        route = route_template(scope)
+        self.latency.labels(scope["method"], route).observe(seconds)
+        self.requests.labels(scope["method"], route, str(status)).inc()
 
     def searched(self) -> None:
         """One search was answered."""
@@ -136,34 +141,12 @@ def labelled(
     return family
 
 
-def route_template(request: Request) -> str:
-    """The path template of the route that answered `request` (e.g. `/dokumente/{document_id}`).
+def route_template(scope: Scope) -> str:
+    """The path template of the route that answered (e.g. `/dokumente/{document_id}`).
 
     The router records the matched route in the request's scope; a request no route matched
     (a 404 of an unknown path) is `unmatched`, so raw paths never become labels.
     """
-    route = request.scope.get("route")
+    route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE
-
-
-def count_requests(
-    metrics: ServiceMetrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """An HTTP middleware that counts and times every request by its route template."""
-
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = route_template(request)
-            metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
-            metrics.requests.labels(request.method, route, str(status)).inc()
-
-    return middleware

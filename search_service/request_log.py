@@ -6,8 +6,9 @@ at most 64), so a proxy's id carries through; otherwise a new random one. It is 
 into every log line written while the request is handled (`current_request_id`).
 
 Each request is logged once, after it is answered, by the `blok.access` logger: method, path,
-status and duration. The query string only with `BLOK_LOGS__LOG_QUERY_STRINGS` (a web UI search
-carries the question in it); the client's address never (uvicorn's own access log is off).
+status and duration; the same timing goes to the app's metrics (`search_service.metrics`).
+The query string only with `BLOK_LOGS__LOG_QUERY_STRINGS` (a web UI search carries the
+question in it); the client's address never (uvicorn's own access log is off).
 `log_config` is the logging set-up of `blok serve`: text lines or one JSON object per line.
 """
 
@@ -26,6 +27,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import LogSettings
+from search_service.metrics import ServiceMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 GIVEN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -42,9 +44,16 @@ def current_request_id() -> str | None:
 class RequestLog:
     """ASGI middleware: request id in, header out, one access log line per request."""
 
-    def __init__(self, app: ASGIApp, *, log_query_strings: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log_query_strings: bool = False,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
         self.app = app
         self.log_query_strings = log_query_strings
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +78,10 @@ class RequestLog:
             path = scope["path"]
             if self.log_query_strings and scope.get("query_string"):
                 path += "?" + scope["query_string"].decode("latin-1")
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.answered(scope, status, seconds)
+            duration_ms = round(seconds * 1000, 1)
             access_logger.info(
                 "%s %s %s %.1f ms",
                 scope["method"],
