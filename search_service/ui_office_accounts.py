@@ -38,6 +38,16 @@ def role_options() -> list[tuple[str, str]]:
     return [(role.value, ROLE_LABELS[role.value]) for role in Role]
 
 
+def role_label(role: object) -> str:
+    """A role's German name (the stored value when there is none)."""
+    return ROLE_LABELS.get(str(role), str(role))
+
+
+def grant_labels() -> dict[str, object]:
+    """What every page granting roles and rings shows: the role checkboxes and the labels."""
+    return {"roles": role_options(), "role_label": role_label, "ring_label": ring_label}
+
+
 def parse_ring_text(text: str, errors: dict[str, str], field: str = "rings") -> list[str]:
     """Rings typed as `VR 3, VR 5`; a German error in `errors` when one is wrong."""
     parts = [part.strip() for part in RING_SEPARATOR.split(text) if part.strip()]
@@ -83,10 +93,8 @@ def accounts_page(
         values=values or {"name": "", "roles": ["reader"], "rings": ""},
         errors=errors or {},
         created=created,
-        roles=role_options(),
-        role_label=lambda role: ROLE_LABELS.get(str(role), str(role)),
-        ring_label=ring_label,
         min_password=MIN_PASSWORD_LENGTH,
+        **grant_labels(),
     )
 
 
@@ -157,9 +165,8 @@ def account_page(
         account=account,
         errors=errors or {},
         rings=rings if rings is not None else ", ".join(ring_label(r) for r in account.rings),
-        roles=role_options(),
         new_password=new_password,
-        role_label=lambda role: ROLE_LABELS.get(str(role), str(role)),
+        **grant_labels(),
     )
 
 

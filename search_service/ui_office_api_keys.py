@@ -23,12 +23,11 @@ from search_service.ui_office_accounts import (
     Roles,
     Text,
     checked_roles,
+    grant_labels,
     missing,
     parse_ring_text,
-    role_options,
 )
-from search_service.ui_pages import ROLE_LABELS, Visitor
-from search_service.ui_views import ring_label
+from search_service.ui_pages import Visitor
 
 api_key_pages = APIRouter(include_in_schema=False)
 
@@ -53,9 +52,7 @@ def keys_page(
         values=values or {"name": "", "roles": ["reader"], "rings": ""},
         errors=errors or {},
         created=created,
-        roles=role_options(),
-        role_label=lambda role: ROLE_LABELS.get(str(role), str(role)),
-        ring_label=ring_label,
+        **grant_labels(),
     )
 
 
