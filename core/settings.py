@@ -317,6 +317,30 @@ class ServerSettings(BaseModel):
         return self.max_body_kb * 1024
 
 
+class RegistrySettings(BaseModel):
+    """Where the registry lives: the SQLite file in the data directory, or PostgreSQL."""
+
+    url: str = Field(
+        default="",
+        description="Empty: the registry is the SQLite file `blok.db` in the data directory "
+        "(one machine). `postgresql://USER:PASSWORD@HOST:PORT/DATABASE`: a PostgreSQL database "
+        "(created beforehand; the service creates and migrates its tables), which several "
+        "`blok serve` processes may share. A `sqlite:///FILE` URL names another SQLite file.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        url = value.strip()
+        if url and not url.startswith(
+            ("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite:///")
+        ):
+            raise ValueError(
+                "registry.url must start with postgresql://, postgres:// or sqlite:///"
+            )
+        return url
+
+
 class LogSettings(BaseModel):
     """The service log's format, and how long the query log and the audit log keep entries."""
 
@@ -439,6 +463,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
@@ -476,8 +501,13 @@ class Settings(BaseSettings):
 
     @property
     def registry_path(self) -> Path:
-        """The SQLite registry."""
+        """The SQLite registry (when `registry.url` is empty)."""
         return self.data_dir / "blok.db"
+
+    @property
+    def registry_location(self) -> Path | str:
+        """The registry to open: the URL of `registry.url`, else the file `registry_path`."""
+        return self.registry.url or self.registry_path
 
     @property
     def edge_store_dir(self) -> Path:

@@ -7,8 +7,9 @@ secret. Hashing, checking and auditing are `core.accounts`, which calls this rep
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
 
 from core.access import Principal, Role
 from core.persistence.connection import Repository, Row
@@ -95,7 +96,7 @@ class AccountRepository(Repository):
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 row,
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return False
         return True
 

@@ -1,10 +1,18 @@
-"""The one connection to the registry database (SQLite) and the base class of its repositories.
+"""The one connection to the registry database and the base class of its repositories.
 
-`Database` opens the file (WAL, foreign keys), brings its schema up to date
-(`core.persistence.schema`) and serialises every statement of the threads of one process with a
-lock. Its query methods are private: only `Repository` (and so the repositories of
+The registry is SQLite (a file, the embedded default) or PostgreSQL (a URL,
+`BLOK_REGISTRY__URL`), both through SQLAlchemy Core. `Database` brings the schema up to date
+(`core.persistence.schema`) and then holds one engine:
+
+- SQLite: one connection (WAL, foreign keys), shared by the threads of one process under a lock,
+  as the service always had it;
+- PostgreSQL: a pool of connections (psycopg 3), no lock in this process; the database's own
+  locks order the writers of every process.
+
+Its query methods are private: only `Repository` (and so the repositories of
 `core.persistence`) call them; nothing outside this package writes SQL or reaches the
-connection.
+connection. The SQL of the repositories is written once for both databases (`?` placeholders,
+`ON CONFLICT`, `RETURNING`, `UPDATE ... FROM`); the few statements that differ ask `dialect`.
 """
 
 from __future__ import annotations
@@ -12,15 +20,25 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from core.persistence.schema import migrate
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.pool import StaticPool
+
+from core.errors import BackupError
+from core.persistence.schema import upgrade
 
 Params: TypeAlias = Sequence[object] | Mapping[str, object]
 Row: TypeAlias = dict[str, Any]
+Dialect: TypeAlias = Literal["sqlite", "postgresql"]
+# On PostgreSQL a write transaction that needs the whole registry to itself (SQLite's
+# `BEGIN IMMEDIATE`) locks the one row of `serving` first: every such transaction, and every
+# change of the serving generation, waits for the one before.
+POSTGRES_WRITE_LOCK = "SELECT generation FROM serving WHERE id = 1 FOR UPDATE"
 
 
 def utc_now_text() -> str:
@@ -28,58 +46,150 @@ def utc_now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class Database:
-    """One SQLite connection, safe to share between the threads of one process."""
+def database_url(location: Path | str) -> sa.URL:
+    """The SQLAlchemy URL of a registry: a path is a SQLite file, text a database URL.
 
-    def __init__(self, path: Path) -> None:
-        """Open (or create) the database at `path` and migrate it to the current schema."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._connection.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
+    `postgresql://` and `postgres://` URLs are spoken through psycopg 3.
+
+    Raises:
+        ValueError: a URL of another database.
+    """
+    if isinstance(location, Path):
+        return sa.URL.create("sqlite", database=str(location))
+    url = sa.make_url(location)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return url.set(drivername="postgresql+psycopg")
+    if url.drivername == "sqlite" and url.database:
+        return url
+    raise ValueError(
+        f"the registry URL must be postgresql://... or sqlite:///FILE, got {url.drivername}://"
+    )
+
+
+def create_engine(url: sa.URL) -> sa.Engine:
+    """An engine for the registry at `url` (SQLite: one shared connection; PostgreSQL: a pool).
+
+    SQLite transactions are begun by this engine (`BEGIN`, or `BEGIN IMMEDIATE` when the
+    connection's execution option `immediate` is set), not by Python's sqlite3 module.
+    """
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = sa.create_engine(
+        url, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 5.0}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _bind(sql: str, params: Params) -> tuple[sa.TextClause, dict[str, object]]:
+    """`sql` with its `?` placeholders numbered (`:p0`, `:p1`, ...) and their values by name."""
+    if isinstance(params, Mapping):
+        return sa.text(sql), dict(params)
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError(f"{len(parts) - 1} placeholders for {len(params)} values: {sql}")
+    numbered = parts[0] + "".join(f":p{n}{part}" for n, part in enumerate(parts[1:]))
+    return sa.text(numbered), {f"p{n}": value for n, value in enumerate(params)}
+
+
+class Statements:
+    """The statements of one transaction (`Repository._transaction`, `Repository._locked`)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Params = ()) -> CursorResult[Any]:
+        """Run one statement; its result (`fetchone`, `fetchall`, `rowcount`)."""
+        statement, values = _bind(sql, params)
+        return self._connection.execute(statement, values)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """Run one statement once per row of values (nothing when there are none)."""
+        batch = [_bind(sql, row) for row in rows]
+        if batch:
+            self._connection.execute(batch[0][0], [values for _, values in batch])
+
+
+class Database:
+    """The registry's engine: safe to share between the threads of one process."""
+
+    def __init__(self, location: Path | str) -> None:
+        """Open (or create) the registry at `location` and migrate it to the current schema.
+
+        A path (or a `sqlite:///` URL) is a SQLite file; a `postgresql://` URL a database
+        that exists (the schema is created in it).
+        """
+        self.url = database_url(location)
+        if self.url.get_backend_name() == "sqlite":
+            Path(str(self.url.database)).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url)
         try:
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            migrate(self._connection)  # with foreign keys off: a table rebuild must not cascade
-            self._connection.execute("PRAGMA foreign_keys=ON")
+            upgrade(self.engine)
         except BaseException:
-            self._connection.close()
+            self.engine.dispose()
             raise
+        self.dialect: Dialect = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
+        # SQLite: one connection, one statement at a time; PostgreSQL: the pool's connections.
+        self._lock: AbstractContextManager[object] = (
+            threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        )
 
     def close(self) -> None:
-        """Close the connection."""
-        self._connection.close()
+        """Close the connections."""
+        self.engine.dispose()
 
     def copy_to(self, target: Path) -> None:
-        """Write a consistent copy of the whole database to `target` (SQLite's backup API).
+        """Write a consistent copy of the whole database to the SQLite file `target`.
 
-        Runs between this process's statements; other processes may go on writing meanwhile.
+        SQLite's backup API, between this process's statements; other processes may go on
+        writing meanwhile.
+
+        Raises:
+            BackupError: the registry is on PostgreSQL (back it up with `pg_dump`).
         """
+        if self.dialect != "sqlite":
+            raise BackupError(
+                "The registry is on PostgreSQL: back it up with pg_dump (or the database "
+                "server's own backups); `blok backup` copies only an SQLite registry."
+            )
         with self._lock:
+            raw = self.engine.raw_connection()
             copy = sqlite3.connect(target)
             try:
-                self._connection.backup(copy)
+                source = raw.driver_connection
+                assert isinstance(source, sqlite3.Connection)
+                source.backup(copy)
             finally:
                 copy.close()
+                raw.close()
 
     def _rows(self, sql: str, params: Params = ()) -> list[Row]:
-        with self._lock:
-            return [dict(row) for row in self._connection.execute(sql, params).fetchall()]
+        with self._transaction(immediate=False) as statements:
+            return [dict(row._mapping) for row in statements.execute(sql, params)]
 
     def _execute(self, sql: str, params: Params = ()) -> int:
-        with self._lock:
-            return self._connection.execute(sql, params).rowcount
+        with self._transaction(immediate=False) as statements:
+            return statements.execute(sql, params).rowcount
 
     @contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._connection
-
-    @contextmanager
-    def _transaction(self, *, immediate: bool) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._connection:
-            self._connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-            yield self._connection
+    def _transaction(self, *, immediate: bool) -> Iterator[Statements]:
+        with self._lock, self.engine.connect() as connection:
+            connection.execution_options(immediate=immediate)
+            with connection.begin():
+                if immediate and self.dialect == "postgresql":
+                    connection.exec_driver_sql(POSTGRES_WRITE_LOCK)
+                yield Statements(connection)
 
 
 class Repository:
@@ -88,22 +198,28 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    @property
+    def _dialect(self) -> Dialect:
+        """`sqlite` or `postgresql`, for the few statements the two write differently."""
+        return self._database.dialect
+
     def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         """Run a query; its rows as dictionaries."""
         return self._database._rows(sql, params)
 
     def _execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement on its own (autocommit); the number of rows it changed."""
+        """Run one statement in its own transaction; the number of rows it changed."""
         return self._database._execute(sql, params)
 
-    def _locked(self) -> AbstractContextManager[sqlite3.Connection]:
-        """The connection under the lock, for several autocommit statements in a row."""
-        return self._database._locked()
+    def _locked(self) -> AbstractContextManager[Statements]:
+        """Several statements in one transaction (begun deferred: waits for no other writer)."""
+        return self._database._transaction(immediate=False)
 
-    def _transaction(self, *, immediate: bool = True) -> AbstractContextManager[sqlite3.Connection]:
-        """One transaction under the lock, committed at the end or rolled back.
+    def _transaction(self, *, immediate: bool = True) -> AbstractContextManager[Statements]:
+        """One transaction, committed at the end or rolled back.
 
-        `immediate` takes the write lock at once; without it the transaction starts deferred
-        (a consistent snapshot for reads, or writes that may wait for the lock).
+        `immediate` takes the write lock at once (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: the
+        row of `serving`, `POSTGRES_WRITE_LOCK`); without it the transaction starts deferred
+        (reads, or writes that may wait for the lock).
         """
         return self._database._transaction(immediate=immediate)

@@ -19,6 +19,26 @@ from core.metadata import RecordedMetadata
 from core.persistence.connection import Repository, Row, utc_now_text
 from core.serving import HiddenDocuments
 
+# The job centres and topics of the indexed documents, read from their metadata JSON.
+KNOWN_FILTER_VALUES = {
+    "sqlite": "SELECT DISTINCT 'job_centre' AS field,"
+    " json_extract(metadata, '$.job_centre') AS value,"
+    " json_extract(metadata, '$.visibility') AS visibility FROM documents"
+    " WHERE status = 'indexed' AND json_extract(metadata, '$.job_centre') IS NOT NULL"
+    " UNION SELECT DISTINCT 'topic', topic.value, json_extract(metadata, '$.visibility')"
+    " FROM documents, json_each(documents.metadata, '$.topics') AS topic"
+    " WHERE status = 'indexed' ORDER BY field, value",
+    "postgresql": "SELECT DISTINCT 'job_centre' AS field,"
+    " metadata::jsonb ->> 'job_centre' AS value,"
+    " metadata::jsonb ->> 'visibility' AS visibility FROM documents"
+    " WHERE status = 'indexed' AND metadata::jsonb ->> 'job_centre' IS NOT NULL"
+    " UNION SELECT DISTINCT 'topic', topic.value, metadata::jsonb ->> 'visibility'"
+    " FROM documents, jsonb_array_elements_text(CASE WHEN"
+    " jsonb_typeof(metadata::jsonb -> 'topics') = 'array' THEN metadata::jsonb -> 'topics'"
+    " ELSE '[]'::jsonb END) AS topic (value)"
+    " WHERE status = 'indexed' ORDER BY field, value",
+}
+
 
 @dataclass
 class DocumentRecord:
@@ -87,7 +107,7 @@ class DocumentRepository(Repository):
     def add_path(self, document_id: str, path: str) -> None:
         """Record another path of the same content."""
         self._execute(
-            "INSERT OR IGNORE INTO document_paths (document_id, path) VALUES (?, ?)",
+            "INSERT INTO document_paths (document_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (document_id, path),
         )
 
@@ -143,12 +163,15 @@ class DocumentRepository(Repository):
         values["ingested_at"] = utc_now_text()
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
-        with self._locked() as connection:
+        with self._locked() as connection:  # replaces a row of the same id or content
             connection.execute(
-                f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({placeholders})", values
+                "DELETE FROM documents WHERE document_id = ? OR sha256 = ?",
+                (record.document_id, record.sha256),
             )
+            connection.execute(f"INSERT INTO documents ({columns}) VALUES ({placeholders})", values)
             connection.execute(
-                "INSERT OR IGNORE INTO document_paths (document_id, path) VALUES (?, ?)",
+                "INSERT INTO document_paths (document_id, path) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (record.document_id, record.source_path),
             )
 
@@ -224,15 +247,7 @@ class DocumentRepository(Repository):
 
     def known_filter_values(self) -> list[KnownFilterValue]:
         """The job centres and topics of the indexed documents, each with its visibility."""
-        rows = self._rows(
-            "SELECT DISTINCT 'job_centre' AS field,"
-            " json_extract(metadata, '$.job_centre') AS value,"
-            " json_extract(metadata, '$.visibility') AS visibility FROM documents"
-            " WHERE status = 'indexed' AND json_extract(metadata, '$.job_centre') IS NOT NULL"
-            " UNION SELECT DISTINCT 'topic', topic.value, json_extract(metadata, '$.visibility')"
-            " FROM documents, json_each(documents.metadata, '$.topics') AS topic"
-            " WHERE status = 'indexed' ORDER BY field, value"
-        )
+        rows = self._rows(KNOWN_FILTER_VALUES[self._dialect])
         return [
             KnownFilterValue(
                 str(row["field"]), str(row["value"]), str(row["visibility"] or "office")
@@ -243,12 +258,14 @@ class DocumentRepository(Repository):
 
     def hidden_documents(self) -> HiddenDocuments:
         """Documents not servable now (`pending`, `replaced`, `withdrawn`) and the generation."""
-        with self._transaction(immediate=False) as connection:  # one snapshot for both reads
-            generation = connection.execute("SELECT generation FROM serving").fetchone()[0]
-            rows = connection.execute(
-                "SELECT document_id FROM documents WHERE status != 'indexed'"
-            ).fetchall()
-        return HiddenDocuments(int(generation), frozenset(str(row[0]) for row in rows))
+        rows = self._rows(  # one statement: one snapshot of both, on either database
+            "SELECT serving.generation AS generation, documents.document_id AS document_id "
+            "FROM serving LEFT JOIN documents ON documents.status != 'indexed'"
+        )
+        return HiddenDocuments(
+            int(rows[0]["generation"]),
+            frozenset(str(row["document_id"]) for row in rows if row["document_id"] is not None),
+        )
 
     def serving_generation(self) -> int:
         """Changes whenever a replacement commits or a document is withdrawn or restored."""

@@ -4,7 +4,7 @@ A re-index (`ingest.reindex`) builds a fresh collection next to the active one. 
 on the way (page texts, chunk counts, metadata inferred again) is staged in `staged_documents`
 and `staged_pages`, invisible to every reader; `commit_reindex` then moves it into `documents`
 and `pages`, names the new collection active and moves the serving generation on, all in one
-SQLite transaction. The `index_state` table is a small key/value table:
+transaction. The `index_state` table is a small key/value table:
 
 - `active_collection`: the collection the service reads (absent: the first one, see
   `pipelines.stores.collections`);
@@ -29,6 +29,10 @@ from core.persistence.documents import DocumentRecord
 
 ACTIVE_COLLECTION_KEY = "active_collection"
 REINDEX_KEY = "reindex"
+SET_STATE = (
+    "INSERT INTO index_state (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,7 @@ class IndexState(Repository):
                     "start the re-index when it is done. (A killed ingest leaves such documents "
                     "too; `blok ingest` or `blok reindex` on the stopped service removes them.)"
                 )
-            db.execute(
-                "INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)",
-                (REINDEX_KEY, json.dumps(asdict(marker))),
-            )
+            db.execute(SET_STATE, (REINDEX_KEY, json.dumps(asdict(marker))))
             db.execute("DELETE FROM staged_pages")
             db.execute("DELETE FROM staged_documents")
 
@@ -143,8 +144,12 @@ class IndexState(Repository):
         with self._transaction() as db:
             db.execute("DELETE FROM staged_pages WHERE document_id = ?", (document.document_id,))
             db.execute(
-                "INSERT OR REPLACE INTO staged_documents (document_id, fingerprint, title, "
-                "metadata, index_key, page_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO staged_documents (document_id, fingerprint, title, metadata, "
+                "index_key, page_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (document_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "title = excluded.title, metadata = excluded.metadata, "
+                "index_key = excluded.index_key, page_count = excluded.page_count, "
+                "chunk_count = excluded.chunk_count",
                 (
                     document.document_id,
                     document.fingerprint,
@@ -199,10 +204,7 @@ class IndexState(Repository):
                 marks = ", ".join("?" for _ in deleted)
                 db.execute(f"DELETE FROM documents WHERE document_id IN ({marks})", deleted)
                 db.execute(f"DELETE FROM document_paths WHERE document_id IN ({marks})", deleted)
-            db.execute(
-                "INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)",
-                (ACTIVE_COLLECTION_KEY, collection),
-            )
+            db.execute(SET_STATE, (ACTIVE_COLLECTION_KEY, collection))
             db.execute("UPDATE serving SET generation = generation + 1")
             db.execute("DELETE FROM index_state WHERE key = ?", (REINDEX_KEY,))
             db.execute("DELETE FROM staged_pages")

@@ -16,6 +16,28 @@ from core.persistence.connection import Repository, Row
 
 # The columns `IngestJobRepository.update` may set besides `files`.
 UPDATABLE_COLUMNS = frozenset({"state", "started_at", "finished_at", "error"})
+# The column that orders jobs created in the same second as they were inserted.
+INSERTION_ORDER = {"sqlite": "rowid", "postgresql": "seq"}
+# Files by outcome (`IngestJobRepository.files_by_outcome`), read from the files JSON.
+FILES_BY_OUTCOME = {
+    "sqlite": "SELECT CASE WHEN json_extract(f.value, '$.status') = 'rejected' THEN 'rejected' "
+    "WHEN json_type(f.value, '$.entries') = 'array' THEN NULL ELSE 'waiting' END "
+    "AS outcome, COUNT(*) AS n FROM ingest_jobs, json_each(ingest_jobs.files) AS f "
+    "GROUP BY outcome "
+    "UNION ALL SELECT json_extract(e.value, '$.status') AS outcome, COUNT(*) AS n "
+    "FROM ingest_jobs, json_each(ingest_jobs.files) AS f, "
+    "json_each(json_extract(f.value, '$.entries')) AS e "
+    "WHERE json_extract(f.value, '$.status') != 'rejected' GROUP BY outcome",
+    "postgresql": "SELECT CASE WHEN f.value ->> 'status' = 'rejected' THEN 'rejected' "
+    "WHEN jsonb_typeof(f.value -> 'entries') = 'array' THEN NULL ELSE 'waiting' END "
+    "AS outcome, COUNT(*) AS n FROM ingest_jobs, "
+    "jsonb_array_elements(ingest_jobs.files::jsonb) AS f (value) GROUP BY 1 "
+    "UNION ALL SELECT e.value ->> 'status' AS outcome, COUNT(*) AS n "
+    "FROM ingest_jobs, jsonb_array_elements(ingest_jobs.files::jsonb) AS f (value), "
+    "jsonb_array_elements(CASE WHEN jsonb_typeof(f.value -> 'entries') = 'array' "
+    "THEN f.value -> 'entries' ELSE '[]'::jsonb END) AS e (value) "
+    "WHERE f.value ->> 'status' != 'rejected' GROUP BY 1",
+}
 
 
 @dataclass
@@ -109,7 +131,8 @@ class IngestJobRepository(Repository):
         order = "ASC" if oldest_first else "DESC"
         tail = f" LIMIT {int(limit)}" if limit else ""
         rows = self._rows(
-            f"SELECT * FROM ingest_jobs {where} ORDER BY created_at {order}, rowid {order}{tail}",
+            f"SELECT * FROM ingest_jobs {where} "
+            f"ORDER BY created_at {order}, {INSERTION_ORDER[self._dialect]} {order}{tail}",
             params,
         )
         return [_job(row) for row in rows]
@@ -122,16 +145,7 @@ class IngestJobRepository(Repository):
     def files_by_outcome(self) -> dict[str, int]:
         """Files of all jobs by what became of them: the report's status once run (`indexed`,
         `skipped`, ...), `rejected` at upload, `waiting` before their turn."""
-        rows = self._rows(
-            "SELECT CASE WHEN json_extract(f.value, '$.status') = 'rejected' THEN 'rejected' "
-            "WHEN json_type(f.value, '$.entries') = 'array' THEN NULL ELSE 'waiting' END "
-            "AS outcome, COUNT(*) AS n FROM ingest_jobs, json_each(ingest_jobs.files) AS f "
-            "GROUP BY outcome "
-            "UNION ALL SELECT json_extract(e.value, '$.status') AS outcome, COUNT(*) AS n "
-            "FROM ingest_jobs, json_each(ingest_jobs.files) AS f, "
-            "json_each(json_extract(f.value, '$.entries')) AS e "
-            "WHERE json_extract(f.value, '$.status') != 'rejected' GROUP BY outcome"
-        )
+        rows = self._rows(FILES_BY_OUTCOME[self._dialect])
         counts: dict[str, int] = {}
         for row in rows:
             if row["outcome"] is not None:

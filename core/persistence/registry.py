@@ -1,6 +1,8 @@
-"""The registry: the one SQLite database of the service, opened once, and its repositories.
+"""The registry: the one database of the service, opened once, and its repositories.
 
-`Registry(path)` opens the database (`core.persistence.connection`), migrates it to the current
+`Registry.open(settings)` opens the registry the settings name (`BLOK_REGISTRY__URL`, else the
+SQLite file in the data directory); `Registry(location)` a SQLite file (a path) or a database URL
+(text). Either opens the database (`core.persistence.connection`), migrates it to the current
 schema (`core.persistence.schema`) and hands out one repository per table group:
 
 - `documents`: documents, their paths, page texts and the serving generation
@@ -13,8 +15,9 @@ schema (`core.persistence.schema`) and hands out one repository per table group:
 - `query_log`: the query log and feedback (`core.persistence.query_log`);
 - `ingest_jobs`: the upload jobs of the service (`core.persistence.ingest_jobs`).
 
-The repositories share the registry's one connection and its lock, so the registry is safe to
-share between the threads of one process. Nothing outside `core.persistence` runs SQL.
+The repositories share the registry's engine (SQLite: one connection and its lock; PostgreSQL: a
+pool), so the registry is safe to share between the threads of one process. Nothing outside
+`core.persistence` runs SQL.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from core.persistence.documents import DocumentRecord, DocumentRepository
 from core.persistence.index_state import IndexState
 from core.persistence.ingest_jobs import IngestJobRepository
 from core.persistence.query_log import QueryLog
+from core.settings import Settings
 
 __all__ = ["DocumentRecord", "Registry", "utc_now_text"]
 
@@ -35,11 +39,14 @@ __all__ = ["DocumentRecord", "Registry", "utc_now_text"]
 class Registry:
     """The registry database and its repositories."""
 
-    def __init__(self, path: Path) -> None:
-        """Open (or create) the database at `path`, migrated to the current schema."""
-        database = Database(path)
+    def __init__(self, location: Path | str) -> None:
+        """Open (or create) the registry at `location`, migrated to the current schema.
+
+        A path is a SQLite file; text a URL (`postgresql://...`, `sqlite:///FILE`).
+        """
+        database = Database(location)
         self._database = database
-        self.path = path
+        self.dialect = database.dialect
         self.documents = DocumentRepository(database)
         self.index_state = IndexState(database)
         self.accounts = AccountRepository(database)
@@ -47,8 +54,17 @@ class Registry:
         self.query_log = QueryLog(database)
         self.ingest_jobs = IngestJobRepository(database)
 
+    @classmethod
+    def open(cls, settings: Settings) -> Registry:
+        """The registry of these settings (`registry.url`, else `registry_path`)."""
+        return cls(settings.registry_location)
+
     def copy_to(self, target: Path) -> None:
-        """A consistent copy of the registry database in the file `target` (for backups)."""
+        """A consistent copy of the registry database in the SQLite file `target` (backups).
+
+        Raises:
+            BackupError: the registry is on PostgreSQL (back it up with `pg_dump`).
+        """
         self._database.copy_to(target)
 
     def close(self) -> None:

@@ -1,23 +1,33 @@
-"""Every table of the registry database and the numbered migrations that build them.
+"""Every table of the registry database and the migrations that build them.
 
-The database's `PRAGMA user_version` is the number of the last migration applied (0: a new
-file, or one written by a release before the migrations). `migrate` runs when the database is
-opened: once the version is current it costs one PRAGMA read; otherwise it takes the write lock
-(`BEGIN IMMEDIATE`), reads the version again (another process may have migrated meanwhile) and
-applies the missing migrations and the new version in one transaction.
+The schema's versions are Alembic revisions (`core/persistence/migrations/versions`, configured
+here in code: no alembic.ini). `upgrade` runs when the registry opens: once the database is at
+the newest revision it costs one read; otherwise it takes a lock (SQLite: `BEGIN IMMEDIATE`;
+PostgreSQL: an advisory lock), reads the revision again (another process may have migrated
+meanwhile) and applies the missing revisions.
 
-Migration 1 brings any earlier database to the schema below without losing rows: it rebuilds a
-`documents` table whose status CHECK predates a status, creates the tables and indexes that are
-missing, adds columns added since (`pages.method`), and moves the former `knowledge_gaps` table
-into the query log. A later change of the schema is a new numbered migration, never an edit of
-an old one.
+The first revision (`0001`) is the schema below. On SQLite it is migration 1 of the releases
+before Alembic, whose number the database keeps in `PRAGMA user_version`: it brings any earlier
+database to the schema without losing rows (it rebuilds a `documents` table whose status CHECK
+predates a status, creates the tables and indexes that are missing, adds columns added since
+(`pages.method`), and moves the former `knowledge_gaps` table into the query log). A database
+that migration 1 already brought up to date (`user_version` 1, no Alembic revision) is stamped
+at `0001` as it is. On PostgreSQL the revision creates the same tables (`POSTGRES_SCHEMA`). A
+later change of the schema is a new revision, never an edit of an old one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeAlias
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 Migration: TypeAlias = str | Callable[[sqlite3.Connection], None]
 
@@ -251,22 +261,199 @@ def _apply(connection: sqlite3.Connection, migration: Migration) -> None:
         migration(connection)
 
 
-def migrate(connection: sqlite3.Connection) -> None:
-    """Apply the migrations the database lacks, in one transaction (an autocommit connection).
+def apply_numbered_migrations(connection: sqlite3.Connection) -> None:
+    """Apply the numbered migrations a SQLite database lacks (`user_version`), in the caller's
+    transaction, with foreign keys off (a table rebuild must not cascade)."""
+    current = schema_version(connection)
+    for version, migration in MIGRATIONS:
+        if version > current:
+            _apply(connection, migration)
+            connection.execute(f"PRAGMA user_version = {int(version)}")
 
-    Safe when two processes open the database at once: the second waits for the write lock and
-    then finds the version current.
-    """
-    if schema_version(connection) >= LATEST_VERSION:
+
+# The same tables on PostgreSQL: identity columns for AUTOINCREMENT, DOUBLE PRECISION for REAL,
+# an ICU collation that ignores case for account names (SQLite: NOCASE), and `ingest_jobs.seq`
+# for the order of insertion (SQLite: `rowid`). Times stay ISO text, flags 0/1 integers.
+POSTGRES_SCHEMA = """
+CREATE COLLATION IF NOT EXISTS blok_nocase
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE documents (
+    document_id   TEXT PRIMARY KEY,
+    sha256        TEXT NOT NULL UNIQUE,
+    source_path   TEXT NOT NULL,
+    source_name   TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    metadata      TEXT NOT NULL,
+    index_key     TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'indexed', 'replaced', 'withdrawn')),
+    page_count    INTEGER NOT NULL DEFAULT 0,
+    chunk_count   INTEGER NOT NULL DEFAULT 0,
+    ingested_at   TEXT NOT NULL
+);
+CREATE INDEX documents_source_path ON documents (source_path);
+CREATE TABLE serving (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  BIGINT NOT NULL
+);
+INSERT INTO serving (id, generation) VALUES (1, 0);
+CREATE TABLE pages (
+    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+    page        INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    method      TEXT NOT NULL DEFAULT 'text',
+    PRIMARY KEY (document_id, page)
+);
+CREATE TABLE document_paths (
+    document_id TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    PRIMARY KEY (document_id, path)
+);
+CREATE INDEX document_paths_path ON document_paths (path);
+CREATE TABLE index_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE staged_documents (
+    document_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    metadata    TEXT NOT NULL,
+    index_key   TEXT NOT NULL,
+    page_count  INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL
+);
+CREATE TABLE staged_pages (
+    document_id TEXT NOT NULL,
+    page        INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    PRIMARY KEY (document_id, page)
+);
+CREATE TABLE accounts (
+    name          TEXT COLLATE blok_nocase PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    roles         TEXT NOT NULL,
+    rings         TEXT NOT NULL,
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash   TEXT PRIMARY KEY,
+    account_name TEXT COLLATE blok_nocase NOT NULL
+                 REFERENCES accounts (name) ON DELETE CASCADE,
+    created_at   TEXT NOT NULL,
+    expires_at   DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE api_keys (
+    key_id     TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    key_hash   TEXT NOT NULL UNIQUE,
+    roles      TEXT NOT NULL,
+    rings      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE audit_log (
+    id     BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after  TEXT
+);
+CREATE TABLE query_log (
+    id               BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    at               TEXT NOT NULL,
+    endpoint         TEXT NOT NULL CHECK (endpoint IN ('search', 'ask')),
+    query            TEXT NOT NULL,
+    normalized_query TEXT NOT NULL,
+    filters          TEXT NOT NULL,
+    result_count     INTEGER,
+    top_score        DOUBLE PRECISION,
+    abstained        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX query_log_normalized ON query_log (normalized_query);
+CREATE TABLE feedback (
+    id        BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    answer_id BIGINT NOT NULL REFERENCES query_log (id) ON DELETE CASCADE,
+    at        TEXT NOT NULL,
+    helpful   INTEGER NOT NULL,
+    comment   TEXT
+);
+CREATE INDEX feedback_answer ON feedback (answer_id);
+CREATE TABLE ingest_jobs (
+    job_id      TEXT PRIMARY KEY,
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY,
+    state       TEXT NOT NULL
+                CHECK (state IN ('queued', 'running', 'done', 'failed', 'interrupted')),
+    actor       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT,
+    metadata    TEXT NOT NULL,
+    files       TEXT NOT NULL,
+    error       TEXT
+)
+"""
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+FIRST_REVISION = "0001"
+# The advisory lock (any 64-bit number) PostgreSQL processes take while they migrate.
+POSTGRES_MIGRATION_LOCK = 7_406_201_515
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _current_revisions(connection: sa.Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def _stamp_numbered_database(connection: sa.Connection, script: ScriptDirectory) -> None:
+    """A SQLite database that migration 1 brought up to date gets Alembic's first revision."""
+    if connection.dialect.name != "sqlite" or _current_revisions(connection):
         return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        current = schema_version(connection)
-        for version, migration in MIGRATIONS:
-            if version > current:
-                _apply(connection, migration)
-                connection.execute(f"PRAGMA user_version = {int(version)}")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+    version = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+    if int(version) >= LATEST_VERSION:
+        MigrationContext.configure(connection).stamp(script, FIRST_REVISION)
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the registry to the newest revision; safe when several processes open it at once.
+
+    The one who migrates holds a lock (SQLite: the write lock of `BEGIN IMMEDIATE`, with foreign
+    keys off for the revision's table rebuilds; PostgreSQL: an advisory lock); the others wait
+    for it, then find the revision current.
+    """
+    with engine.connect() as connection:
+        script = ScriptDirectory.from_config(_alembic_config(connection))
+        heads = set(script.get_heads())
+        current = _current_revisions(connection)
+        connection.commit()
+        if current == heads:
+            return
+        if connection.dialect.name == "sqlite":
+            raw = connection.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            raw.execute("PRAGMA foreign_keys=OFF")
+            connection.execution_options(immediate=True)
+            try:
+                with connection.begin():
+                    _stamp_numbered_database(connection, script)
+                    command.upgrade(_alembic_config(connection), "head")
+            finally:
+                connection.execution_options(immediate=False)
+                raw.execute("PRAGMA foreign_keys=ON")
+            return
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({POSTGRES_MIGRATION_LOCK})")
+        connection.commit()
+        try:
+            with connection.begin():
+                command.upgrade(_alembic_config(connection), "head")
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({POSTGRES_MIGRATION_LOCK})")
+            connection.commit()

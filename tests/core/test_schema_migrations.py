@@ -111,7 +111,7 @@ def test_opening_a_migrated_database_again_changes_nothing(tmp_path: Path) -> No
 def test_a_new_database_gets_the_latest_version(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "neu" / "blok.db")
     try:
-        assert user_version(registry.path) == LATEST_VERSION
+        assert user_version(tmp_path / "neu" / "blok.db") == LATEST_VERSION
         assert registry.documents.serving_generation() == 0
     finally:
         registry.close()

@@ -1,0 +1,1 @@
+"""Alembic's scripts of the registry schema (`core.persistence.schema.upgrade` runs them)."""

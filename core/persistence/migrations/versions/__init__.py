@@ -1,0 +1,1 @@
+"""The revisions of the registry schema, oldest first (`0001`: the schema of migration 1)."""
