@@ -48,7 +48,7 @@ def bench_limits(settings: Settings, folder: Path, *, text_mb: float, pdf_pages:
         (folder / "gross.txt", large_text(text_mb)),
         (folder / "leer.pdf", text_pages_pdf([[] for _ in range(pdf_pages)])),
     ]
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     runner = IngestRunner(settings, store, registry)
     limit = settings.ingest.max_seconds_per_file

@@ -141,7 +141,7 @@ def bench_ui(settings: Settings, queries: list[str], *, browser_queries: int = 1
 
     report = run_ingest(settings, [DEMO_CORPUS])
     lines = [f"ui: demo corpus, {report.count('indexed')} documents indexed"]
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     AccountStore(registry).create_account(
         BENCH_ACCOUNT, roles=["office"], rings=[], password=BENCH_PASSWORD
     )

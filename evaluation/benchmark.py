@@ -88,7 +88,7 @@ def peak_rss_mb() -> float:
 
 def bench_demo(settings: Settings, queries: list[str]) -> None:
     """Ingestion throughput and search latency on the demo corpus."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = EdgeChunkStore(settings.edge_store_dir)
     runner = IngestRunner(settings, store, registry)
     load_seconds = sum(timed(runner.indexer.pipeline))
@@ -173,7 +173,7 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
     ]
     store = EdgeChunkStore(settings.edge_store_dir)
     store.ensure_collection(384)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     started = time.perf_counter()
     for start in range(0, count, 5000):
         records = synthetic_records(min(5000, count - start), vocabulary, 384, first=start)

@@ -90,7 +90,7 @@ def bench_mixed(
     started = time.perf_counter()
     files = write_mixed_corpus(corpus_dir, count, ocr_pages=ocr_pages, seed=seed)
     generate_seconds = time.perf_counter() - started
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = EdgeChunkStore(settings.edge_store_dir)
     try:
         runner = IngestRunner(settings, store, registry)

@@ -173,7 +173,7 @@ def main() -> None:
         local = eval_settings(settings, gold.name)
         run_ingest(local, [gold.corpus_dir])
         questions = [q for q in gold.questions if q.relevant][: args.limit]
-        registry = Registry(local.registry_path)
+        registry = Registry.open(local)
         store = build_chunk_store(local, registry)
         try:
             found = fetch_candidates(local, store, registry, questions, local.retrieval.candidates)

@@ -94,7 +94,7 @@ def labels_for(question: GoldQuestion, sentences: list[Document]) -> list[int]:
 @contextmanager
 def open_query_pipeline(settings: Settings) -> Iterator[Pipeline]:
     """The real query pipeline over the store of `settings` (no answering pipeline)."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
         model = resolve_embedding_model(settings.embedding.model, settings.models_dir)

@@ -52,7 +52,7 @@ def score_grid(
     """(MRR, R@10) of the document rankings for every grid point, through the real searcher."""
     questions = [q for q in gold.questions if q.relevant][:limit]
     figures = {}
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
         for setting in GRID:

@@ -321,7 +321,7 @@ def run_ingest(
     prune: bool = False,
 ) -> IngestReport:
     """Open the store (unless given) and the registry, ingest, close them again."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = store or build_chunk_store(settings, registry)
     runner = IngestRunner(settings, store, registry)
     try:

@@ -296,7 +296,7 @@ def open_searcher(settings: Settings) -> Iterator[Searcher]:
 
     For in-process callers that own no store of their own: the command line, the evaluation.
     """
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         store = build_chunk_store(settings, registry)
         try:

@@ -165,7 +165,7 @@ def build_service_context(
     """
     metrics = metrics or ServiceMetrics()
     started = time.perf_counter()
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         given = store or build_chunk_store(settings, registry)
     except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,7 @@ from tests.support.helpers import (
     sign_in,
 )
 from tests.support.offline import block_the_network
+from tests.support.postgres import BACKENDS, fresh_schema, postgres_url
 from tests.support.ui_world import UiWorld, open_demo_ui_world, open_ui_world
 from tests.support.worlds import ACCESS, World, open_world
 
@@ -54,6 +56,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(
             "tests that use the model need @pytest.mark.model: " + ", ".join(unmarked)
         )
+
+
+@pytest.fixture(params=BACKENDS)
+def registry_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """Where a registry test opens its registry: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield tmp_path / "registry" / "blok.db"
+        return
+    with fresh_schema(postgres_url()) as url:
+        yield url
+
+
+@pytest.fixture
+def registry_url(registry_location: Path | str) -> str:
+    """`BLOK_REGISTRY__URL` of a registry test: empty (the data directory's file) or PostgreSQL."""
+    return registry_location if isinstance(registry_location, str) else ""
 
 
 @pytest.fixture(scope="session")

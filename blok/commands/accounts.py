@@ -135,7 +135,7 @@ def command_api_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def with_accounts(settings: Settings, action: Callable[[AccountStore], int]) -> int:
     """Open the registry for one action."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         return action(AccountStore(registry))
     finally:

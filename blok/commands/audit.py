@@ -35,7 +35,7 @@ def describe_entry(entry: AuditEntry) -> str:
 
 def command_audit(settings: Settings, args: argparse.Namespace) -> int:
     """`blok audit [--limit N] [--before-id ID] [--json]`."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         entries = registry.audit.entries(limit=args.limit, before_id=args.before_id)
     finally:

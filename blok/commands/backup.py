@@ -103,7 +103,7 @@ def back_up_here(settings: Settings, target: Path) -> BackupManifest:
     from ingest.backup import create_backup
     from pipelines.stores import build_chunk_store
 
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         store = build_chunk_store(settings, registry)
         try:

@@ -91,7 +91,7 @@ def add_document_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def command_documents(settings: Settings, args: argparse.Namespace) -> int:
     """`blok documents …`."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         if args.action == "delete":
             return delete_document(settings, registry, args.document_id)

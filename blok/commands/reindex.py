@@ -48,7 +48,7 @@ def add_reindex_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def command_reindex(settings: Settings, args: argparse.Namespace) -> int:
     """`blok reindex [--allow-losses]`; exit 0 switched, 3 switched with losses, 1 not switched."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         store = SwitchableChunkStore(build_chunk_store(settings, registry))
         collections = build_collections(settings)

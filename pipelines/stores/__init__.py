@@ -44,7 +44,7 @@ def active_collection(settings: Settings, registry: Registry | None = None) -> s
     )
     if registry is not None:
         return registry.index_state.active_collection(first)
-    opened = Registry(settings.registry_path)
+    opened = Registry.open(settings)
     try:
         return opened.index_state.active_collection(first)
     finally:
