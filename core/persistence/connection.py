@@ -131,7 +131,9 @@ class Database:
         that exists (the schema is created in it).
         """
         self.url = database_url(location)
-        if self.url.get_backend_name() == "sqlite":
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.dialect: Dialect = "sqlite" if sqlite else "postgresql"
+        if self.dialect == "sqlite":
             Path(str(self.url.database)).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(self.url)
         try:
@@ -139,7 +141,6 @@ class Database:
         except BaseException:
             self.engine.dispose()
             raise
-        self.dialect: Dialect = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
         # SQLite: one connection, one statement at a time; PostgreSQL: the pool's connections.
         self._lock: AbstractContextManager[object] = (
             threading.Lock() if self.dialect == "sqlite" else nullcontext()

@@ -122,7 +122,7 @@ class IndexState(Repository):
             if found and ReindexMarker(**json.loads(found[0])).is_alive():
                 raise ReindexRunningError(reindex_message(ReindexMarker(**json.loads(found[0]))))
             pending = db.execute("SELECT COUNT(*) FROM documents WHERE status = 'pending'")
-            if pending.fetchone()[0]:
+            if pending.scalar_one():
                 raise ConflictError(
                     "Documents are being written right now (an ingest or upload is running); "
                     "start the re-index when it is done. (A killed ingest leaves such documents "

@@ -69,8 +69,8 @@ def test_default_visibility_applies_only_where_the_sidecar_names_none(tmp_path: 
         Settings(access={"default_visibility": "geheim"})
 
 
-def test_accounts_keep_only_hashes_and_check_their_input(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "blok.db")
+def test_accounts_keep_only_hashes_and_check_their_input(registry_location: Path | str) -> None:
+    registry = Registry(registry_location)
     accounts = AccountStore(registry)
     accounts.create_account("Greta", roles=["reader"], rings=["VR 4"], password="x" * 12)
     stored = sql_rows(registry, "SELECT password_hash FROM accounts")[0]["password_hash"]
@@ -94,7 +94,13 @@ def test_accounts_keep_only_hashes_and_check_their_input(tmp_path: Path) -> None
     registry.close()
 
 
-def test_users_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_commands(
+    tmp_path: Path,
+    registry_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLOK_REGISTRY__URL", registry_url)
     base = ["--data-dir", str(tmp_path)]
     assert main([*base, "users", "ensure-admin"]) == 0
     first = capsys.readouterr().out
@@ -115,7 +121,7 @@ def test_users_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main([*base, "api-keys", "revoke", key_id]) == 0
     assert main([*base, "api-keys", "list"]) == 0
     assert "revoked=" in capsys.readouterr().out
-    registry = Registry(tmp_path / "blok.db")
+    registry = Registry.open(Settings(data_dir=tmp_path))
     accounts = AccountStore(registry)
     admin_password = first.split("(shown only now): ", 1)[1].split()[0]
     assert accounts.verify_password("admin", admin_password) is not None

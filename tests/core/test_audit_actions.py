@@ -10,6 +10,7 @@ import pytest
 from blok.cli import main
 from core.audit_actions import AuditAction, stored_action
 from core.persistence.registry import Registry
+from core.settings import Settings
 from tests.support.registry_sql import sql_execute
 
 STATE = json.dumps({"title": "Protokoll VR 3", "status": "indexed"})
@@ -33,9 +34,13 @@ def test_stored_actions_read_in_todays_words() -> None:
 
 
 def test_entries_of_earlier_releases_are_listed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    registry_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    registry = Registry(tmp_path / "data" / "blok.db")
+    monkeypatch.setenv("BLOK_REGISTRY__URL", registry_url)
+    registry = Registry.open(Settings(data_dir=tmp_path / "data"))
     try:
         for row in OLD_ROWS:
             sql_execute(

@@ -152,8 +152,14 @@ def test_accounts_sessions_and_keys(registry: Registry) -> None:
 def test_query_log_feedback_gaps_and_retention(registry: Registry) -> None:
     log = registry.query_log
     first = log.record("ask", "Wer zahlt  die Miete?", {}, result_count=0, top_score=None)
-    second = log.record("ask", "wer zahlt die miete?", {"topic": "KdU"}, result_count=3,
-                        top_score=0.812345, abstained=True)
+    second = log.record(
+        "ask",
+        "wer zahlt die miete?",
+        {"topic": "KdU"},
+        result_count=3,
+        top_score=0.812345,
+        abstained=True,
+    )
     log.record("search", "Bürgergeld", {}, result_count=5, top_score=0.9)
     assert second > first
     log.add_feedback(second, helpful=False, comment="ungenau")
@@ -166,7 +172,10 @@ def test_query_log_feedback_gaps_and_retention(registry: Registry) -> None:
     assert [entry.id for entry in log.entries(before_id=second)] == [first]
     [gap] = log.gaps(weak_score=0.5)
     assert (gap.question, gap.count, gap.abstained, gap.not_helpful) == (
-        "wer zahlt die miete?", 2, 1, 1
+        "wer zahlt die miete?",
+        2,
+        1,
+        1,
     )
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     pruned = LogRetention(registry, query_days=1, audit_days=1).prune(later)
@@ -178,9 +187,19 @@ def test_ingest_jobs_keep_their_order_and_count_their_files(registry: Registry) 
     jobs = registry.ingest_jobs
     at = utc_now_text()
     for job_id in ("j-c", "j-a", "j-b"):  # the same second: insertion order decides
-        jobs.insert(IngestJob(job_id, "queued", "account:anna", at, {"topics": []},
-                              [JobFile("a.pdf", "accepted", stored="uploads/a.pdf"),
-                               JobFile("b.exe", "rejected", code="unsupported")]))
+        jobs.insert(
+            IngestJob(
+                job_id,
+                "queued",
+                "account:anna",
+                at,
+                {"topics": []},
+                [
+                    JobFile("a.pdf", "accepted", stored="uploads/a.pdf"),
+                    JobFile("b.exe", "rejected", code="unsupported"),
+                ],
+            )
+        )
     assert [job.job_id for job in jobs.list_jobs()] == ["j-b", "j-a", "j-c"]
     assert [job.job_id for job in jobs.list_jobs(oldest_first=True, limit=2)] == ["j-c", "j-a"]
     done = jobs.get("j-a")
@@ -269,5 +288,5 @@ def test_settings_name_the_registry(registry_url: str, tmp_path: Path) -> None:
 
 
 def test_a_registry_url_of_another_database_is_refused() -> None:
-    with pytest.raises(ValueError, match="registry.url"):
+    with pytest.raises(ValueError, match=r"registry\.url"):
         Settings(registry={"url": "mysql://db/blok"})

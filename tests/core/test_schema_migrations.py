@@ -1,7 +1,9 @@
 """The registry's schema: numbered migrations bring a database of an earlier release up to date.
 
 A database written before the migrations has no `user_version`; opening it applies migration 1
-once, keeping every row; opening it again changes nothing.
+once, keeping every row; opening it again changes nothing. Since the schema versions are Alembic
+revisions, migration 1 is the first revision on SQLite, and a database it built before Alembic is
+stamped at that revision as it is.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import threading
 from pathlib import Path
 
 from core.persistence.registry import Registry
-from core.persistence.schema import LATEST_VERSION, MIGRATIONS
+from core.persistence.schema import (
+    FIRST_REVISION,
+    LATEST_VERSION,
+    MIGRATIONS,
+    apply_numbered_migrations,
+)
 from tests.support.old_registry import FIRST_RELEASE_TABLES
 from tests.support.registry_sql import sql_rows
 
@@ -143,3 +150,32 @@ def test_two_openers_at_once_migrate_once(tmp_path: Path) -> None:
         assert connection.execute("SELECT COUNT(*) FROM serving").fetchone()[0] == 1
     finally:
         connection.close()
+
+
+def test_a_database_of_migration_one_is_stamped_as_it_is(tmp_path: Path) -> None:
+    """A registry the numbered migrations built (`user_version` 1, before Alembic) keeps its
+    tables as they are; Alembic only records that it is at the first revision."""
+    path = tmp_path / "blok.db"
+    old_release_database(path)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    apply_numbered_migrations(connection)
+    connection.execute("COMMIT")
+    connection.execute("INSERT INTO index_state (key, value) VALUES ('active_collection', 'q2')")
+    schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    before = connection.execute(schema).fetchall()
+    connection.close()
+    assert user_version(path) == 1
+    registry = Registry(path)
+    try:
+        assert sql_rows(registry, "SELECT version_num FROM alembic_version") == [
+            {"version_num": FIRST_REVISION}
+        ]
+        assert registry.index_state.active_collection("qdrant") == "q2"
+        assert registry.documents.page_text("d1", 1) == "Seite eins"
+    finally:
+        registry.close()
+    connection = sqlite3.connect(path)
+    after = connection.execute(schema).fetchall()
+    connection.close()
+    assert [row for row in after if "alembic_version" not in row[1]] == (before)

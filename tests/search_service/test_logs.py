@@ -285,8 +285,8 @@ def test_account_commands_are_audited_without_secrets(
     assert "api_key.revoke" in capsys.readouterr().out
 
 
-def test_the_audit_log_refuses_secrets_and_pages(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "blok.db")
+def test_the_audit_log_refuses_secrets_and_pages(registry_location: Path | str) -> None:
+    registry = Registry(registry_location)
     try:
         audit = registry.audit
         with pytest.raises(ValueError, match="secrets"):
@@ -358,8 +358,8 @@ def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
     assert len(context_of(access_world.client).query_log.feedback(answer_id)) == 2
 
 
-def test_entries_past_their_retention_are_pruned(tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "blok.db")
+def test_entries_past_their_retention_are_pruned(registry_location: Path | str) -> None:
+    registry = Registry(registry_location)
     query_log, audit = registry.query_log, registry.audit
     old_id = query_log.record("ask", "Alte Frage?", {}, result_count=1, top_score=0.9)
     query_log.add_feedback(old_id, helpful=False)
