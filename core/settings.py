@@ -325,7 +325,9 @@ class RegistrySettings(BaseModel):
         description="Empty: the registry is the SQLite file `blok.db` in the data directory "
         "(one machine). `postgresql://USER:PASSWORD@HOST:PORT/DATABASE`: a PostgreSQL database "
         "(created beforehand; the service creates and migrates its tables), which several "
-        "`blok serve` processes may share. A `sqlite:///FILE` URL names another SQLite file.",
+        "processes may share (`blok serve` replicas also need a Qdrant server). A "
+        "`sqlite:///FILE` URL names another SQLite file. The URL may carry a password: keep it "
+        "out of logs and shared files.",
     )
 
     @field_validator("url")

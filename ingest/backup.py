@@ -121,8 +121,14 @@ def create_backup(
     collection's `EdgeChunkStore`; `registry` the open registry.
 
     Raises:
-        BackupError: `target` exists and is not empty, or the store is not the embedded one.
+        BackupError: `target` exists and is not empty, the store is not the embedded one, or
+            the registry is on PostgreSQL.
     """
+    if registry.dialect != "sqlite":
+        raise BackupError(
+            "Backups cover an SQLite registry; a registry on PostgreSQL is backed up with pg_dump "
+            "(or the database server's own backups), at the same moment as the store."
+        )
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} exists and is not empty; a backup goes into a new folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
