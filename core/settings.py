@@ -59,6 +59,36 @@ class StoreSettings(BaseModel):
         description="Collection name on the server; after the first re-index an alias of the "
         "active collection `<name>-<UTC time>`.",
     )
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Shards of each collection a server creates; on a Qdrant cluster in "
+        "distributed mode at least the number of nodes, so every node holds a part.",
+    )
+    replication_factor: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Copies of each shard on a Qdrant cluster (2: a node may fail without loss "
+        "of data or of searches).",
+    )
+    write_consistency_factor: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Copies of a shard that must confirm a write before it counts as done; at "
+        "most `replication_factor`.",
+    )
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> StoreSettings:
+        if self.write_consistency_factor > self.replication_factor:
+            raise ValueError(
+                "store.write_consistency_factor (BLOK_STORE__WRITE_CONSISTENCY_FACTOR) cannot be "
+                "larger than store.replication_factor (BLOK_STORE__REPLICATION_FACTOR)"
+            )
+        return self
 
 
 class RetrievalSettings(BaseModel):

@@ -12,7 +12,12 @@ from core.persistence.registry import DocumentRecord
 from core.settings import Settings
 from ingest.identity import page_ocr
 from pipelines.deadline import Deadline
-from pipelines.indexing import build_indexing_pipeline, close_indexing_pipeline, run_indexing
+from pipelines.indexing import (
+    build_indexing_pipeline,
+    close_indexing_pipeline,
+    run_indexing,
+    start_page_reader,
+)
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.stores import ChunkStore
 
@@ -51,6 +56,13 @@ class FileIndexer:
             )
             warm_up_pipeline(self._pipeline, model)
         return self._pipeline
+
+    def prepare(self) -> None:
+        """Build the pipeline (loading the model) and start its page reader if it is not running.
+
+        Called before a file's time starts: neither counts against the file's limit.
+        """
+        start_page_reader(self.pipeline())
 
     def close(self) -> None:
         """Stop the pipeline's page-reader process; the next file builds the pipeline again."""

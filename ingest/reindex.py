@@ -112,7 +112,6 @@ class Reindexer:
         swapped = False
         runner = IngestRunner(self.settings, build, self.registry)
         try:
-            runner.indexer.pipeline()  # load the model before the first document's time starts
             self._index_all(runner, build)
             if self.stop.is_set():
                 return self._abort(build, "stopped before the switch (the service is stopping)")
@@ -183,6 +182,7 @@ class Reindexer:
         fingerprint = document_fingerprint(record)
         try:
             kept, start, payload, missing = prepare_document(self.settings, record)
+            runner.indexer.prepare()  # model and page reader, outside the document's time
             deadline = Deadline.after(self.settings.ingest.max_seconds_per_file)
             indexed = runner.indexer.index_file(kept, start, payload, missing, deadline)
         except Exception as exc:

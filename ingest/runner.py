@@ -210,7 +210,7 @@ class IngestRunner:
     def _ingest(self, source: Source, root: Path) -> ReportEntry:
         path = source.path
         self._check_size(path)
-        self.indexer.pipeline()  # loading the model does not count against the file's time
+        self.indexer.prepare()  # model and page reader: not counted against the file's time
         deadline = Deadline.after(self.settings.ingest.max_seconds_per_file)
         sha256 = file_sha256(path)
         if source.metadata is not None:  # a part of a file: its metadata comes with it

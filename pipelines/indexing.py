@@ -7,9 +7,9 @@ PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► Deadlin
 ```
 
 Run it with `run_indexing(...)`, one file at a time within its `Deadline` (`pipelines.deadline`:
-the page reader is killed at it, the guards check it between the steps, the chunker every few
-thousand lines, the dense embedder before every batch); stop its page-reader process with
-`close_indexing_pipeline(...)`.
+the page reader is killed at it, the guards check it between the steps, the cleaner between
+its passes, the chunker every few thousand lines, the dense embedder before every batch); stop
+its page-reader process with `close_indexing_pipeline(...)`.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ def run_indexing(
     outputs = pipeline.run(
         {
             "converter": {"sources": [source], "meta": [meta], "deadline": deadline.at},
+            "cleaner": {"deadline": deadline},
             "pages_deadline": {"deadline": deadline},
             "chunker": {"deadline": deadline},
             "dense_embedder": {"deadline": deadline},
@@ -143,6 +144,16 @@ def run_indexing(
         skipped_pages=outputs["converter"]["skipped_pages"],
         extraction=outputs["converter"]["conversion"][0]["methods"],
     )
+
+
+def start_page_reader(pipeline: Pipeline) -> None:
+    """Have the pipeline's page-reader process running (started again after a kill).
+
+    Called before a file's time starts, so the reader's start-up is not charged to the file.
+    """
+    converter = pipeline.get_component("converter")
+    if isinstance(converter, PageConverter):
+        converter.warm_up()
 
 
 def close_indexing_pipeline(pipeline: Pipeline) -> None:

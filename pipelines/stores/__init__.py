@@ -7,7 +7,7 @@ from qdrant_client import QdrantClient
 from core.persistence.registry import Registry
 from core.settings import Settings
 from pipelines.stores.base import ChunkRecord, ChunkStore, ScoredChunk
-from pipelines.stores.client_store import QdrantClientChunkStore
+from pipelines.stores.client_store import CollectionLayout, QdrantClientChunkStore
 from pipelines.stores.collections import ClientCollections, Collections, EdgeCollections
 from pipelines.stores.edge_store import EdgeChunkStore
 from pipelines.stores.switchable import SwitchableChunkStore
@@ -29,11 +29,14 @@ __all__ = [
 def build_collections(settings: Settings, client: QdrantClient | None = None) -> Collections:
     """The named collections of the configured back end (a server: through `client`, if given)."""
     if settings.store.backend == "server":
+        layout = CollectionLayout.of(settings.store)
         if client is not None:
-            return ClientCollections(client, settings.store.collection, owns_client=False)
+            return ClientCollections(
+                client, settings.store.collection, owns_client=False, layout=layout
+            )
         assert settings.store.url is not None
         remote = QdrantClient(url=settings.store.url, api_key=settings.store.api_key, timeout=30)
-        return ClientCollections(remote, settings.store.collection)
+        return ClientCollections(remote, settings.store.collection, layout=layout)
     return EdgeCollections(settings.data_dir)
 
 
@@ -60,7 +63,10 @@ def build_chunk_store(settings: Settings, registry: Registry | None = None) -> C
     if settings.store.backend == "server":
         assert settings.store.url is not None
         return QdrantClientChunkStore.remote(
-            settings.store.url, settings.store.api_key, settings.store.collection
+            settings.store.url,
+            settings.store.api_key,
+            settings.store.collection,
+            CollectionLayout.of(settings.store),
         )
     return EdgeChunkStore(
         EdgeCollections(settings.data_dir).path(active_collection(settings, registry))

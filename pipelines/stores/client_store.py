@@ -1,11 +1,14 @@
 """Chunk store on a Qdrant server or cluster through qdrant-client.
 
 The same schema and filters as the Edge store. `QdrantClientChunkStore.local(path)` uses
-qdrant-client's local mode, the stand-in for a server in the congruence tests.
+qdrant-client's local mode, the stand-in for a server in the congruence tests. A collection it
+creates gets the `CollectionLayout` of the settings: shards, replicas and write consistency, as
+Qdrant's distributed deployment needs them (a single server takes the defaults).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from qdrant_client import models as qm
 
 from core.errors import StoreError
 from core.filters import Condition, FieldExclude, FieldMatch
+from core.settings import StoreSettings
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,
@@ -45,6 +49,23 @@ def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
     return qm.Filter(must=must or None, must_not=must_not or None)
 
 
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a new collection is spread over a Qdrant cluster."""
+
+    shards: int = 1
+    replication_factor: int = 1
+    write_consistency_factor: int = 1
+
+    @classmethod
+    def of(cls, store: StoreSettings) -> CollectionLayout:
+        """The layout the store settings ask for."""
+        return cls(store.shards, store.replication_factor, store.write_consistency_factor)
+
+
+SINGLE_NODE = CollectionLayout()  # one shard, one copy: a single Qdrant server
+
+
 class QdrantClientChunkStore:
     """One collection on a Qdrant server (URL and API key) or in qdrant-client's local mode.
 
@@ -52,15 +73,26 @@ class QdrantClientChunkStore:
     client (`owns_client=False`, several collections through one client) leaves it open.
     """
 
-    def __init__(self, client: QdrantClient, collection: str, *, owns_client: bool = True) -> None:
+    def __init__(
+        self,
+        client: QdrantClient,
+        collection: str,
+        *,
+        owns_client: bool = True,
+        layout: CollectionLayout = SINGLE_NODE,
+    ) -> None:
         self.client = client
         self.collection = collection
         self.owns_client = owns_client
+        self.layout = layout
 
     @classmethod
-    def remote(cls, url: str, api_key: str | None, collection: str) -> QdrantClientChunkStore:
+    def remote(
+        cls, url: str, api_key: str | None, collection: str, layout: CollectionLayout
+    ) -> QdrantClientChunkStore:
         """Connect to a Qdrant server or cluster."""
-        return cls(QdrantClient(url=url, api_key=api_key, timeout=30), collection)
+        client = QdrantClient(url=url, api_key=api_key, timeout=30)
+        return cls(client, collection, layout=layout)
 
     @classmethod
     def local(cls, path: Path, collection: str) -> QdrantClientChunkStore:
@@ -83,6 +115,9 @@ class QdrantClientChunkStore:
                 DENSE_VECTOR: qm.VectorParams(size=dense_dim, distance=qm.Distance.COSINE)
             },
             sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+            shard_number=self.layout.shards,
+            replication_factor=self.layout.replication_factor,
+            write_consistency_factor=self.layout.write_consistency_factor,
         )
         for name in KEYWORD_FIELDS:
             self.client.create_payload_index(self.collection, name, qm.PayloadSchemaType.KEYWORD)

@@ -28,7 +28,7 @@ from qdrant_client import models as qm
 
 from core.errors import StoreError
 from pipelines.stores.base import ChunkStore
-from pipelines.stores.client_store import QdrantClientChunkStore
+from pipelines.stores.client_store import SINGLE_NODE, CollectionLayout, QdrantClientChunkStore
 from pipelines.stores.edge_store import EdgeChunkStore
 
 FIRST_EDGE_COLLECTION = "qdrant"
@@ -117,10 +117,18 @@ class ClientCollections:
 
     swaps_store = False
 
-    def __init__(self, client: QdrantClient, base: str, *, owns_client: bool = True) -> None:
+    def __init__(
+        self,
+        client: QdrantClient,
+        base: str,
+        *,
+        owns_client: bool = True,
+        layout: CollectionLayout = SINGLE_NODE,
+    ) -> None:
         self.client = client
         self.first = base
         self.owns_client = owns_client
+        self.layout = layout
 
     def _collection_names(self) -> list[str]:
         try:
@@ -142,7 +150,7 @@ class ClientCollections:
 
     def open(self, name: str) -> ChunkStore:
         """A store on the named collection sharing this client."""
-        return QdrantClientChunkStore(self.client, name, owns_client=False)
+        return QdrantClientChunkStore(self.client, name, owns_client=False, layout=self.layout)
 
     def alias_target(self) -> str | None:
         """The collection the alias points to, if there is an alias."""

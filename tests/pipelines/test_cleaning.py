@@ -5,8 +5,10 @@ import re
 import pytest
 from haystack import Document
 
+from core.errors import ProcessingTimeoutError
 from pipelines.components.preprocessors.german_chunker import GermanSentenceChunker
 from pipelines.components.preprocessors.page_cleaner import PageCleaner, clean_page_text
+from pipelines.deadline import Deadline
 from pipelines.text.page_layout import is_line_numbered
 from tests.support.helpers import FIXTURES
 
@@ -104,3 +106,12 @@ def test_the_first_line_of_a_wrapped_paragraph_is_no_heading() -> None:
     chunks = GermanSentenceChunker().run(documents=[Document(content=page, meta=meta)])
     sections = [chunk.meta["section"] for chunk in chunks["documents"]]
     assert sections == ["Bericht des Jobcenters", "Bericht des Jobcenters > 3. Budget"]
+
+
+def test_a_huge_page_stops_while_it_is_cleaned_once_the_time_is_up() -> None:
+    page = "Das Jobcenter berät Arbeitgeber.\n" * 400_000  # 13 MB on one page
+    passed = Deadline(0.0)  # checked between the passes over the lines of the one page
+    with pytest.raises(ProcessingTimeoutError, match="while cleaning the pages"):
+        PageCleaner().run(
+            documents=[Document(content=page, meta={"document_id": "d"})], deadline=passed
+        )

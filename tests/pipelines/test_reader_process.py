@@ -129,3 +129,41 @@ def test_closing_the_runner_stops_its_reader_process(tmp_path: Path) -> None:
     finally:
         store.close()
         registry.close()
+
+
+def test_start_returns_once_the_child_is_ready(files: tuple[Path, Path]) -> None:
+    _, note = files
+    process = ReaderProcess(PageOcr())
+    try:
+        connection = process.start()
+        assert not connection.poll(0)  # the child's "ready" is taken; nothing else is waiting
+        # the child's start-up is behind us: a tiny file needs only its reading time
+        assert process.read(note, "text", time.monotonic() + 1.0)[0].text.strip() == NOTE
+    finally:
+        process.close()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_the_reader_killed_at_a_limit_is_restarted_before_the_next_file_starts(
+    tmp_path: Path,
+) -> None:
+    scan = slow_scan(tmp_path / "scan.pdf")
+    settings = make_settings(tmp_path / "data", ingest={"max_seconds_per_file": 2})
+    registry = Registry(settings.registry_path)
+    store = EdgeChunkStore(settings.edge_store_dir)
+    runner = IngestRunner(settings, store, registry)
+    try:
+        assert runner.run([scan]).entries[0].code == "timeout"
+        assert not reader_processes()  # killed at the limit
+        runner.indexer.prepare()  # what the runner does before the next file's time starts
+        assert len(reader_processes()) == 1
+    finally:
+        runner.close()
+        store.close()
+        registry.close()
+
+
+def reader_processes() -> list[multiprocessing.process.BaseProcess]:
+    """The page-reader children of this process that are alive."""
+    return [c for c in multiprocessing.active_children() if c.name == "blok-page-reader"]

@@ -8,7 +8,9 @@ out-of-memory killer) the file fails with `conversion_failed`. The batch goes on
 
 The child is started with `spawn` (it inherits neither the model nor the parent's threads), loads
 only the readers its files need, and serves one file after another until it is closed, killed,
-or its parent exits.
+or its parent exits. It says `ready` once its interpreter is up; `start` waits for that, so a
+caller that starts the child before a file's time begins (`PageConverter.warm_up`) does not
+charge the child's start-up (seconds on a loaded machine) to the file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_readers import RawPage
 from pipelines.components.converters.page_reading import read_file_pages
 
+READY = ("ready",)
+# How long a new child may take to say it is ready (a spawned interpreter and its imports).
+START_SECONDS = 120.0
+
 
 def serve_reads(connection: Connection, ocr: PageOcr) -> None:
     """The child's loop: read `(path, format)` requests, answer with pages or an error.
@@ -37,6 +43,7 @@ def serve_reads(connection: Connection, ocr: PageOcr) -> None:
     tesseract it starts; the parent's PyTorch keeps its threads.
     """
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    connection.send(READY)
     while True:
         try:
             request = connection.recv()
@@ -64,7 +71,11 @@ class ReaderProcess:
         self._connection: Connection | None = None
 
     def start(self) -> Connection:
-        """The connection to the running child; starts one if there is none."""
+        """The connection to the running child; starts one and waits until it is ready.
+
+        Raises:
+            ConversionError: a new child did not say it was ready within `START_SECONDS`.
+        """
         if self._process is not None and self._process.is_alive() and self._connection:
             return self._connection
         self.close()
@@ -76,7 +87,20 @@ class ReaderProcess:
         process.start()
         child_end.close()
         self._process, self._connection = process, parent_end
+        if not self._ready(parent_end):
+            self.kill()
+            raise ConversionError(
+                "The page reader process did not start (it ended, or was not ready within "
+                f"{START_SECONDS:.0f} seconds)."
+            )
         return parent_end
+
+    @staticmethod
+    def _ready(connection: Connection) -> bool:
+        try:
+            return connection.poll(START_SECONDS) and connection.recv() == READY
+        except (EOFError, OSError):  # the child died while starting
+            return False
 
     @property
     def process_id(self) -> int | None:

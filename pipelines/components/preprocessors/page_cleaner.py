@@ -9,6 +9,7 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.deadline import Deadline
 from pipelines.text.page_layout import (
     MIN_NUMBERED_LINES,
     is_line_numbered,
@@ -16,6 +17,7 @@ from pipelines.text.page_layout import (
     strip_line_numbers,
 )
 
+STEP = "while cleaning the pages"  # where a file that runs out of time stopped
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 PAGE_NUMBER_LINE = re.compile(r"^(?:Seite\s+\d+(?:\s+von\s+\d+)?|[-–]\s*\d+\s*[-–])$")
@@ -38,24 +40,35 @@ def page_lines(text: str) -> list[str]:
     return [clean_line(line) for line in text.split("\n")]
 
 
-def clean_page_text(text: str, *, line_numbered_document: bool = False) -> str:
+def clean_page_text(
+    text: str, *, line_numbered_document: bool = False, deadline: Deadline | None = None
+) -> str:
     """Normalise Unicode, whitespace, line numbers, list markers, page-number lines and words
     hyphenated at line ends.
 
     Line numbers go when the page is line-numbered; in a `line_numbered_document` also on a page
-    with fewer lines than a page needs to be recognised on its own.
+    with fewer lines than a page needs to be recognised on its own. With a `deadline` the time
+    is checked between the passes, so one huge page stops within a pass of the file's limit.
     """
     lines = page_lines(text)
+    _check(deadline)
     min_lines = 1 if line_numbered_document else MIN_NUMBERED_LINES
     lines = normalize_list_markers(strip_line_numbers(lines, min_lines))
+    _check(deadline)
     lines = [EMPHASIZED_LINE.sub(r"\1", line) for line in lines]
     lines = [line for line in lines if not PAGE_NUMBER_LINE.match(line)]
+    _check(deadline)
     while lines and (not lines[-1] or BARE_NUMBER.match(lines[-1])):
         lines.pop()
     while lines and (not lines[0] or BARE_NUMBER.match(lines[0])):
         lines.pop(0)
     text = LINE_END_HYPHEN.sub("", "\n".join(lines))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _check(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.check(STEP)
 
 
 def line_shape(line: str) -> str:
@@ -107,13 +120,18 @@ class PageCleaner:
     """
 
     @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document]) -> dict[str, Any]:
-        """Return cleaned copies of the page documents."""
+    def run(self, documents: list[Document], deadline: Deadline | None = None) -> dict[str, Any]:
+        """Return cleaned copies of the page documents.
+
+        Raises:
+            ProcessingTimeoutError: the file's `deadline` passed while cleaning.
+        """
         numbered = line_numbered_documents(documents)
         texts = [
             clean_page_text(
                 page.content or "",
                 line_numbered_document=str(page.meta.get("document_id")) in numbered,
+                deadline=deadline,
             )
             for page in documents
         ]

@@ -1,0 +1,66 @@
+"""A collection on a Qdrant cluster gets the shards, replicas and write consistency of the settings.
+
+qdrant-client's local mode takes these parameters and ignores them (it is one process); a real
+cluster is not available here, so the tests check that the settings reach every store and
+collection set built for a server, that bad combinations are refused at start, and that the
+local stand-in still creates and serves the collection with them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from qdrant_client import QdrantClient
+
+from pipelines.stores import build_chunk_store, build_collections
+from pipelines.stores.client_store import SINGLE_NODE, CollectionLayout, QdrantClientChunkStore
+from pipelines.stores.collections import ClientCollections
+from tests.support.helpers import make_settings
+
+CLUSTER = {"shards": 6, "replication_factor": 2, "write_consistency_factor": 2}
+
+
+def test_a_server_store_and_its_collections_carry_the_cluster_layout(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, store={"backend": "server", "url": "http://127.0.0.1:1", **CLUSTER}
+    )
+    expected = CollectionLayout(shards=6, replication_factor=2, write_consistency_factor=2)
+    store = build_chunk_store(settings)
+    assert isinstance(store, QdrantClientChunkStore) and store.layout == expected
+    store.close()
+    client = QdrantClient(path=str(tmp_path / "local"))
+    try:
+        collections = build_collections(settings, client)
+        assert isinstance(collections, ClientCollections)
+        built = collections.open(collections.new_name())
+        assert isinstance(built, QdrantClientChunkStore) and built.layout == expected
+    finally:
+        client.close()
+
+
+def test_a_single_server_keeps_one_shard_and_one_copy(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, store={"backend": "server", "url": "http://127.0.0.1:1"})
+    store = build_chunk_store(settings)
+    assert isinstance(store, QdrantClientChunkStore) and store.layout == SINGLE_NODE
+    store.close()
+
+
+def test_more_confirmations_than_copies_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="WRITE_CONSISTENCY_FACTOR"):
+        make_settings(tmp_path, store={"replication_factor": 2, "write_consistency_factor": 3})
+
+
+def test_the_local_stand_in_creates_and_counts_a_collection_with_the_layout(
+    tmp_path: Path,
+) -> None:
+    layout = CollectionLayout(shards=3, replication_factor=2, write_consistency_factor=1)
+    client = QdrantClient(path=str(tmp_path / "local"))
+    store = QdrantClientChunkStore(client, "blok_chunks", layout=layout)
+    try:
+        with pytest.warns(UserWarning, match="Payload indexes have no effect"):
+            store.ensure_collection(384)
+        assert store.count() == 0
+    finally:
+        store.close()
