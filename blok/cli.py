@@ -20,6 +20,7 @@ from blok.commands.backup import add_backup_parsers, command_backup, command_res
 from blok.commands.documents import add_document_parsers, command_documents
 from blok.commands.evaluate import add_eval_parser, command_eval
 from blok.commands.ingest import add_ingest_parser, command_ingest
+from blok.commands.migrate import add_migrate_parser, command_migrate
 from blok.commands.query import add_query_parsers, command_ask, command_search
 from blok.commands.reindex import add_reindex_parser, command_reindex
 from blok.commands.serve import add_serve_parsers, command_model, command_serve
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     "audit": command_audit,
     "backup": command_backup,
     "restore": command_restore,
+    "migrate": command_migrate,
 }
 
 
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_parsers(commands)
     add_audit_parser(commands)
     add_backup_parsers(commands)
+    add_migrate_parser(commands)
     keep_help_lines(parser)
     return parser
 

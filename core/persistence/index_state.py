@@ -89,6 +89,10 @@ class IndexState(Repository):
         """The collection the service reads; `default` (the first collection) until a switch."""
         return self._value(ACTIVE_COLLECTION_KEY) or default
 
+    def reset_active_collection(self) -> None:
+        """Forget the active collection: the first one is active (a registry moved to a server)."""
+        self._execute("DELETE FROM index_state WHERE key = ?", (ACTIVE_COLLECTION_KEY,))
+
     def marker(self) -> ReindexMarker | None:
         """The marker of a re-index, live or stale."""
         value = self._value(REINDEX_KEY)

@@ -31,6 +31,7 @@ from core.persistence.documents import DocumentRecord, DocumentRepository
 from core.persistence.index_state import IndexState
 from core.persistence.ingest_jobs import IngestJobRepository
 from core.persistence.query_log import QueryLog
+from core.persistence.transfer import copy_database
 from core.settings import Settings
 
 __all__ = ["DocumentRecord", "Registry", "utc_now_text"]
@@ -66,6 +67,14 @@ class Registry:
             BackupError: the registry is on PostgreSQL (back it up with `pg_dump`).
         """
         self._database.copy_to(target)
+
+    def copy_into(self, target: Registry) -> dict[str, int]:
+        """Copy every row into the empty registry `target` (`blok migrate`); rows per table.
+
+        Raises:
+            ConflictError: `target` is not empty (`core.persistence.transfer`).
+        """
+        return copy_database(self._database, target._database)
 
     def close(self) -> None:
         """Close the database."""

@@ -43,6 +43,21 @@ def to_edge_filter(conditions: list[Condition]) -> edge.Filter | None:
     return edge.Filter(must=must or None, must_not=must_not or None)
 
 
+def chunk_record(point: edge.Record) -> ChunkRecord:
+    """A chunk as read back from the shard, with both vectors."""
+    vectors = point.vector
+    assert isinstance(vectors, dict)
+    dense, sparse = vectors[DENSE_VECTOR], vectors[SPARSE_VECTOR]
+    assert isinstance(dense, list) and isinstance(sparse, edge.SparseVector)
+    return ChunkRecord(
+        chunk_id=str(point.id),
+        dense=[float(value) for value in dense],  # type: ignore[arg-type]  # one vector, no multi
+        sparse_indices=list(sparse.indices),
+        sparse_values=list(sparse.values),
+        payload=dict(point.payload or {}),
+    )
+
+
 class EdgeChunkStore:
     """A single Edge shard in `path`; only one process may open it at a time."""
 
@@ -159,6 +174,20 @@ class EdgeChunkStore:
             ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
             for point in points
         ]
+
+    def records(self, batch_size: int = 256) -> Iterator[ChunkRecord]:
+        """Every chunk with its vectors and payload, a batch at a time (`blok migrate`)."""
+        offset: edge.PointId | None = None
+        while self._shard is not None:
+            request = edge.ScrollRequest(
+                offset=offset, limit=batch_size, with_payload=True, with_vector=True
+            )
+            with self._lock, as_store_error("scroll"):
+                points, offset = self._shard.scroll(request)
+            for point in points:
+                yield chunk_record(point)
+            if offset is None:
+                return
 
     def optimize(self) -> None:
         """Build the HNSW index and merge segments; call after a batch of writes."""
