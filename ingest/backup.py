@@ -18,8 +18,10 @@ The backup is written next to its final place and renamed when complete: a folde
 `manifest.json` is a whole backup. `restore_backup` checks every checksum before it writes a
 byte, and restores into an empty data directory only.
 
-A Qdrant server keeps its own snapshots (Qdrant's snapshot API per collection); this module
-backs up the embedded store only.
+A registry on PostgreSQL is dumped with `pg_dump` inside the same window (one snapshot of the
+database, `core.persistence.dumps`) and restored with `pg_restore` into an empty database named
+by `BLOK_REGISTRY__URL`. A Qdrant server keeps its own snapshots (Qdrant's snapshot API per
+collection); this module backs up the embedded store only.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.errors import BackupError
-from core.persistence.registry import Registry
+from core.persistence.dumps import DUMP_NAME
+from core.persistence.registry import Registry, restore_dump
 from core.settings import Settings
 from pipelines.stores import ChunkStore, EdgeChunkStore, SwitchableChunkStore
 from pipelines.text.glossary import GLOSSARY_FILE_NAME
@@ -69,6 +72,12 @@ class BackupManifest:
     files: list[BackupFile] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
+    registry: str = "sqlite"  # the registry's database: `sqlite` (a file) or `postgresql` (a dump)
+
+    @property
+    def registry_file(self) -> str:
+        """The backup's registry: the SQLite file, or PostgreSQL's dump."""
+        return REGISTRY_NAME if self.registry == "sqlite" else DUMP_NAME
 
     def to_json(self) -> str:
         """The manifest as stored."""
@@ -105,6 +114,7 @@ class BackupManifest:
                 chunks=int(raw["chunks"]),
                 files=files,
                 folders=[str(folder) for folder in raw.get("folders", [])],
+                registry=str(raw.get("registry", "sqlite")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BackupError(
@@ -122,13 +132,8 @@ def create_backup(
 
     Raises:
         BackupError: `target` exists and is not empty, the store is not the embedded one, or
-            the registry is on PostgreSQL.
+            the registry on PostgreSQL could not be dumped.
     """
-    if registry.dialect != "sqlite":
-        raise BackupError(
-            "Backups cover an SQLite registry; a registry on PostgreSQL is backed up with pg_dump "
-            "(or the database server's own backups), at the same moment as the store."
-        )
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupError(f"{target} exists and is not empty; a backup goes into a new folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -137,13 +142,14 @@ def create_backup(
         with _held_edge_store(store) as edge_store, edge_store.writes_paused():
             collection = edge_store.path.name
             shutil.copytree(edge_store.path, staging / collection)
-            registry.copy_to(staging / REGISTRY_NAME)
+            registry.copy_to(staging / registry.copy_name)
+            documents = registry.documents.count_by_status()
             for folder in KEPT_FOLDERS:
                 _link_tree(settings.data_dir / folder, staging / folder)
         glossary = settings.data_dir / GLOSSARY_FILE_NAME
         if glossary.is_file():
             shutil.copy2(glossary, staging / GLOSSARY_FILE_NAME)
-        manifest = _describe(staging, collection)
+        manifest = _describe(staging, collection, documents, registry.dialect)
         (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         if target.exists():
             target.rmdir()
@@ -174,30 +180,47 @@ def verify_backup(folder: Path) -> BackupManifest:
         raise BackupError(
             f"The backup in {folder} holds files its manifest does not list: {extra[0]}"
         )
-    if REGISTRY_NAME not in listed:
-        raise BackupError(f"The backup in {folder} has no registry ({REGISTRY_NAME}).")
+    if manifest.registry_file not in listed:
+        raise BackupError(f"The backup in {folder} has no registry ({manifest.registry_file}).")
     return manifest
 
 
-def restore_backup(folder: Path, data_dir: Path) -> BackupManifest:
+def restore_backup(folder: Path, data_dir: Path, registry_url: str = "") -> BackupManifest:
     """Restore the backup in `folder` into the empty (or new) data directory `data_dir`.
 
     Everything is checked before anything is written; the files are copied into a staging folder
     beside `data_dir` and moved in place at the end. The restored service's first start finishes
-    what the backup caught mid-way (see the module's description).
+    what the backup caught mid-way (see the module's description). A backup of a registry on
+    PostgreSQL is restored into the empty database at `registry_url` (`BLOK_REGISTRY__URL`).
 
     Raises:
-        BackupError: the backup does not verify, or `data_dir` is not empty.
+        BackupError: the backup does not verify, `data_dir` is not empty, or the registry URL
+            does not fit the backup's registry.
     """
     manifest = verify_backup(folder)
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise BackupError(f"{data_dir} is not empty; restore into an empty data directory.")
+    on_postgres = registry_url.startswith(("postgresql", "postgres:"))
+    if manifest.registry == "postgresql" and not on_postgres:
+        raise BackupError(
+            "The backup holds a registry on PostgreSQL: set BLOK_REGISTRY__URL to an empty "
+            "PostgreSQL database to restore it into."
+        )
+    if manifest.registry == "sqlite" and registry_url:
+        raise BackupError(
+            "The backup holds an SQLite registry: restore it with BLOK_REGISTRY__URL unset, then "
+            "move it with `blok migrate` if it belongs on PostgreSQL."
+        )
+    if manifest.registry == "postgresql":
+        restore_dump(registry_url, folder / DUMP_NAME)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}-restore-", dir=data_dir.parent))
     try:
         for relative in manifest.folders:
             (staging / relative).mkdir(parents=True, exist_ok=True)
         for entry in manifest.files:
+            if entry.path == DUMP_NAME:
+                continue  # restored into the database above
             destination = staging / entry.path
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / entry.path, destination)
@@ -242,15 +265,10 @@ def _link_tree(source: Path, target: Path) -> None:
             shutil.copy2(path, destination)
 
 
-def _describe(folder: Path, collection: str) -> BackupManifest:
+def _describe(
+    folder: Path, collection: str, documents: dict[str, int], registry: str
+) -> BackupManifest:
     """The manifest of the staged backup: every file's checksum, the registry's counts."""
-    copy = Registry(folder / REGISTRY_NAME)
-    try:
-        documents: dict[str, int] = {}
-        for record in copy.documents.list_documents():
-            documents[record.status] = documents.get(record.status, 0) + 1
-    finally:
-        copy.close()
     chunks_store = EdgeChunkStore(folder / collection)
     try:
         chunks = chunks_store.count()
@@ -264,7 +282,7 @@ def _describe(folder: Path, collection: str) -> BackupManifest:
         path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_dir()
     )
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return BackupManifest(created, collection, documents, chunks, files, folders)
+    return BackupManifest(created, collection, documents, chunks, files, folders, registry=registry)
 
 
 def _relative_files(folder: Path) -> list[str]:

@@ -118,7 +118,7 @@ def command_restore(settings: Settings, args: argparse.Namespace) -> int:
     """`blok restore DIR` into `--data-dir` (which must be empty)."""
     from ingest.backup import restore_backup
 
-    manifest = restore_backup(args.folder, settings.data_dir)
+    manifest = restore_backup(args.folder, settings.data_dir, settings.registry.url)
     print(
         f"restored {summary(manifest.documents, manifest.chunks)} from the backup of "
         f"{manifest.created_at} into {settings.data_dir}"

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.pool import StaticPool
 
-from core.errors import BackupError
+from core.persistence.dumps import dump_registry
 from core.persistence.schema import upgrade
 
 Params: TypeAlias = Sequence[object] | Mapping[str, object]
@@ -151,19 +151,18 @@ class Database:
         self.engine.dispose()
 
     def copy_to(self, target: Path) -> None:
-        """Write a consistent copy of the whole database to the SQLite file `target`.
+        """Write a consistent copy of the whole database to the file `target`.
 
-        SQLite's backup API, between this process's statements; other processes may go on
-        writing meanwhile.
+        SQLite: a database file, by SQLite's backup API between this process's statements;
+        PostgreSQL: a `pg_dump` of one snapshot (`core.persistence.dumps`). Other processes may
+        go on writing meanwhile.
 
         Raises:
-            BackupError: the registry is on PostgreSQL (back it up with `pg_dump`).
+            BackupError: pg_dump is missing or failed.
         """
         if self.dialect != "sqlite":
-            raise BackupError(
-                "The registry is on PostgreSQL: back it up with pg_dump (or the database "
-                "server's own backups); `blok backup` copies only an SQLite registry."
-            )
+            dump_registry(self.engine, target)
+            return
         with self._lock:
             raw = self.engine.raw_connection()
             copy = sqlite3.connect(target)

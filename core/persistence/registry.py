@@ -26,8 +26,9 @@ from pathlib import Path
 
 from core.persistence.accounts import AccountRepository
 from core.persistence.audit import AuditLog
-from core.persistence.connection import Database, utc_now_text
+from core.persistence.connection import Database, create_engine, database_url, utc_now_text
 from core.persistence.documents import DocumentRecord, DocumentRepository
+from core.persistence.dumps import DUMP_NAME, restore_registry
 from core.persistence.index_state import IndexState
 from core.persistence.ingest_jobs import IngestJobRepository
 from core.persistence.query_log import QueryLog
@@ -35,6 +36,19 @@ from core.persistence.transfer import copy_database
 from core.settings import Settings
 
 __all__ = ["DocumentRecord", "Registry", "utc_now_text"]
+
+
+def restore_dump(url: str, dump: Path) -> None:
+    """Restore a PostgreSQL registry dump (`Registry.copy_to`) into the empty database at `url`.
+
+    Raises:
+        BackupError: the database holds tables already, or pg_restore failed.
+    """
+    engine = create_engine(database_url(url))
+    try:
+        restore_registry(engine, dump)
+    finally:
+        engine.dispose()
 
 
 class Registry:
@@ -60,11 +74,17 @@ class Registry:
         """The registry of these settings (`registry.url`, else `registry_path`)."""
         return cls(settings.registry_location)
 
+    @property
+    def copy_name(self) -> str:
+        """The file name of `copy_to`'s copy: `blok.db`, or the PostgreSQL dump's."""
+        return "blok.db" if self.dialect == "sqlite" else DUMP_NAME
+
     def copy_to(self, target: Path) -> None:
-        """A consistent copy of the registry database in the SQLite file `target` (backups).
+        """A consistent copy of the registry in the file `target` (backups): a SQLite file,
+        or PostgreSQL's dump (`core.persistence.dumps`).
 
         Raises:
-            BackupError: the registry is on PostgreSQL (back it up with `pg_dump`).
+            BackupError: pg_dump is missing or failed.
         """
         self._database.copy_to(target)
 

@@ -81,7 +81,7 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
 
 
 def back_up(settings: Settings, target: Path) -> None:
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
         create_backup(settings, SwitchableChunkStore(store), registry, target)
