@@ -20,7 +20,7 @@ from core.identity import identity_from_claims
 from search_service.auth import sign_in_identity
 from search_service.deps import ContextDep
 from search_service.oidc import PENDING_COOKIE, PENDING_MAX_AGE, OidcProvider, PendingSignIn
-from search_service.sessions import check_origin, cookie_is_secure, set_session_cookies
+from search_service.sessions import cookie_is_secure, set_session_cookies
 from search_service.ui_pages import Visitor, VisitorDep, render_page
 from search_service.ui_routes import local_path, sign_in_options
 
@@ -84,7 +84,7 @@ async def finish_provider_sign_in(
 ) -> Response:
     """Check the provider's answer and open a browser session for the person it names."""
     provider = provider_of(context.identity_provider)
-    check_origin(request, context.settings.server.cors_origins)
+    # No origin check: the provider's redirect is a cross-site navigation; `state` binds it.
     pending = PendingSignIn.from_cookie(request.cookies.get(PENDING_COOKIE))
     if error or not code or pending is None or state != pending.state:
         return refused(request, visitor, SIGN_IN_REFUSED, 401)
