@@ -92,7 +92,9 @@ class OidcProvider:
         """A JSON object from the provider.
 
         Raises:
-            ServiceError: the provider cannot be reached or answered no JSON object.
+            ServiceError: the provider cannot be reached, answered no JSON object, or failed
+                (5xx, or a 4xx of its discovery document or key set).
+            UnauthorizedError: the token endpoint refused the code (4xx).
         """
         try:
             async with httpx.AsyncClient(
@@ -106,7 +108,9 @@ class OidcProvider:
             raise ServiceError("The identity provider answered no JSON object.")
         if response.status_code >= 400:
             error = body.get("error_description") or body.get("error") or response.status_code
-            raise UnauthorizedError(f"The identity provider refused: {error}.")
+            if method == "POST" and response.status_code < 500:
+                raise UnauthorizedError(f"The identity provider refused: {error}.")
+            raise ServiceError(f"The identity provider answered {response.status_code}: {error}.")
         return body
 
     async def metadata(self) -> dict[str, Any]:

@@ -102,7 +102,7 @@ async def finish_provider_sign_in(
     except ForbiddenError as exc:
         message = NO_ROLE if exc.message == ROLELESS else TAKEN
         return refused(request, visitor, message, 403)
-    response = RedirectResponse(pending.weiter, 303)
+    response = RedirectResponse(local_path(pending.weiter), 303)
     response.delete_cookie(PENDING_COOKIE, path="/anmelden/dienstkonto")
     set_session_cookies(
         response,
