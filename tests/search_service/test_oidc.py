@@ -8,6 +8,7 @@ of the code flow is seen.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from core.accounts import EXTERNAL_PASSWORD_PREFIX
-from core.errors import ForbiddenError, UnauthorizedError
+from core.errors import ForbiddenError, ServiceError, UnauthorizedError
 from core.identity import identity_from_claims
 from core.settings import OidcSettings
 from search_service.app import create_app
+from search_service.oidc import OidcProvider, PendingSignIn
 from tests.search_service.test_api import assert_error_shape
 from tests.support.helpers import TEST_PASSWORD, context_of, make_settings
 from tests.support.oidc_provider import (
@@ -32,6 +34,7 @@ from tests.support.oidc_provider import (
     new_key,
     run_provider,
 )
+from tests.support.ui_world import free_port
 from tests.support.worlds import DOCUMENTS, EXPECTED, GENERIC_QUERY, Dataset, World, open_world
 
 OIDC_DATASET = Dataset("oidc", DOCUMENTS, {"lokal": (["reader"], [])})
@@ -306,3 +309,16 @@ def test_local_passwords_can_be_switched_off(tmp_path: Path, provider: LoopbackP
         signed_in = provider_sign_in(client, provider, person("petra", ["reader"], []))
         assert signed_in.status_code == 303
         assert client.get("/v1/auth/me").json()["name"] == "petra"
+
+
+def test_an_unreachable_provider_is_a_502_cause_and_a_forged_cookie_is_no_sign_in() -> None:
+    closed_port = free_port()
+    provider = OidcProvider(
+        OidcSettings(issuer=f"http://127.0.0.1:{closed_port}", client_id=CLIENT_ID)
+    )
+    with pytest.raises(ServiceError, match="cannot be reached"):
+        asyncio.run(provider.access_token_claims("a.b.c"))
+    for forged in ("", "not-base64!", "eyJ4IjogMX0=", "bnVsbA=="):  # "{"x": 1}", "null"
+        assert PendingSignIn.from_cookie(forged) is None
+    pending = PendingSignIn.start("/ring")
+    assert PendingSignIn.from_cookie(pending.cookie_value()) == pending
