@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from blok.cli import build_parser
 from blok.help_text import command_parsers, keep_help_lines
+from core.access import Role
 from core.settings import Settings
 
 DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
@@ -96,7 +97,18 @@ def describe_type(annotation: Any) -> str:
     if origin is list:
         (item,) = get_args(annotation)
         return f"JSON list of {describe_type(item)}"
-    names = {bool: "`true`/`false`", int: "integer", float: "number", str: "text", Path: "path"}
+    if origin is dict:
+        key, value = get_args(annotation)
+        return f"JSON object, {describe_type(key)} → {describe_type(value)}"
+    names = {
+        bool: "`true`/`false`",
+        int: "integer",
+        float: "number",
+        str: "text",
+        Path: "path",
+        SecretStr: "text (secret)",
+        Role: "role (`reader`, `office`, `admin`)",
+    }
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 

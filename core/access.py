@@ -22,7 +22,8 @@ from core.filters import Condition, FieldMatch
 from core.metadata import visibility_tokens
 
 VISIBILITY_FIELD = "visibility"
-PrincipalKind = Literal["anonymous", "account", "api_key", "system"]
+# `oidc`: a person with an access token of the identity provider (`core.identity`).
+PrincipalKind = Literal["anonymous", "account", "api_key", "oidc", "system"]
 
 
 class Role(StrEnum):

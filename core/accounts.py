@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.access import Principal, Role
 from core.audit_actions import AuditAction
-from core.errors import ConflictError, InvalidRequestError, NotFoundError
+from core.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from core.metadata import normalize_ring
 from core.persistence.accounts import Account, ApiKey
 from core.persistence.audit import SYSTEM_ACTOR
@@ -33,6 +33,7 @@ from core.persistence.registry import Registry, utc_now_text
 
 __all__ = [
     "API_KEY_PREFIX",
+    "EXTERNAL_PASSWORD_PREFIX",
     "MIN_PASSWORD_LENGTH",
     "Account",
     "AccountStore",
@@ -46,6 +47,8 @@ __all__ = [
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
 MIN_PASSWORD_LENGTH = 12
 API_KEY_PREFIX = "blok_"
+# The stored "hash" of an account the identity provider signs in: not argon2, so no password fits.
+EXTERNAL_PASSWORD_PREFIX = "!oidc:"
 
 
 def generate_password() -> str:
@@ -146,6 +149,47 @@ class AccountStore:
             target=name,
             after=account_state(account),
         )
+        return account
+
+    def sign_in_external(
+        self, name: str, *, roles: Iterable[str], rings: Iterable[str], issuer: str
+    ) -> Account:
+        """The account of a person the identity provider signed in, created or brought up to date.
+
+        The account is named after the provider's name claim and holds no usable password: its
+        stored hash is `EXTERNAL_PASSWORD_PREFIX` + the issuer, which no password matches. Its
+        roles and rings are the provider's on every sign-in (changes are audited).
+
+        Raises:
+            ForbiddenError: the account is disabled, or a local account (with a password) or
+                one of another provider has this name.
+        """
+        marker = EXTERNAL_PASSWORD_PREFIX + issuer
+        actor = f"oidc:{name}"
+        known = self.find_account(name)
+        if known is None:
+            check_name(name)
+            new = Account(name, parse_roles(roles), parse_rings(rings), True, utc_now_text())
+            if self.repository.insert_account(new, marker):
+                account = self.account(name)
+                after = account_state(account) | {"note": "from the identity provider"}
+                self.audit.record(
+                    actor=actor, action=AuditAction.ACCOUNT_CREATE, target=name, after=after
+                )
+                return account
+            known = self.account(name)  # created at the same moment by a parallel sign-in
+        if not known.active:
+            raise ForbiddenError("This account is disabled.")
+        if self.repository.active_password_hash(known.name) != marker:
+            raise ForbiddenError(
+                f"A local account named {known.name!r} exists; it cannot be taken over by a "
+                "sign-in through the identity provider."
+            )
+        account = known
+        if set(parse_roles(roles)) != set(account.roles):
+            account = self.set_roles(account.name, roles, actor=actor)
+        if parse_rings(rings) != account.rings:
+            account = self.set_rings(account.name, rings, actor=actor)
         return account
 
     def find_account(self, name: str) -> Account | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.metadata import normalize_visibility
+from core.access import Role
+from core.metadata import normalize_ring, normalize_visibility
 
 BUILTIN_MODEL_NAME = "multilingual-e5-small"
 BYTES_PER_MB = 1_000_000
@@ -447,6 +449,104 @@ class AccessSettings(BaseModel):
         return normalize_visibility(value)
 
 
+class OidcSettings(BaseModel):
+    """Sign-in through the identity provider (OpenID Connect); off while `issuer` is unset."""
+
+    issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the identity provider (Keycloak: "
+        "`https://host/realms/<realm>`); its discovery document is read from "
+        "`<issuer>/.well-known/openid-configuration`. Unset: no sign-in through an identity "
+        "provider, no provider tokens on the API.",
+    )
+    client_id: str | None = Field(
+        default=None, description="Client id of this service at the provider; needed with `issuer`."
+    )
+    client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret of a confidential client (sent with HTTP Basic); unset for a "
+        "public client (PKCE only).",
+    )
+    audience: str | None = Field(
+        default=None,
+        description="The `aud` an access token on the API must name; default `client_id`.",
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"],
+        description="Scopes asked for at sign-in, as a JSON list; `openid` is always asked for.",
+    )
+    name_claim: str = Field(
+        default="sub",
+        description="Claim that names the person's account here (`sub`, stable; or "
+        "`preferred_username`); its value must be 1–64 letters, digits or `. _ @ -`.",
+    )
+    role_claim: str = Field(
+        default="roles",
+        description="Claim with role names (`reader`, `office`, `admin`), a list or one text; a "
+        "dotted path reaches into objects (Keycloak: `realm_access.roles`). Other values are "
+        "ignored.",
+    )
+    ring_claim: str = Field(
+        default="rings",
+        description="Claim with ring ids (`vr3`, `VR 3`), a list or one text, dotted paths as "
+        "above. Values that are not rings are ignored.",
+    )
+    groups_claim: str = Field(
+        default="groups", description="Claim with the person's groups, for the two mappings below."
+    )
+    group_roles: dict[str, Role] = Field(
+        default_factory=dict,
+        description='Groups that give a role, as a JSON object (`{"/benchlearning/office": '
+        '"office"}`).',
+    )
+    group_rings: dict[str, str] = Field(
+        default_factory=dict,
+        description='Groups that make a ring member, as a JSON object (`{"/vr/3": "vr3"}`).',
+    )
+    local_passwords: bool = Field(
+        default=True,
+        description="Whether local accounts may still sign in with a password. False (needs "
+        "`issuer`): `POST /v1/auth/token`, `POST /v1/auth/session` and the password form answer "
+        "403 and point to the identity provider; API keys keep working.",
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(f"issuer must be an https URL, got {value!r}")
+        return value.strip().rstrip("/")
+
+    @field_validator("group_rings")
+    @classmethod
+    def _rings(cls, value: dict[str, str]) -> dict[str, str]:
+        return {group: normalize_ring(ring) for group, ring in value.items()}
+
+    @model_validator(mode="after")
+    def _complete(self) -> OidcSettings:
+        if self.issuer and not self.client_id:
+            raise ValueError("oidc.issuer needs oidc.client_id (BLOK_OIDC__CLIENT_ID)")
+        if not self.local_passwords and not self.issuer:
+            raise ValueError(
+                "oidc.local_passwords false needs oidc.issuer: nobody could sign in otherwise"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether an identity provider is configured."""
+        return self.issuer is not None
+
+    @property
+    def expected_audience(self) -> str | None:
+        """The `aud` access tokens must name."""
+        return self.audience or self.client_id
+
+
 class UiSettings(BaseModel):
     """The web UI."""
 
@@ -499,6 +599,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @model_validator(mode="after")
     def _check_server_backend(self) -> Settings:

@@ -56,8 +56,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def blok_serve(settings: Settings) -> Iterator[str]:
-    """`blok serve` on the data directory as a child process; yields its address."""
+def blok_serve(settings: Settings, *, quiet: bool = False) -> Iterator[str]:
+    """`blok serve` on the data directory as a child process; yields its address.
+
+    `quiet` drops the service log (standard error) too, e.g. its line per request under load.
+    """
     port = free_port()
     environment = {
         **os.environ,
@@ -65,7 +68,12 @@ def blok_serve(settings: Settings) -> Iterator[str]:
         "BLOK_SERVER__PORT": str(port),
     }
     command = [sys.executable, "-m", "blok", "--data-dir", str(settings.data_dir), "serve"]
-    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet else None,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS

@@ -34,6 +34,7 @@ from search_service.schemas import ErrorResponse
 from search_service.service_file import remove_service_file, write_service_file
 from search_service.ui_office import OfficeRefusedError, show_office_refused
 from search_service.ui_office_routes import ui_office_router
+from search_service.ui_oidc_routes import ui_oidc_router
 from search_service.ui_page_view import ui_page_view_router
 from search_service.ui_pages import STATIC_DIR
 from search_service.ui_rings import ui_ring_router
@@ -88,6 +89,7 @@ ROUTERS = (
     backup_router,
     upload_router,
     ui_router,
+    ui_oidc_router,
     ui_page_view_router,
     ui_ring_router,
     ui_office_router,

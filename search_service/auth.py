@@ -1,7 +1,8 @@
 """Who is calling: credentials resolved to a `Principal`, sign-in, and the failed sign-in limiter.
 
 A request carries at most one credential: `Authorization: Bearer <token>` (from
-`POST /v1/auth/token`) or `X-API-Key: <key>` (created by an admin); a browser carries the
+`POST /v1/auth/token`, or an access token of the identity provider when one is configured,
+`search_service.oidc`) or `X-API-Key: <key>` (created by an admin); a browser carries the
 session cookie from `POST /v1/auth/session` instead (`search_service.sessions`). None:
 anonymous. A credential that is malformed, unknown, expired, revoked or belongs to a disabled
 account is refused with 401, never downgraded to anonymous.
@@ -19,10 +20,16 @@ from core.access import ANONYMOUS, Principal
 from core.accounts import Account, AccountStore, IssuedToken
 from core.audit_actions import AuditAction
 from core.errors import UnauthorizedError
+from core.identity import ExternalIdentity, identity_from_claims
 from core.persistence.audit import principal_actor
+from core.settings import OidcSettings
+from search_service.oidc import OidcProvider
 from search_service.rate_limits import RateLimiter
 
 WRONG_CREDENTIALS = "Wrong account name or password."
+LOCAL_PASSWORDS_OFF = (
+    "Sign-in with a password is switched off here; sign in through the identity provider."
+)
 
 
 def signin_key(account: Account | None, client_address: str) -> str:
@@ -77,6 +84,45 @@ def sign_in(
         after={"method": method, "expires_at": issued.expires_at.isoformat(timespec="seconds")},
     )
     return account, issued
+
+
+def sign_in_identity(
+    accounts: AccountStore, identity: ExternalIdentity, *, issuer: str, lifetime: dt.timedelta
+) -> tuple[Account, IssuedToken]:
+    """Sign in a person the identity provider vouched for: their account, a new session token.
+
+    Raises:
+        ForbiddenError: the account is disabled or is a local one (`AccountStore.sign_in_external`).
+    """
+    account = accounts.sign_in_external(
+        identity.name, roles=identity.roles, rings=identity.rings, issuer=issuer
+    )
+    issued = accounts.issue_token(account, lifetime)
+    accounts.audit.record(
+        actor=principal_actor(account.principal()),
+        action=AuditAction.SIGN_IN,
+        target=account.name,
+        after={"method": "oidc", "expires_at": issued.expires_at.isoformat(timespec="seconds")},
+    )
+    return account, issued
+
+
+async def provider_principal(
+    accounts: AccountStore, provider: OidcProvider, token: str, settings: OidcSettings
+) -> Principal:
+    """The caller behind an access token of the identity provider (roles and rings from claims).
+
+    An account of the same name that an admin disabled refuses the token too.
+
+    Raises:
+        UnauthorizedError: the token fails a check, or names a disabled account.
+        ForbiddenError: its claims give no role here.
+    """
+    identity = identity_from_claims(await provider.access_token_claims(token), settings)
+    account = accounts.find_account(identity.name)
+    if account is not None and not account.active:
+        raise UnauthorizedError("The token's account is disabled.")
+    return identity.principal()
 
 
 def sign_out(accounts: AccountStore, principal: Principal, token: str, method: str) -> None:

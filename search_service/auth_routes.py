@@ -8,9 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from core.accounts import Account, IssuedToken
-from core.errors import UnauthorizedError
+from core.errors import ForbiddenError, UnauthorizedError
 from core.persistence.audit import principal_actor
-from search_service.auth import bearer_token, session_principal, sign_in, sign_out
+from search_service.auth import (
+    LOCAL_PASSWORDS_OFF,
+    bearer_token,
+    session_principal,
+    sign_in,
+    sign_out,
+)
 from search_service.auth_schemas import (
     ApiKeyCreatedResponse,
     ApiKeyListResponse,
@@ -59,7 +65,13 @@ def sign_in_request(
     limiter: RateLimiter,
     method: str,
 ) -> tuple[Account, IssuedToken, dt.timedelta]:
-    """Sign the request's account in (`search_service.auth.sign_in`); with the token lifetime."""
+    """Sign the request's account in (`search_service.auth.sign_in`); with the token lifetime.
+
+    Raises:
+        ForbiddenError: local passwords are switched off (`BLOK_OIDC__LOCAL_PASSWORDS`).
+    """
+    if not context.settings.oidc.local_passwords:
+        raise ForbiddenError(LOCAL_PASSWORDS_OFF)
     lifetime = dt.timedelta(minutes=context.settings.access.token_ttl_minutes)
     account, issued = sign_in(
         context.accounts,

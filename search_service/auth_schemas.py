@@ -45,7 +45,9 @@ class PrincipalResponse(BaseModel):
     """Who the server takes the caller to be, and what they may see."""
 
     name: str
-    kind: str = Field(description="`anonymous`, `account` or `api_key`.")
+    kind: str = Field(
+        description="`anonymous`, `account`, `api_key` or `oidc` (an identity provider's token)."
+    )
     roles: list[Role]
     rings: list[str]
 

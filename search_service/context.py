@@ -2,8 +2,9 @@
 
 The searcher (`pipelines.search`) answers searches and questions; beside it the context holds
 what only the service needs: the store and registry it opened, accounts, the audit log, the
-query log and its retention, the document catalog and the curator. The routes take what they
-need from it; none of it is reached through the searcher.
+query log and its retention, the document catalog, the curator and the identity provider (when
+one is configured). The routes take what they need from it; none of it is reached through the
+searcher.
 
 Searches and questions of the HTTP API are written to the query log (`core.persistence.
 query_log`), without the caller; in-process callers (the command line, the evaluation) call the
@@ -34,6 +35,7 @@ from pipelines.search import Searcher, build_searcher
 from pipelines.search_outcomes import AskOutcome, SearchOutcome
 from pipelines.stores import ChunkStore, SwitchableChunkStore, build_chunk_store
 from search_service.metrics import ServiceMetrics
+from search_service.oidc import OidcProvider
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -80,6 +82,7 @@ class ServiceContext:
         )
         self.catalog = DocumentCatalog(store, registry)
         self.curator = DocumentCurator(store, registry, settings.sources_dir, self.audit)
+        self.identity_provider = OidcProvider(settings.oidc) if settings.oidc.enabled else None
 
     def log_search(self, query: str, filters: SearchFilters | None, outcome: SearchOutcome) -> None:
         """Write a search of the API to the query log (without the caller)."""

@@ -9,13 +9,22 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from core.access import UNRESTRICTED_ROLES, Principal
 from core.errors import ForbiddenError, UnauthorizedError
-from search_service.auth import resolve_principal, session_principal
+from search_service.auth import (
+    bearer_token,
+    provider_principal,
+    resolve_principal,
+    session_principal,
+)
 from search_service.context import ServiceContext
+from search_service.oidc import looks_like_jwt
 from search_service.rate_limits import RateLimiter
 from search_service.sessions import SESSION_COOKIE, check_csrf
 
 # Declared for the OpenAPI documentation; the headers are read and checked in `get_principal`.
-bearer_scheme = HTTPBearer(auto_error=False, description="Token from `POST /v1/auth/token`.")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="Token from `POST /v1/auth/token`, or the identity provider's access token.",
+)
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key created by an admin."
 )
@@ -54,6 +63,13 @@ async def get_principal(
         principal = session_principal(context.accounts, session)
         await check_csrf(request, session, context.settings.server.cors_origins)
         return principal
+    provider = context.identity_provider
+    if provider is not None and authorization is not None and api_key is None:
+        token = bearer_token(authorization)
+        if looks_like_jwt(token):
+            return await provider_principal(
+                context.accounts, provider, token, context.settings.oidc
+            )
     return resolve_principal(context.accounts, authorization, api_key)
 
 

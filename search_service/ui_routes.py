@@ -60,6 +60,9 @@ from search_service.ui_views import (
 ui_router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Repeated = Annotated[list[str], Query()]
 SIGN_IN_FAILED = "Name oder Passwort ist falsch."
+LOCAL_PASSWORDS_OFF = (
+    "Die Anmeldung mit Passwort ist abgeschaltet. Bitte melden Sie sich mit Ihrem Dienstkonto an."
+)
 
 
 async def get_form_visitor(request: Request, visitor: VisitorDep) -> Visitor:
@@ -251,9 +254,14 @@ def show_document(
 def show_sign_in(
     request: Request, visitor: VisitorDep, weiter: str = "/", abgemeldet: str | None = None
 ) -> HTMLResponse:
-    """The sign-in form."""
+    """The sign-in form, and the identity provider's button when one is configured."""
     return render_page(
-        request, "signin.html", visitor, weiter=local_path(weiter), signed_out=bool(abgemeldet)
+        request,
+        "signin.html",
+        visitor,
+        weiter=local_path(weiter),
+        signed_out=bool(abgemeldet),
+        **sign_in_options(request),
     )
 
 
@@ -274,6 +282,16 @@ def sign_in_from_form(
         _, issued, lifetime = sign_in_request(body, request, context, limiter, "session")
     except (ValidationError, UnauthorizedError):
         return sign_in_error(request, visitor, name, weiter, SIGN_IN_FAILED, 401)
+    except ForbiddenError:
+        return render_page(
+            request,
+            "signin.html",
+            visitor,
+            status_code=403,
+            weiter=local_path(weiter),
+            provider_error=LOCAL_PASSWORDS_OFF,
+            **sign_in_options(request),
+        )
     except TooManyRequestsError as exc:
         minutes = max(1, round(exc.retry_after_seconds / 60))
         message = (
@@ -303,7 +321,14 @@ def sign_in_error(
         weiter=local_path(weiter),
         name=name,
         error=message,
+        **sign_in_options(request),
     )
+
+
+def sign_in_options(request: Request) -> dict[str, bool]:
+    """Which ways of signing in the form offers: the identity provider, a password, or both."""
+    settings = request.app.state.settings.oidc
+    return {"provider_sign_in": settings.enabled, "password_sign_in": settings.local_passwords}
 
 
 @ui_router.get("/abmelden")

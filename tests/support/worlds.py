@@ -200,15 +200,18 @@ CurationWorld = World
 
 
 @contextmanager
-def open_world(root: Path, dataset: Dataset) -> Iterator[World]:
-    """Write and ingest the corpus, start the app, create the callers and sign them in."""
+def open_world(root: Path, dataset: Dataset, **overrides: object) -> Iterator[World]:
+    """Write and ingest the corpus, start the app, create the callers and sign them in.
+
+    `overrides` are further settings sections (`oidc={...}`).
+    """
     corpus = root / "corpus"
     corpus.mkdir()
     for document in dataset.documents:
         (corpus / f"{document.stem}.md").write_text(document_text(document), encoding="utf-8")
         (corpus / f"{document.stem}.meta.yaml").write_text(sidecar(document), encoding="utf-8")
     # Job centres and topics are read from questions too, so the leak suite covers that path.
-    settings = make_settings(root / "data", retrieval={"infer_names": True})
+    settings = make_settings(root / "data", retrieval={"infer_names": True}, **overrides)
     report = run_ingest(settings, [corpus])
     assert report.count("indexed") == len(dataset.documents), report.render()
     document_ids = {Path(str(e.path)).stem: str(e.document_id) for e in report.entries}
