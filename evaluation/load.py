@@ -273,7 +273,7 @@ def prepare_data_dir(settings: Settings) -> None:
     """Ingest the demo corpus (unchanged files are skipped) and add the throwaway accounts."""
     report = run_ingest(settings, [DEMO_CORPUS])
     print(f"load: demo corpus, {report.count('indexed')} documents indexed", flush=True)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         accounts = AccountStore(registry)
         wanted: dict[str, tuple[list[str], list[str]]] = {OFFICE_ACCOUNT: (["office"], [])} | {
