@@ -13,7 +13,8 @@ schema (`core.persistence.schema`) and hands out one repository per table group:
   `core.accounts`);
 - `audit`: the audit log (`core.persistence.audit`);
 - `query_log`: the query log and feedback (`core.persistence.query_log`);
-- `ingest_jobs`: the upload jobs of the service (`core.persistence.ingest_jobs`).
+- `ingest_jobs`: the upload jobs of the service (`core.persistence.ingest_jobs`);
+- `rate_events`: what the rate limits count (`core.persistence.rate_events`).
 
 The repositories share the registry's engine (SQLite: one connection and its lock; PostgreSQL: a
 pool), so the registry is safe to share between the threads of one process. Nothing outside
@@ -31,6 +32,7 @@ from core.persistence.documents import DocumentRecord, DocumentRepository
 from core.persistence.index_state import IndexState
 from core.persistence.ingest_jobs import IngestJobRepository
 from core.persistence.query_log import QueryLog
+from core.persistence.rate_events import RateEvents
 from core.settings import Settings
 
 __all__ = ["DocumentRecord", "Registry", "utc_now_text"]
@@ -53,6 +55,7 @@ class Registry:
         self.audit = AuditLog(database)
         self.query_log = QueryLog(database)
         self.ingest_jobs = IngestJobRepository(database)
+        self.rate_events = RateEvents(database)
 
     @classmethod
     def open(cls, settings: Settings) -> Registry:
