@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.errors import StorageError
+from core.persistence.registry import Registry
 from core.settings import Settings
 from search_service.admin_routes import admin_router
 from search_service.auth_routes import auth_router
@@ -97,14 +98,18 @@ ROUTERS = (
 )
 
 
-def rate_limiters(settings: Settings) -> tuple[RateLimiter, RateLimiter]:
+def rate_limiters(settings: Settings, registry: Registry) -> tuple[RateLimiter, RateLimiter]:
     """The failed sign-in and the feedback limiter of one app (`search_service.rate_limits`)."""
     signin = RateLimiter(
+        registry.rate_events,
+        bucket="signin",
         limit=settings.access.failed_signin_limit,
         window_seconds=settings.access.failed_signin_window_seconds,
         message="Too many failed sign-ins. Try again later.",
     )
     feedback = RateLimiter(
+        registry.rate_events,
+        bucket="feedback",
         limit=settings.access.feedback_limit_per_hour,
         window_seconds=3600,
         message="Too much feedback from this address. Try again later.",
@@ -123,6 +128,9 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_service_context(settings, metrics=app.state.metrics)
         app.state.context = context
+        app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(
+            settings, context.registry
+        )
         try:
             context.check_storage()
         except StorageError as exc:  # served, but `/ready` says why it is not ready
@@ -155,7 +163,6 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
     )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
-    app.state.signin_limiter, app.state.feedback_limiter = rate_limiters(settings)
     install_error_handlers(app)  # first, so its 500s pass through the middleware below
     app.add_exception_handler(FormRefusedError, show_form_refused)
     app.add_exception_handler(OfficeRefusedError, show_office_refused)

@@ -93,7 +93,7 @@ def test_the_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> Non
 
 
 def test_every_setting_the_docs_name_exists() -> None:
-    known = {*setting_variables(), "BLOK_API_KEY", "BLOK_TORCH_INDEX_URL"}
+    known = {*setting_variables(), "BLOK_API_KEY", "BLOK_TORCH_INDEX_URL", "BLOK_TEST_POSTGRES_URL"}
     for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md")), ROOT / "pipelines/README.md"]:
         named = set(re.findall(r"\bBLOK_[A-Z0-9_]*[A-Z0-9]", page.read_text(encoding="utf-8")))
         assert named <= known, f"{page.name} names unknown settings: {named - known}"

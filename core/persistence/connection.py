@@ -21,7 +21,7 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -141,13 +141,15 @@ class Database:
         except BaseException:
             self.engine.dispose()
             raise
-        # SQLite: one connection, one statement at a time; PostgreSQL: the pool's connections.
-        self._lock: AbstractContextManager[object] = (
-            threading.Lock() if self.dialect == "sqlite" else nullcontext()
-        )
+        # SQLite: one connection, one transaction at a time under the lock (as before);
+        # PostgreSQL: a connection of the pool per transaction, no lock in this process.
+        self._lock = threading.Lock()
+        self._sqlite_connection = self.engine.connect() if self.dialect == "sqlite" else None
 
     def close(self) -> None:
         """Close the connections."""
+        if self._sqlite_connection is not None:
+            self._sqlite_connection.close()
         self.engine.dispose()
 
     def copy_to(self, target: Path) -> None:
@@ -160,19 +162,17 @@ class Database:
         Raises:
             BackupError: pg_dump is missing or failed.
         """
-        if self.dialect != "sqlite":
+        if self._sqlite_connection is None:
             dump_registry(self.engine, target)
             return
         with self._lock:
-            raw = self.engine.raw_connection()
+            source = self._sqlite_connection.connection.driver_connection
+            assert isinstance(source, sqlite3.Connection)
             copy = sqlite3.connect(target)
             try:
-                source = raw.driver_connection
-                assert isinstance(source, sqlite3.Connection)
                 source.backup(copy)
             finally:
                 copy.close()
-                raw.close()
 
     def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         with self._transaction(immediate=False) as statements:
@@ -184,12 +184,16 @@ class Database:
 
     @contextmanager
     def _transaction(self, *, immediate: bool) -> Iterator[Statements]:
-        with self._lock, self.engine.connect() as connection:
-            connection.execution_options(immediate=immediate)
-            with connection.begin():
-                if immediate and self.dialect == "postgresql":
-                    connection.exec_driver_sql(POSTGRES_WRITE_LOCK)
-                yield Statements(connection)
+        if self._sqlite_connection is not None:  # the one connection, under the lock
+            with self._lock:
+                connection = self._sqlite_connection.execution_options(immediate=immediate)
+                with connection.begin():
+                    yield Statements(connection)
+            return
+        with self.engine.connect() as connection, connection.begin():
+            if immediate:
+                connection.exec_driver_sql(POSTGRES_WRITE_LOCK)
+            yield Statements(connection)
 
 
 class Repository:

@@ -13,7 +13,8 @@ schema (`core.persistence.schema`) and hands out one repository per table group:
   `core.accounts`);
 - `audit`: the audit log (`core.persistence.audit`);
 - `query_log`: the query log and feedback (`core.persistence.query_log`);
-- `ingest_jobs`: the upload jobs of the service (`core.persistence.ingest_jobs`).
+- `ingest_jobs`: the upload jobs of the service (`core.persistence.ingest_jobs`);
+- `rate_events`: what the rate limits count (`core.persistence.rate_events`).
 
 The repositories share the registry's engine (SQLite: one connection and its lock; PostgreSQL: a
 pool), so the registry is safe to share between the threads of one process. Nothing outside
@@ -32,6 +33,7 @@ from core.persistence.dumps import DUMP_NAME, restore_registry
 from core.persistence.index_state import IndexState
 from core.persistence.ingest_jobs import IngestJobRepository
 from core.persistence.query_log import QueryLog
+from core.persistence.rate_events import RateEvents
 from core.persistence.transfer import copy_database
 from core.settings import Settings
 
@@ -68,6 +70,7 @@ class Registry:
         self.audit = AuditLog(database)
         self.query_log = QueryLog(database)
         self.ingest_jobs = IngestJobRepository(database)
+        self.rate_events = RateEvents(database)
 
     @classmethod
     def open(cls, settings: Settings) -> Registry:

@@ -409,6 +409,13 @@ def _alembic_config(connection: sa.Connection) -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest revision of the schema."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
 def _current_revisions(connection: sa.Connection) -> set[str]:
     return set(MigrationContext.configure(connection).get_current_heads())
 

@@ -19,6 +19,7 @@ from core.persistence.index_state import ReindexMarker, StagedDocument
 from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.persistence.registry import DocumentRecord, Registry, utc_now_text
 from core.persistence.retention import LogRetention
+from core.persistence.schema import head_revision
 from core.settings import Settings
 from tests.support.registry_sql import sql_rows
 
@@ -264,7 +265,7 @@ def test_two_openers_of_a_new_registry_migrate_once(registry_location: Path | st
     registry = Registry(registry_location)
     try:
         assert sql_rows(registry, "SELECT version_num FROM alembic_version") == [
-            {"version_num": "0001"}
+            {"version_num": head_revision()}
         ]
         assert sql_rows(registry, "SELECT id, generation FROM serving") == [
             {"id": 1, "generation": 0}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from core.filters import FieldMatch
 from core.persistence.registry import Registry
@@ -96,7 +97,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     store = EdgeChunkStore(settings.edge_store_dir)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     runner = IngestRunner(settings, store, registry)
     built = World(settings, corpus, store, registry, runner, None)  # type: ignore[arg-type]
     built.write(0)
@@ -237,7 +238,7 @@ def test_an_old_registry_learns_the_replaced_status_and_keeps_its_rows(tmp_path:
         assert record is not None and record.chunk_count == 2
         sql_execute(registry, "UPDATE documents SET status = 'replaced' WHERE document_id = 'abc'")
         assert registry.documents.hidden_documents().document_ids == {"abc"}
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             sql_execute(registry, "UPDATE documents SET status = 'gone' WHERE document_id = 'abc'")
         registry.documents.delete("abc")
         assert registry.documents.page_text("abc", 1) is None  # the cascade still holds

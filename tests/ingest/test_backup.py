@@ -109,7 +109,7 @@ def test_a_restored_backup_answers_as_the_original(installation: Settings, tmp_p
 def test_a_backup_during_an_ingest_restores_whole_documents_only(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "original")
     files = write_protocols(tmp_path / "files", 12)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = SwitchableChunkStore(build_chunk_store(settings, registry))
     runner = IngestRunner(settings, store, registry)
     ingest = threading.Thread(target=runner.run, args=([files[0].parent],))
@@ -127,7 +127,7 @@ def test_a_backup_during_an_ingest_restores_whole_documents_only(tmp_path: Path)
 
     restored = make_settings(tmp_path / "restored")
     restore_backup(tmp_path / "backup", restored.data_dir)
-    registry = Registry(restored.registry_path)
+    registry = Registry.open(restored)
     store = SwitchableChunkStore(build_chunk_store(restored, registry))
     try:
         IngestRunner(restored, store, registry).recover_interrupted()  # what a start does

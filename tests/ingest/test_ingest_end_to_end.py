@@ -63,7 +63,7 @@ def test_reingesting_unchanged_files_changes_nothing(tmp_path: Path) -> None:
     assert second.count("unchanged") == 2 and second.count("indexed") == 0
     assert second.summary()["chunks"] == 0
     store = EdgeChunkStore(settings.edge_store_dir)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         assert store.count() == first.summary()["chunks"] == registry.documents.totals()["chunks"]
     finally:

@@ -160,7 +160,7 @@ def test_reingesting_a_mail_changes_nothing(tmp_path: Path) -> None:
     again = run_ingest(settings, [mail])
     assert [entry.status for entry in first.entries] == ["indexed"] * 3 + ["skipped"]
     assert [entry.status for entry in again.entries] == ["unchanged"] * 3 + ["skipped"]
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         assert registry.documents.totals()["documents"] == 3
     finally:

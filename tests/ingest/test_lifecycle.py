@@ -41,7 +41,13 @@ def documents_json(settings: Settings, capsys: pytest.CaptureFixture[str]) -> li
 
 
 @pytest.mark.slow
-def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicates_prune_and_delete(
+    tmp_path: Path,
+    registry_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLOK_REGISTRY__URL", registry_url)  # for `make_settings` and `main`
     corpus, other = tmp_path / "corpus", tmp_path / "anderswo"
     for folder in (corpus, other):
         folder.mkdir()
@@ -82,7 +88,7 @@ def test_duplicates_prune_and_delete(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert f"deleted {shared} ({corpus / 'b.txt'}): its files are gone" in printed
     assert chunk_count(settings, shared) == 0
     assert not list((settings.data_dir / "sources").glob(f"{shared}*"))
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         assert registry.documents.get(shared) is None
         kept = {record.sha256 for record in registry.documents.list_documents()}
@@ -162,7 +168,7 @@ def test_files_over_the_limits_are_reported_and_leave_nothing(tmp_path: Path) ->
     assert [(e.status, e.code) for e in report.entries] == [("skipped", "timeout")] * 2
     assert "BLOK_INGEST__MAX_SECONDS_PER_FILE" in str(report.entries[0].reason)
     store = EdgeChunkStore(settings.edge_store_dir)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         assert store.count() == 0 and registry.documents.list_documents() == []
     finally:
@@ -184,7 +190,7 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
     assert second["a.txt"].status == "indexed" and second["a.txt"].document_id != old_id
     # b.md is now the document's first path; its title came from the file name, so it changes.
     assert (second["b.md"].status, second["b.md"].document_id) == ("indexed", old_id)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         assert registry.documents.paths(old_id) == [str(corpus / "b.md")]
         record = registry.documents.get(old_id)
@@ -196,7 +202,7 @@ def test_a_changed_file_leaves_the_old_content_to_its_other_path(tmp_path: Path)
 
     (corpus / "b.md").write_text("Ein ganz neuer Inhalt über Jugendberufsagenturen.", "utf-8")
     run_ingest(settings, [corpus])  # the old content has no file left: deleted, audited
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         [replaced] = registry.audit.entries()
     finally:

@@ -80,7 +80,7 @@ class Data:
         return self.settings.data_dir
 
     def registry(self) -> Registry:
-        return Registry(self.settings.registry_path)
+        return Registry.open(self.settings)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def search_once(settings: Settings) -> list[list[tuple[Any, ...]]]:
 
 def registry_view(settings: Settings) -> dict[str, Any]:
     """Documents with their counts and page texts."""
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         view = {}
         for record in registry.documents.list_documents():

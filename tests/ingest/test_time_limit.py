@@ -42,7 +42,7 @@ def test_files_over_the_limit_stop_in_any_step_and_leave_nothing(tmp_path: Path)
     assert "BLOK_INGEST__MAX_SECONDS_PER_FILE" in str(large.reason)
     assert (blank.status, blank.code) == ("skipped", "timeout"), blank
     assert by_name["a-klein.md"].status == by_name["d-klein.md"].status == "indexed"
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
         names = sorted(r.source_name for r in registry.documents.list_documents())

@@ -103,7 +103,7 @@ def test_a_sidecar_title_beats_the_stated_one_which_is_marked_inferred(tmp_path:
     settings = make_settings(tmp_path / "data")
     report = run_ingest(settings, [corpus])
     assert report.count("indexed") == 2
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         by_name = {record.source_name: record for record in registry.documents.list_documents()}
     finally:

@@ -102,7 +102,7 @@ def test_ingest_reports_a_hanging_file_as_timeout_and_goes_on(tmp_path: Path) ->
     assert "BLOK_INGEST__MAX_SECONDS_PER_FILE" in str(by_name["scan.pdf"].reason)
     assert by_name["notiz.txt"].status == "indexed"
     store = EdgeChunkStore(settings.edge_store_dir)
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     try:
         [document] = registry.documents.list_documents()
         assert document.source_name == "notiz.txt"
@@ -117,7 +117,7 @@ def test_closing_the_runner_stops_its_reader_process(tmp_path: Path) -> None:
     note = tmp_path / "notiz.txt"
     note.write_text(NOTE, encoding="utf-8")
     settings = make_settings(tmp_path / "data")
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = EdgeChunkStore(settings.edge_store_dir)
     runner = IngestRunner(settings, store, registry)
     try:

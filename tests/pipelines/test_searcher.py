@@ -62,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     report = run_ingest(settings, [corpus])
     assert report.count("indexed") == len(DOCUMENTS), report.render()
     ids = {Path(str(entry.path)).stem: str(entry.document_id) for entry in report.entries}
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     curator = DocumentCurator(store, registry, settings.data_dir / "sources", registry.audit)
     curator.supersede(ids["alt-oeffentlich"], ids["ring-drei"], actor="test")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from core.accounts import AccountStore
+from core.errors import TooManyRequestsError
+from core.persistence.registry import Registry
 from search_service.app import create_app
 from search_service.rate_limits import RateLimiter
 from tests.search_service.test_api import assert_error_shape
@@ -93,18 +96,60 @@ def test_wrong_passwords_are_rejected_and_repeated_failures_get_429(
     sign_in(access_world.client, "bernd", TEST_PASSWORD)
 
 
-def test_the_limiter_forgets_failures_after_the_window() -> None:
+def test_the_limiter_forgets_failures_after_the_window(registry_location: Path | str) -> None:
     now = [1000.0]
+    registry = Registry(registry_location)
     limiter = RateLimiter(
-        limit=2, window_seconds=60, message="Too many events.", clock=lambda: now[0]
+        registry.rate_events,
+        bucket="test",
+        limit=2,
+        window_seconds=60,
+        message="Too many events.",
+        clock=lambda: now[0],
     )
-    limiter.record(["name:x", "address:a"])
-    limiter.record(["name:x", "address:a"])
-    with pytest.raises(Exception, match="Too many"):
+    try:
+        limiter.record(["name:x", "address:a"])
+        now[0] += 10
+        limiter.record(["name:x", "address:a"])
+        with pytest.raises(TooManyRequestsError, match="Too many") as refused:
+            limiter.check(["name:x"])
+        assert refused.value.retry_after_seconds == 50
+        limiter.check(["name:y"])
+        now[0] += 51  # the first event left the window
+        limiter.check(["name:x", "address:a"])
+        limiter.record(["name:x"])
+        limiter.reset("name:x")
         limiter.check(["name:x"])
-    limiter.check(["name:y"])
-    now[0] += 61
-    limiter.check(["name:x", "address:a"])
+    finally:
+        registry.close()
+
+
+def test_replicas_on_one_registry_share_their_limits(registry_location: Path | str) -> None:
+    """Two service processes (two registries opened on one database) count together."""
+    replicas = [Registry(registry_location), Registry(registry_location)]
+    limiters = [
+        RateLimiter(
+            replica.rate_events, bucket="signin", limit=3, window_seconds=60, message="Zu viele."
+        )
+        for replica in replicas
+    ]
+    other = RateLimiter(
+        replicas[0].rate_events, bucket="feedback", limit=3, window_seconds=60, message="x"
+    )
+    try:
+        limiters[0].record(["address:a"])
+        limiters[1].record(["address:a"])
+        limiters[0].check(["address:a"])
+        limiters[1].record(["address:a"])
+        for limiter in limiters:
+            with pytest.raises(TooManyRequestsError):
+                limiter.check(["address:a"])
+        other.check(["address:a"])  # another limiter's bucket
+        limiters[1].clear()
+        limiters[0].check(["address:a"])
+    finally:
+        for replica in replicas:
+            replica.close()
 
 
 @pytest.mark.model

@@ -340,7 +340,7 @@ def test_feedback_is_rate_limited_per_address(access_world: LeakWorld) -> None:
     ]
     saved = app.state.feedback_limiter  # type: ignore[attr-defined]
     app.state.feedback_limiter = RateLimiter(  # type: ignore[attr-defined]
-        limit=2, window_seconds=3600, message=saved.message
+        saved.events, bucket="feedback-test", limit=2, window_seconds=3600, message=saved.message
     )
     try:
         sent = {"answer_id": answer_id, "helpful": True}

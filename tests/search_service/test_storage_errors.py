@@ -76,7 +76,7 @@ def test_an_ingest_into_an_unwritable_sources_folder_names_the_reason(tmp_path: 
     (entry,) = report.entries
     assert entry.status == "skipped" and entry.code == "storage_unavailable"
     assert entry.reason is not None and "sources folder" in entry.reason
-    registry = Registry(settings.registry_path)
+    registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
         assert registry.documents.list_documents() == []  # nothing half-indexed

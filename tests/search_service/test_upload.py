@@ -395,7 +395,7 @@ def test_unfinished_jobs_are_taken_up_again_at_start(
     from core.persistence.registry import Registry
     from pipelines.stores import build_chunk_store
 
-    store, registry = build_chunk_store(settings), Registry(settings.registry_path)
+    store, registry = build_chunk_store(settings), Registry.open(settings)
     jobs = IngestJobs(settings, store, registry)  # not started: only records the jobs
     kept = jobs.uploads_dir / "a" / "1" / "kranichfeld.md"
     kept.parent.mkdir(parents=True)
