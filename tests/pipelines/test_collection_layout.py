@@ -52,6 +52,7 @@ def test_more_confirmations_than_copies_are_refused(tmp_path: Path) -> None:
         make_settings(tmp_path, store={"replication_factor": 2, "write_consistency_factor": 3})
 
 
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
 def test_the_local_stand_in_creates_and_counts_a_collection_with_the_layout(
     tmp_path: Path,
 ) -> None:
@@ -59,8 +60,7 @@ def test_the_local_stand_in_creates_and_counts_a_collection_with_the_layout(
     client = QdrantClient(path=str(tmp_path / "local"))
     store = QdrantClientChunkStore(client, "blok_chunks", layout=layout)
     try:
-        with pytest.warns(UserWarning, match="Payload indexes have no effect"):
-            store.ensure_collection(384)
+        store.ensure_collection(384)
         assert store.count() == 0
     finally:
         store.close()
