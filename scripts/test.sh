@@ -11,7 +11,10 @@ BLOK_DATA_DIR="${BLOK_DATA_DIR:-.test-cache/data}" bash scripts/setup.sh dev
 if [ -z "${BLOK_TEST_POSTGRES_URL:-}" ]; then
   postgres_dir="$(mktemp -d)"
   trap 'bash scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
-  BLOK_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start "$postgres_dir")"
-  export BLOK_TEST_POSTGRES_URL
+  if BLOK_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start "$postgres_dir")"; then
+    export BLOK_TEST_POSTGRES_URL
+  else  # the PostgreSQL runs skip (and fail under CI=true, which needs them)
+    echo "test: WARNING: no PostgreSQL could be started; its registry tests are skipped" >&2
+  fi
 fi
 .venv/bin/python -m pytest "$@"
