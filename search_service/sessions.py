@@ -15,11 +15,13 @@ browser on its own, so they need no CSRF token, and when one is present the cook
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 
 from core.errors import ForbiddenError
 
@@ -42,6 +44,17 @@ def cookie_is_secure(request: Request, mode: str) -> bool:
     if mode == "auto":
         return request.url.scheme == "https"
     return mode == "always"
+
+
+def signed_in_redirect(
+    request: Request, target: str, token: str, *, lifetime: dt.timedelta, secure_mode: str
+) -> RedirectResponse:
+    """A 303 to `target` (a local path) that opens the browser session of `token`."""
+    response = RedirectResponse(target, 303)
+    set_session_cookies(
+        response, request, token, max_age=int(lifetime.total_seconds()), secure_mode=secure_mode
+    )
+    return response
 
 
 def set_session_cookies(

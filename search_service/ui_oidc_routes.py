@@ -20,7 +20,7 @@ from core.identity import identity_from_claims
 from search_service.auth import sign_in_identity
 from search_service.deps import ContextDep
 from search_service.oidc import PENDING_COOKIE, PENDING_MAX_AGE, OidcProvider, PendingSignIn
-from search_service.sessions import cookie_is_secure, set_session_cookies
+from search_service.sessions import cookie_is_secure, signed_in_redirect
 from search_service.ui_pages import Visitor, VisitorDep, render_page
 from search_service.ui_routes import local_path, sign_in_options
 
@@ -102,15 +102,14 @@ async def finish_provider_sign_in(
     except ForbiddenError as exc:
         message = NO_ROLE if exc.message == ROLELESS else TAKEN
         return refused(request, visitor, message, 403)
-    response = RedirectResponse(local_path(pending.weiter), 303)
-    response.delete_cookie(PENDING_COOKIE, path="/anmelden/dienstkonto")
-    set_session_cookies(
-        response,
+    response = signed_in_redirect(
         request,
+        local_path(pending.weiter),
         issued.token,
-        max_age=int(lifetime.total_seconds()),
+        lifetime=lifetime,
         secure_mode=context.settings.access.session_cookie_secure,
     )
+    response.delete_cookie(PENDING_COOKIE, path="/anmelden/dienstkonto")
     return response
 
 

@@ -39,7 +39,7 @@ from search_service.sessions import (
     check_csrf,
     check_origin,
     clear_session_cookies,
-    set_session_cookies,
+    signed_in_redirect,
 )
 from search_service.ui_inferred import inferred_filters_view
 from search_service.ui_page_view import is_pdf, page_texts, page_view_url, quote_parameters
@@ -298,15 +298,13 @@ def sign_in_from_form(
             f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {minutes} Minuten erneut versuchen."
         )
         return sign_in_error(request, visitor, name, weiter, message, 429)
-    response = RedirectResponse(local_path(weiter), 303)
-    set_session_cookies(
-        response,
+    return signed_in_redirect(
         request,
+        local_path(weiter),
         issued.token,
-        max_age=int(lifetime.total_seconds()),
+        lifetime=lifetime,
         secure_mode=context.settings.access.session_cookie_secure,
     )
-    return response
 
 
 def sign_in_error(
