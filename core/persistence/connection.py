@@ -66,6 +66,11 @@ def database_url(location: Path | str) -> sa.URL:
     )
 
 
+# How long a SQLite statement waits for another process's write lock before it fails. A busy
+# machine of two cores can hold a migration or a large commit for more than Python's 5 s.
+SQLITE_BUSY_TIMEOUT_SECONDS = 20.0
+
+
 def create_engine(url: sa.URL) -> sa.Engine:
     """An engine for the registry at `url` (SQLite: one shared connection; PostgreSQL: a pool).
 
@@ -75,7 +80,9 @@ def create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     engine = sa.create_engine(
-        url, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 5.0}
+        url,
+        poolclass=StaticPool,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
 
     @sa.event.listens_for(engine, "connect")

@@ -19,6 +19,7 @@ later change of the schema is a new revision, never an edit of an old one.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
@@ -400,6 +401,10 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 FIRST_REVISION = "0001"
 # The advisory lock (any 64-bit number) PostgreSQL processes take while they migrate.
 POSTGRES_MIGRATION_LOCK = 7_406_201_515
+# The threads of one process open SQLite registries one at a time: a new file's first connections
+# would otherwise race to switch it to WAL and to create its tables. Between processes SQLite's
+# busy timeout orders them.
+_SQLITE_OPENING = threading.Lock()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
@@ -436,6 +441,14 @@ def upgrade(engine: sa.Engine) -> None:
     keys off for the revision's table rebuilds; PostgreSQL: an advisory lock); the others wait
     for it, then find the revision current.
     """
+    if engine.dialect.name == "sqlite":
+        with _SQLITE_OPENING:
+            _upgrade(engine)
+    else:
+        _upgrade(engine)
+
+
+def _upgrade(engine: sa.Engine) -> None:
     with engine.connect() as connection:
         script = ScriptDirectory.from_config(_alembic_config(connection))
         heads = set(script.get_heads())
