@@ -196,6 +196,14 @@ class UploadSettings(BaseModel):
         "while reading).",
     )
 
+    min_free_disk_mb: float = Field(
+        default=200.0,
+        ge=0,
+        description="Room, in MB, the service keeps free on the disk of the data directory: "
+        "with less, `/ready` answers 503 `storage_unavailable` and uploads are refused with it "
+        "(also an upload whose declared size would leave less), before a full disk could break "
+        "an ingest halfway; 0 turns the check off.",
+    )
     files_per_turn: int = Field(
         default=1,
         ge=1,

@@ -136,14 +136,20 @@ class ServiceContext:
         hidden = self.registry.documents.hidden_documents().conditions()
         return documents, self.store.count([*access_conditions(principal), *hidden])
 
-    def check_storage(self) -> None:
-        """Check that the uploads and the sources folder can be written.
+    def check_storage(self, *, incoming_bytes: int = 0) -> None:
+        """Check that the uploads and the sources folder can be written and their disk has room.
+
+        `incoming_bytes`: the size of an upload about to be received into the uploads folder.
 
         Raises:
-            StorageError: one cannot (named by its role, `core.storage`).
+            StorageError: one cannot, or its disk would have less than `upload.min_free_disk_mb`
+                free (named by its role, `core.storage`).
         """
-        check_writable(self.settings.uploads_dir, "uploads")
-        check_writable(self.settings.sources_dir, "sources")
+        room = self.settings.upload.min_free_disk_mb
+        check_writable(
+            self.settings.uploads_dir, "uploads", min_free_mb=room, incoming_bytes=incoming_bytes
+        )
+        check_writable(self.settings.sources_dir, "sources", min_free_mb=room)
 
     def close(self) -> None:
         """Release the store and the registry."""

@@ -66,6 +66,9 @@ async def upload_documents(
     settings = context.settings
     # 409: the switch would lose the new documents
     context.registry.index_state.refuse_during_reindex()
+    declared = request.headers.get("content-length", "")
+    # 503 before anything is received: the folders cannot be written or the disk is nearly full
+    context.check_storage(incoming_bytes=int(declared) if declared.isdigit() else 0)
     jobs = get_ingest_jobs(request)
     job_id = new_job_id()
     folder = jobs.uploads_dir / job_id
