@@ -22,16 +22,12 @@ extraction method, chunks per second, peak memory. Alone in the process, so the 
 from __future__ import annotations
 
 import argparse
-import random
 import resource
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from core.access import SYSTEM
 from core.filters import SearchFilters
@@ -39,17 +35,16 @@ from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, IngestSettings, Settings
 from evaluation.bench_answers import answers_settings, bench_answers
+from evaluation.bench_hnsw import bench_hnsw
 from evaluation.bench_limits import bench_limits
 from evaluation.bench_ui import bench_ui
 from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
+from evaluation.synthetic import demo_vocabulary, synthetic_records
 from ingest.runner import IngestRunner
-from pipelines.components.embedders.bm25_embedders import build_bm25
 from pipelines.search import Searcher, open_searcher
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
-
-KINDS = ("protokoll", "evaluationsbericht", "tagungsmaterial", "praxisbeispiel", "sonstiges")
 
 
 def percentiles(samples: list[float]) -> str:
@@ -128,49 +123,9 @@ def register_pages(registry: Registry, records: list[ChunkRecord]) -> None:
         registry.documents.mark_indexed(document_id, texts, len(texts))
 
 
-def synthetic_records(count: int, vocabulary: list[str], dim: int, first: int) -> list[ChunkRecord]:
-    """Chunks `first` … `first + count - 1`: random demo words, BM25 and random unit vectors."""
-    rng = random.Random(first)
-    vectors = np.random.default_rng(first).standard_normal((count, dim)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    bm25 = build_bm25()
-    records = []
-    for row, index in enumerate(range(first, first + count)):
-        text = " ".join(rng.choices(vocabulary, k=rng.randint(60, 200)))
-        sparse = bm25.embed_document(text)
-        year = rng.randint(2012, 2025)
-        payload = {
-            "document_id": f"syn{index // 20:06d}",
-            "kind": rng.choice(KINDS),
-            "ring": f"vr{rng.randint(1, 10)}",
-            "year": year,
-            "date": f"{year}-01-01",
-            "topic_keys": [],
-            "title": f"Synthetisches Dokument {index // 20}",
-            "source_name": f"syn{index // 20:06d}.txt",
-            "page_start": 1 + index % 20,
-            "start_offset": 0,
-            "end_offset": len(text),
-            "text": text,
-        }
-        chunk_id = str(uuid.UUID(int=index + 1))
-        records.append(
-            ChunkRecord(
-                chunk_id,
-                vectors[row].tolist(),
-                list(sparse.indices),
-                list(sparse.values),
-                payload,
-            )
-        )
-    return records
-
-
 def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
     """Write, index and query a synthetic store of `count` chunks."""
-    vocabulary = [
-        w for p in DEMO_CORPUS.glob("*.md") for w in p.read_text("utf-8").split() if w.isalpha()
-    ]
+    vocabulary = demo_vocabulary()
     store = EdgeChunkStore(settings.edge_store_dir)
     store.ensure_collection(384)
     registry = Registry.open(settings)
@@ -232,6 +187,9 @@ def main() -> None:
     parser.add_argument("--pdf-pages", type=int, default=5000, help="blank pages of that PDF")
     parser.add_argument("--ui", action="store_true", help="measure only the web UI")
     parser.add_argument(
+        "--hnsw", type=int, default=0, help="compare index variants on N synthetic chunks"
+    )
+    parser.add_argument(
         "--answers", type=int, default=0, help="time answer sentences (N questions)"
     )
     parser.add_argument("--answers-data-dir", type=Path, help="an ingested demo data directory")
@@ -241,6 +199,10 @@ def main() -> None:
             data_dir = args.answers_data_dir or Path(root)
             settings = answers_settings(data_dir, args.models_dir)
             print("\n".join(bench_answers(settings, args.answers)))
+        return
+    if args.hnsw:  # alone: the store's index variants (evaluation.bench_hnsw)
+        bench_hnsw(args.hnsw, demo_vocabulary(), lambda line: print(line, flush=True))
+        print(f"peak RSS: {peak_rss_mb():.0f} MB")
         return
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:

@@ -1,0 +1,165 @@
+"""HNSW and quantisation variants of the synthetic store: `python -m evaluation.benchmark --hnsw N`.
+
+Each variant gets a fresh Edge shard of the same N synthetic chunks (`synthetic_records`: BM25
+of demo-corpus words and random unit dense vectors, both vectors as the service writes them),
+so the variants are compared in one run on the same data. For each it reports the time of the
+index build (`optimize`), the recall@10 of the approximate dense search against the exact one
+(`SearchParams(exact=True)`) over random unit query vectors, with no filter and with a ring
+filter, the search latency, and the shard's size on disk.
+
+Random vectors have no structure an index could use, so their recall is a lower bound of what
+real embeddings get from the same parameters.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import qdrant_edge as edge
+
+from evaluation.synthetic import synthetic_records
+from pipelines.stores.base import DENSE_VECTOR, SPARSE_VECTOR, ChunkRecord
+
+WRITE_BATCH = 5000
+TOP_K = 10
+
+
+@dataclass(frozen=True)
+class HnswVariant:
+    """One store layout to measure: HNSW parameters and whether the vectors are int8-quantised."""
+
+    m: int
+    ef_construct: int
+    int8: bool = False
+    search_ef: int | None = None  # None: the engine's default (`ef_construct`)
+
+    @property
+    def label(self) -> str:
+        search = f", search ef {self.search_ef}" if self.search_ef else ""
+        return (
+            f"m {self.m}, ef_construct {self.ef_construct}{', int8' if self.int8 else ''}{search}"
+        )
+
+    def config(self, dim: int) -> edge.EdgeConfig:
+        quantization = (
+            edge.ScalarQuantizationConfig(edge.ScalarType.Int8, quantile=0.99, always_ram=True)
+            if self.int8
+            else None
+        )
+        return edge.EdgeConfig(
+            vectors={
+                DENSE_VECTOR: edge.EdgeVectorParams(
+                    dim, edge.Distance.Cosine, quantization_config=quantization
+                )
+            },
+            sparse_vectors={SPARSE_VECTOR: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+            hnsw_config=edge.HnswIndexConfig(self.m, self.ef_construct, 10_000),
+        )
+
+    def params(self, *, exact: bool = False) -> edge.SearchParams:
+        quantization = edge.QuantizationSearchParams(rescore=True) if self.int8 else None
+        return edge.SearchParams(hnsw_ef=self.search_ef, exact=exact, quantization=quantization)
+
+
+VARIANTS = (
+    HnswVariant(16, 100),  # the engine's defaults, what the store used so far
+    HnswVariant(16, 64),
+    HnswVariant(12, 64),
+    HnswVariant(16, 64, int8=True),
+    HnswVariant(12, 48, int8=True, search_ef=96),
+)
+
+
+def _points(records: list[ChunkRecord]) -> list[edge.Point]:
+    return [
+        edge.Point(
+            id=record.chunk_id,
+            vector={
+                DENSE_VECTOR: record.dense,
+                SPARSE_VECTOR: edge.SparseVector(record.sparse_indices, record.sparse_values),
+            },
+            payload=record.payload,
+        )
+        for record in records
+    ]
+
+
+def _top_ids(
+    shard: edge.EdgeShard,
+    vector: list[float],
+    params: edge.SearchParams,
+    condition: edge.Filter | None,
+) -> list[str]:
+    request = edge.QueryRequest(
+        limit=TOP_K,
+        query=edge.Query.Nearest(vector, using=DENSE_VECTOR),
+        filter=condition,
+        params=params,
+    )
+    return [str(point.id) for point in shard.query(request)]
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+
+
+def measure_variant(
+    variant: HnswVariant,
+    folder: Path,
+    batches: list[list[ChunkRecord]],
+    queries: np.ndarray,
+) -> list[str]:
+    """Build the variant's shard in `folder` from `batches`, then time and check its searches."""
+    dim = queries.shape[1]
+    shard = edge.EdgeShard.create(str(folder), variant.config(dim))
+    shard.update(edge.UpdateOperation.create_field_index("ring", edge.PayloadSchemaType.Keyword))
+    for records in batches:
+        shard.update(edge.UpdateOperation.upsert_points(_points(records)))
+    started = time.perf_counter()
+    shard.optimize()
+    build = time.perf_counter() - started
+    ring = edge.Filter(must=[edge.FieldCondition(key="ring", match=edge.MatchAny(["vr3"]))])
+    lines = [f"hnsw {variant.label}: build {build:.1f} s, on disk {_folder_mb(folder):.0f} MB"]
+    for name, condition in (("no filter", None), ("ring filter", ring)):
+        recalls, seconds = [], []
+        for vector in queries.tolist():
+            exact = set(_top_ids(shard, vector, variant.params(exact=True), condition))
+            started = time.perf_counter()
+            found = _top_ids(shard, vector, variant.params(), condition)
+            seconds.append(time.perf_counter() - started)
+            recalls.append(len(exact.intersection(found)) / max(1, len(exact)))
+        ordered = sorted(seconds)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        lines.append(
+            f"  {name}: recall@{TOP_K} {statistics.mean(recalls):.3f} "
+            f"(min {min(recalls):.1f}), dense search p50 {statistics.median(ordered) * 1000:.1f} "
+            f"ms, p95 {p95 * 1000:.1f} ms"
+        )
+    shard.close()
+    return lines
+
+
+def bench_hnsw(
+    count: int, vocabulary: list[str], report: Callable[[str], None], query_count: int = 100
+) -> None:
+    """Every variant of `VARIANTS` on the same `count` synthetic chunks, in one run; each line
+    goes to `report` as soon as it is measured (a variant takes minutes)."""
+    dim = 384
+    batches = [
+        synthetic_records(min(WRITE_BATCH, count - start), vocabulary, dim, first=start)
+        for start in range(0, count, WRITE_BATCH)
+    ]
+    rng = np.random.default_rng(11)
+    queries = rng.standard_normal((query_count, dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    report(f"hnsw: {count} synthetic chunks, {query_count} random query vectors, top {TOP_K}")
+    with tempfile.TemporaryDirectory() as root:
+        for index, variant in enumerate(VARIANTS):
+            for line in measure_variant(variant, Path(root) / f"v{index}", batches, queries):
+                report(line)
