@@ -20,14 +20,25 @@ byte, and restores into an empty data directory only.
 
 A registry on PostgreSQL is dumped with `pg_dump` inside the same window (one snapshot of the
 database, `core.persistence.dumps`) and restored with `pg_restore` into an empty database named
-by `BLOK_REGISTRY__URL`. A Qdrant server keeps its own snapshots (Qdrant's snapshot API per
-collection); this module backs up the embedded store only.
+by `BLOK_REGISTRY__URL`.
+
+**A Qdrant server or cluster** (`BLOK_STORE__BACKEND=server`): the backup exports every point of
+the active collection (both vectors and the payload, one JSON object per line, gzip) through the
+client, after the registry copy and inside this process's write pause. Processes elsewhere (other
+replicas, workers) may write meanwhile, so the registry is read before and after and every
+indexed document must have exactly its chunks in the export; otherwise the backup is taken again
+(`EXPORT_ATTEMPTS`) and then refused. Restore writes the points into an empty collection of the
+settings (`BLOK_STORE__COLLECTION`) and makes it the registry's active one. An export rather than
+Qdrant's own snapshots: it is the same on a single server and on a cluster (whose snapshots are
+per node and shard), does not depend on the server's version, and can be checked here against
+qdrant-client's local mode.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
+import gzip
 import hashlib
 import json
 import os
@@ -42,7 +53,13 @@ from core.errors import BackupError
 from core.persistence.dumps import DUMP_NAME
 from core.persistence.registry import Registry, restore_dump
 from core.settings import Settings
-from pipelines.stores import ChunkStore, EdgeChunkStore, SwitchableChunkStore
+from pipelines.stores import (
+    ChunkRecord,
+    ChunkStore,
+    EdgeChunkStore,
+    QdrantClientChunkStore,
+    SwitchableChunkStore,
+)
 from pipelines.text.glossary import GLOSSARY_FILE_NAME
 
 MANIFEST_NAME = "manifest.json"
@@ -50,6 +67,9 @@ FORMAT_VERSION = 1
 REGISTRY_NAME = "blok.db"
 KEPT_FOLDERS = ("sources", "uploads")
 READ_BLOCK = 1 << 20
+STORE_EXPORT = "store/points.jsonl.gz"  # a server collection's points, in a backup
+EXPORT_ATTEMPTS = 3
+EXPORT_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,7 @@ class BackupManifest:
     folders: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
     registry: str = "sqlite"  # the registry's database: `sqlite` (a file) or `postgresql` (a dump)
+    store: str = "edge"  # `edge` (the collection's folder) or `server` (`STORE_EXPORT`)
 
     @property
     def registry_file(self) -> str:
@@ -115,6 +136,7 @@ class BackupManifest:
                 files=files,
                 folders=[str(folder) for folder in raw.get("folders", [])],
                 registry=str(raw.get("registry", "sqlite")),
+                store=str(raw.get("store", "edge")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BackupError(
@@ -139,17 +161,17 @@ def create_backup(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        with _held_edge_store(store) as edge_store, edge_store.writes_paused():
-            collection = edge_store.path.name
-            shutil.copytree(edge_store.path, staging / collection)
-            registry.copy_to(staging / registry.copy_name)
-            documents = registry.documents.count_by_status()
-            for folder in KEPT_FOLDERS:
-                _link_tree(settings.data_dir / folder, staging / folder)
+        with _held_store(store) as held:
+            if isinstance(held, EdgeChunkStore):
+                collection, documents, chunks = _copy_edge(settings, held, registry, staging)
+                kind = "edge"
+            else:
+                collection, documents, chunks = _export_server(settings, held, registry, staging)
+                kind = "server"
         glossary = settings.data_dir / GLOSSARY_FILE_NAME
         if glossary.is_file():
             shutil.copy2(glossary, staging / GLOSSARY_FILE_NAME)
-        manifest = _describe(staging, collection, documents, registry.dialect)
+        manifest = _describe(staging, collection, documents, chunks, registry.dialect, kind)
         (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         if target.exists():
             target.rmdir()
@@ -158,6 +180,114 @@ def create_backup(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def _copy_edge(
+    settings: Settings, store: EdgeChunkStore, registry: Registry, staging: Path
+) -> tuple[str, dict[str, int], int]:
+    """Copy the Edge collection's folder, the registry and the kept files in one write pause."""
+    with store.writes_paused():
+        collection = store.path.name
+        shutil.copytree(store.path, staging / collection)
+        registry.copy_to(staging / registry.copy_name)
+        documents = registry.documents.count_by_status()
+        for folder in KEPT_FOLDERS:
+            _link_tree(settings.data_dir / folder, staging / folder)
+    copied = EdgeChunkStore(staging / collection)
+    try:
+        return collection, documents, copied.count()
+    finally:
+        copied.close()
+
+
+def _export_server(
+    settings: Settings, store: QdrantClientChunkStore, registry: Registry, staging: Path
+) -> tuple[str, dict[str, int], int]:
+    """Copy the registry, then export the collection's points; retried while others write.
+
+    Raises:
+        BackupError: other processes changed documents during every attempt.
+    """
+    for _ in range(EXPORT_ATTEMPTS):
+        with store.writes_paused():
+            before = _document_states(registry)
+            registry.copy_to(staging / registry.copy_name)
+            per_document = _write_points(store.records(EXPORT_BATCH), staging / STORE_EXPORT)
+            for folder in KEPT_FOLDERS:
+                _link_tree(settings.data_dir / folder, staging / folder)
+            after = _document_states(registry)
+        whole = all(
+            per_document.get(document_id, 0) == chunks
+            for document_id, (status, chunks) in before.items()
+            if status == "indexed"
+        )
+        if before == after and whole:
+            documents: dict[str, int] = {}
+            for status, _chunks in before.values():
+                documents[status] = documents.get(status, 0) + 1
+            return store.collection, documents, sum(per_document.values())
+        for entry in list(staging.iterdir()):  # begin again from an empty staging folder
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    raise BackupError(
+        f"The server's collection did not match the registry in {EXPORT_ATTEMPTS} attempts: "
+        "documents changed during the export (another replica or worker writing), or chunks of "
+        "indexed documents are missing from the collection. Try again when no upload runs; if "
+        "it persists, re-index (`blok reindex`)."
+    )
+
+
+def _document_states(registry: Registry) -> dict[str, tuple[str, int]]:
+    return {
+        record.document_id: (record.status, record.chunk_count)
+        for record in registry.documents.list_documents()
+    }
+
+
+def _write_points(records: Iterator[ChunkRecord], path: Path) -> dict[str, int]:
+    """Write the points as gzip'd JSON lines; the number of points per document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    per_document: dict[str, int] = {}
+    with gzip.open(path, "wt", encoding="utf-8") as export:
+        for record in records:
+            document_id = str(record.payload.get("document_id", ""))
+            per_document[document_id] = per_document.get(document_id, 0) + 1
+            export.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+    return per_document
+
+
+def _read_points(path: Path) -> Iterator[ChunkRecord]:
+    with gzip.open(path, "rt", encoding="utf-8") as export:
+        for line in export:
+            yield ChunkRecord(**json.loads(line))
+
+
+def _import_points(path: Path, store: QdrantClientChunkStore, expected: int) -> None:
+    """Write the exported points into the empty collection; nothing stays if it fails.
+
+    Raises:
+        BackupError: the collection does not hold exactly the exported points afterwards.
+    """
+    batch: list[ChunkRecord] = []
+    written = 0
+    try:
+        for record in _read_points(path):
+            if not written and not batch:
+                store.ensure_collection(len(record.dense))
+            batch.append(record)
+            if len(batch) == EXPORT_BATCH:
+                store.upsert(batch)
+                written, batch = written + len(batch), []
+        if batch:
+            store.upsert(batch)
+            written += len(batch)
+        if store.count() != expected or written != expected:
+            raise BackupError(
+                f"The collection {store.collection!r} holds {store.count()} points after "
+                f"restoring {written} of {expected}."
+            )
+    except BaseException:
+        store.delete_all()
+        raise
 
 
 def verify_backup(folder: Path) -> BackupManifest:
@@ -185,17 +315,23 @@ def verify_backup(folder: Path) -> BackupManifest:
     return manifest
 
 
-def restore_backup(folder: Path, data_dir: Path, registry_url: str = "") -> BackupManifest:
+def restore_backup(
+    folder: Path,
+    data_dir: Path,
+    registry_url: str = "",
+    store: QdrantClientChunkStore | None = None,
+) -> BackupManifest:
     """Restore the backup in `folder` into the empty (or new) data directory `data_dir`.
 
     Everything is checked before anything is written; the files are copied into a staging folder
     beside `data_dir` and moved in place at the end. The restored service's first start finishes
     what the backup caught mid-way (see the module's description). A backup of a registry on
-    PostgreSQL is restored into the empty database at `registry_url` (`BLOK_REGISTRY__URL`).
+    PostgreSQL is restored into the empty database at `registry_url` (`BLOK_REGISTRY__URL`); one
+    of a server's collection into `store`, the empty collection of the settings.
 
     Raises:
-        BackupError: the backup does not verify, `data_dir` is not empty, or the registry URL
-            does not fit the backup's registry.
+        BackupError: the backup does not verify, `data_dir` is not empty, the registry URL does
+            not fit the backup's registry, or `store` does not fit the backup's store.
     """
     manifest = verify_backup(folder)
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
@@ -211,16 +347,19 @@ def restore_backup(folder: Path, data_dir: Path, registry_url: str = "") -> Back
             "The backup holds an SQLite registry: restore it with BLOK_REGISTRY__URL unset, then "
             "move it with `blok migrate` if it belongs on PostgreSQL."
         )
+    _check_store_target(manifest, store)
     if manifest.registry == "postgresql":
         restore_dump(registry_url, folder / DUMP_NAME)
+    if store is not None:
+        _import_points(folder / STORE_EXPORT, store, manifest.chunks)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}-restore-", dir=data_dir.parent))
     try:
         for relative in manifest.folders:
             (staging / relative).mkdir(parents=True, exist_ok=True)
         for entry in manifest.files:
-            if entry.path == DUMP_NAME:
-                continue  # restored into the database above
+            if entry.path in (DUMP_NAME, STORE_EXPORT):
+                continue  # restored into the database and the collection above
             destination = staging / entry.path
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / entry.path, destination)
@@ -230,21 +369,44 @@ def restore_backup(folder: Path, data_dir: Path, registry_url: str = "") -> Back
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if store is not None:  # the restored collection is the active one, whatever its old name
+        restored = Registry(registry_url or data_dir / REGISTRY_NAME)
+        try:
+            restored.index_state.reset_active_collection()
+        finally:
+            restored.close()
     return manifest
 
 
-@contextmanager
-def _held_edge_store(store: ChunkStore) -> Iterator[EdgeChunkStore]:
-    """The embedded store behind `store`; a re-index cannot switch it away meanwhile."""
-    if isinstance(store, SwitchableChunkStore):
-        with store.current() as current, _held_edge_store(current) as edge_store:
-            yield edge_store
-        return
-    if not isinstance(store, EdgeChunkStore):
+def _check_store_target(manifest: BackupManifest, store: QdrantClientChunkStore | None) -> None:
+    """Raise unless `store` is where the backup's store goes: none (Edge), or an empty
+    collection (a server's)."""
+    if manifest.store == "server" and store is None:
         raise BackupError(
-            "Backups cover the embedded store; a Qdrant server keeps its own snapshots (Qdrant's "
-            "snapshot API per collection), and the registry is backed up with its database's tools."
+            "The backup holds a Qdrant server's collection: set BLOK_STORE__BACKEND=server and "
+            "BLOK_STORE__URL (and BLOK_STORE__COLLECTION) to restore it into an empty collection."
         )
+    if manifest.store == "edge" and store is not None:
+        raise BackupError(
+            "The backup holds an embedded store: restore it with BLOK_STORE__BACKEND=edge, then "
+            "move it with `blok migrate --to-server` if it belongs on a server."
+        )
+    if store is not None and store.count() > 0:
+        raise BackupError(
+            f"The server collection {store.collection!r} already holds points: restore into an "
+            "empty or new collection (BLOK_STORE__COLLECTION)."
+        )
+
+
+@contextmanager
+def _held_store(store: ChunkStore) -> Iterator[EdgeChunkStore | QdrantClientChunkStore]:
+    """The store behind `store`; a re-index cannot switch it away meanwhile."""
+    if isinstance(store, SwitchableChunkStore):
+        with store.current() as current, _held_store(current) as held:
+            yield held
+        return
+    if not isinstance(store, EdgeChunkStore | QdrantClientChunkStore):
+        raise BackupError(f"A backup cannot read a store of type {type(store).__name__}.")
     yield store
 
 
@@ -266,14 +428,14 @@ def _link_tree(source: Path, target: Path) -> None:
 
 
 def _describe(
-    folder: Path, collection: str, documents: dict[str, int], registry: str
+    folder: Path,
+    collection: str,
+    documents: dict[str, int],
+    chunks: int,
+    registry: str,
+    store: str,
 ) -> BackupManifest:
     """The manifest of the staged backup: every file's checksum, the registry's counts."""
-    chunks_store = EdgeChunkStore(folder / collection)
-    try:
-        chunks = chunks_store.count()
-    finally:
-        chunks_store.close()
     files = [
         BackupFile(relative, (folder / relative).stat().st_size, _sha256(folder / relative))
         for relative in _relative_files(folder)
@@ -282,7 +444,9 @@ def _describe(
         path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_dir()
     )
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return BackupManifest(created, collection, documents, chunks, files, folders, registry=registry)
+    return BackupManifest(
+        created, collection, documents, chunks, files, folders, registry=registry, store=store
+    )
 
 
 def _relative_files(folder: Path) -> list[str]:

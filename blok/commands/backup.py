@@ -1,8 +1,10 @@
-"""`blok backup DIR` and `blok restore DIR`: the whole embedded installation, consistently.
+"""`blok backup DIR` and `blok restore DIR`: the whole installation, consistently.
 
 While `blok serve` runs, it holds the embedded store: the backup is then made by the service
 (`POST /v1/admin/backup`, an admin API key) into its data directory and moved to `DIR`
-afterwards. Otherwise the command opens registry and store itself. See `ingest.backup`.
+afterwards. Otherwise the command opens registry and store itself; a Qdrant server's collection
+is exported point by point, and restored into the empty collection of the settings. See
+`ingest.backup`.
 """
 
 from __future__ import annotations
@@ -117,8 +119,15 @@ def back_up_here(settings: Settings, target: Path) -> BackupManifest:
 def command_restore(settings: Settings, args: argparse.Namespace) -> int:
     """`blok restore DIR` into `--data-dir` (which must be empty)."""
     from ingest.backup import restore_backup
+    from pipelines.stores import QdrantClientChunkStore, build_chunk_store
 
-    manifest = restore_backup(args.folder, settings.data_dir, settings.registry.url)
+    store = build_chunk_store(settings) if settings.store.backend == "server" else None
+    assert store is None or isinstance(store, QdrantClientChunkStore)
+    try:
+        manifest = restore_backup(args.folder, settings.data_dir, settings.registry.url, store)
+    finally:
+        if store is not None:
+            store.close()
     print(
         f"restored {summary(manifest.documents, manifest.chunks)} from the backup of "
         f"{manifest.created_at} into {settings.data_dir}"

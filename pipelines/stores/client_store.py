@@ -8,6 +8,9 @@ Qdrant's distributed deployment needs them (a single server takes the defaults).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,21 @@ def to_client_filter(conditions: list[Condition]) -> qm.Filter | None:
     return qm.Filter(must=must or None, must_not=must_not or None)
 
 
+def client_record(point: qm.Record) -> ChunkRecord:
+    """A chunk as scrolled from the collection, with both vectors."""
+    vectors = point.vector
+    assert isinstance(vectors, dict)
+    dense, sparse = vectors[DENSE_VECTOR], vectors[SPARSE_VECTOR]
+    assert isinstance(dense, list) and isinstance(sparse, qm.SparseVector)
+    return ChunkRecord(
+        chunk_id=str(point.id),
+        dense=[float(value) for value in dense],  # type: ignore[arg-type]  # one vector
+        sparse_indices=list(sparse.indices),
+        sparse_values=list(sparse.values),
+        payload=dict(point.payload or {}),
+    )
+
+
 @dataclass(frozen=True)
 class CollectionLayout:
     """How a new collection is spread over a Qdrant cluster."""
@@ -85,6 +103,7 @@ class QdrantClientChunkStore:
         self.collection = collection
         self.owns_client = owns_client
         self.layout = layout
+        self._writes = threading.Lock()  # this process's writes; `writes_paused` holds it
 
     @classmethod
     def remote(
@@ -139,7 +158,8 @@ class QdrantClientChunkStore:
             )
             for chunk in chunks
         ]
-        self.client.upsert(self.collection, points=points, wait=True)
+        with self._writes:
+            self.client.upsert(self.collection, points=points, wait=True)
 
     def delete_document(self, document_id: str) -> None:
         """Remove every chunk of one document."""
@@ -148,7 +168,8 @@ class QdrantClientChunkStore:
         condition = to_client_filter([FieldMatch("document_id", (document_id,))])
         assert condition is not None
         selector = qm.FilterSelector(filter=condition)
-        self.client.delete(self.collection, points_selector=selector, wait=True)
+        with self._writes:
+            self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def set_payload(self, document_id: str, payload: dict[str, Any]) -> None:
         """Set payload fields on every chunk of one document (no re-embedding)."""
@@ -157,7 +178,8 @@ class QdrantClientChunkStore:
         condition = to_client_filter([FieldMatch("document_id", (document_id,))])
         assert condition is not None
         selector = qm.FilterSelector(filter=condition)
-        self.client.set_payload(self.collection, payload=payload, points=selector, wait=True)
+        with self._writes:
+            self.client.set_payload(self.collection, payload=payload, points=selector, wait=True)
 
     def count(self, conditions: list[Condition] | None = None) -> int:
         """Exact number of chunks matching all conditions."""
@@ -204,6 +226,39 @@ class QdrantClientChunkStore:
             ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))
             for point in response.points
         ]
+
+    def records(self, batch_size: int = 256) -> Iterator[ChunkRecord]:
+        """Every chunk with its vectors and payload, a batch at a time (backups)."""
+        if not self._exists():
+            return
+        offset: qm.ExtendedPointId | None = None
+        while True:
+            with as_store_error("scroll"):
+                points, next_offset = self.client.scroll(
+                    self.collection,
+                    limit=batch_size,
+                    offset=offset,
+                    with_payload=True,
+                    with_vectors=True,
+                )
+            for point in points:
+                yield client_record(point)
+            if next_offset is None:
+                return
+            offset = next_offset
+
+    def delete_all(self) -> None:
+        """Remove every point of the collection (a restore that failed halfway)."""
+        if self._exists():
+            selector = qm.FilterSelector(filter=qm.Filter())
+            with self._writes:
+                self.client.delete(self.collection, points_selector=selector, wait=True)
+
+    @contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """Hold back this process's writes (other processes' writes go on; see `ingest.backup`)."""
+        with self._writes:
+            yield
 
     def optimize(self) -> None:
         """The server builds its indexes itself."""
