@@ -7,8 +7,11 @@ index build (`optimize`), the recall@10 of the approximate dense search against 
 (`SearchParams(exact=True)`) over random unit query vectors, with no filter and with a ring
 filter, the search latency, and the shard's size on disk.
 
-Random vectors have no structure an index could use, so their recall is a lower bound of what
-real embeddings get from the same parameters.
+The dense vectors are clustered (`clustered_vectors`): a direction all of them share, one of
+`CLUSTERS` topics and noise, as sentence embeddings are (related passages close, all of them in
+a narrow cone). Random unit vectors, the main benchmark's, are the worst case of an approximate
+index: in 384 dimensions they are all nearly equally far apart, and the engine's defaults found
+0.146 of the exact top 10 on 100,000 of them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,20 @@ from pipelines.stores.base import DENSE_VECTOR, SPARSE_VECTOR, ChunkRecord
 
 WRITE_BATCH = 5000
 TOP_K = 10
+CLUSTERS = 500
+
+
+def clustered_vectors(
+    count: int, dim: int, rng: np.random.Generator, centers: np.ndarray
+) -> np.ndarray:
+    """`count` unit vectors: the shared direction, a random one of `centers`, and noise."""
+    shared = np.ones(dim, dtype=np.float32) / np.sqrt(dim)
+    noise = rng.standard_normal((count, dim)).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    picked = centers[rng.integers(0, len(centers), count)]
+    vectors: np.ndarray = 0.6 * shared + 0.6 * picked + 0.5 * noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
 
 
 @dataclass(frozen=True)
@@ -63,16 +80,20 @@ class HnswVariant:
         )
 
     def params(self, *, exact: bool = False) -> edge.SearchParams:
+        """The search's parameters; `exact`: every vector, at full precision (the reference)."""
+        if exact:
+            ignore = edge.QuantizationSearchParams(ignore=True) if self.int8 else None
+            return edge.SearchParams(exact=True, quantization=ignore)
         quantization = edge.QuantizationSearchParams(rescore=True) if self.int8 else None
-        return edge.SearchParams(hnsw_ef=self.search_ef, exact=exact, quantization=quantization)
+        return edge.SearchParams(hnsw_ef=self.search_ef, quantization=quantization)
 
 
 VARIANTS = (
     HnswVariant(16, 100),  # the engine's defaults, what the store used so far
-    HnswVariant(16, 64),
     HnswVariant(12, 64),
-    HnswVariant(16, 64, int8=True),
-    HnswVariant(12, 48, int8=True, search_ef=96),
+    HnswVariant(16, 64),
+    HnswVariant(12, 64, int8=True),
+    HnswVariant(12, 64, int8=True, search_ef=128),
 )
 
 
@@ -151,14 +172,22 @@ def bench_hnsw(
     """Every variant of `VARIANTS` on the same `count` synthetic chunks, in one run; each line
     goes to `report` as soon as it is measured (a variant takes minutes)."""
     dim = 384
-    batches = [
-        synthetic_records(min(WRITE_BATCH, count - start), vocabulary, dim, first=start)
-        for start in range(0, count, WRITE_BATCH)
-    ]
     rng = np.random.default_rng(11)
-    queries = rng.standard_normal((query_count, dim)).astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    report(f"hnsw: {count} synthetic chunks, {query_count} random query vectors, top {TOP_K}")
+    centers = rng.standard_normal((CLUSTERS, dim)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    batches = []
+    for start in range(0, count, WRITE_BATCH):
+        records = synthetic_records(min(WRITE_BATCH, count - start), vocabulary, dim, first=start)
+        for record, vector in zip(
+            records, clustered_vectors(len(records), dim, rng, centers), strict=True
+        ):
+            record.dense = vector.tolist()
+        batches.append(records)
+    queries = clustered_vectors(query_count, dim, rng, centers)
+    report(
+        f"hnsw: {count} synthetic chunks in {CLUSTERS} clusters, {query_count} query vectors, "
+        f"top {TOP_K}"
+    )
     with tempfile.TemporaryDirectory() as root:
         for index, variant in enumerate(VARIANTS):
             for line in measure_variant(variant, Path(root) / f"v{index}", batches, queries):
