@@ -24,6 +24,7 @@ does not finish in time is abandoned (its lease runs out, the job is taken up ag
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
@@ -35,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core.audit_actions import AuditAction
 from core.errors import ErrorCode, ReindexRunningError, StoreLockedError
@@ -52,6 +53,8 @@ from search_service.context import ServiceContext
 logger = logging.getLogger(__name__)
 
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(?:/[^\s/'\"():,;]+)+/([^\s/'\"():,;]+)")
+# The lock file of the workers that take turns on an embedded store (`EmbeddedTurnStore`).
+WORKER_STORE_LOCK = "worker-store.lock"
 INTERNAL_REASON = "an internal error occurred while processing this file"
 
 
@@ -165,7 +168,7 @@ class IngestJobs:
 
     def _claim_and_run(self) -> None:
         lease = self.settings.ingest.lease_seconds
-        self._recover(taken_from=None)
+        self._recover_holding_store()
         while not self._stopping.is_set():
             claim = self.jobs.claim(self.owner, now=time.time(), lease_seconds=lease)
             if claim is None:
@@ -203,14 +206,17 @@ class IngestJobs:
         finally:
             self._turn_store.release()
 
+    def _recover_holding_store(self) -> None:
+        """At start: hold the store and remove what killed runs left (`_recover`)."""
+        with self._turn_store.held(self._stopping) as held:
+            if held:
+                self._recover(taken_from=None)
+
     def _recover(self, *, taken_from: str | None) -> None:
         """Remove what killed runs left, except what live workers of other processes write."""
-        with self._turn_store.held(self._stopping) as held:
-            if not held:
-                return
-            before = utc_now_text()
-            keep = self.jobs.written_by_others(self.owner, now=time.time())
-            removed = self.runner.recover_interrupted(keep=frozenset(keep), before=before)
+        before = utc_now_text()
+        keep = self.jobs.written_by_others(self.owner, now=time.time())
+        removed = self.runner.recover_interrupted(keep=frozenset(keep), before=before)
         if removed:
             after = f" of worker {taken_from}" if taken_from else ""
             logger.warning("removed %d unfinished documents%s", removed, after)
@@ -251,7 +257,8 @@ class IngestJobs:
             return True
         if any(entry["status"] == "indexed" for f in job.files for entry in f.entries or []):
             self.runner.store.optimize()
-        self.jobs.finish(job_id, self.owner, "done")
+        if self.jobs.finish(job_id, self.owner, "done"):
+            logger.info("ingest job %s done", job_id)
         return False
 
     def _note_writing(self, document_ids: list[str]) -> None:
@@ -342,8 +349,11 @@ class TurnStore:
 class EmbeddedTurnStore(TurnStore):
     """The embedded store of a `blok worker`: opened for a turn, closed after it.
 
-    It admits one process, so workers (and a stopped service's `blok ingest`) take turns on it;
-    a worker that finds it held by another process waits, asking again every `poll_seconds`.
+    It admits one process, so the workers take turns on it: a worker holds the lock file
+    `DATA_DIR/worker-store.lock` (the system releases it when the process ends, even killed)
+    while it has the store open, and so never creates a shard beside another worker; one that
+    finds the lock or the store held (by a running `blok serve`, say) waits, asking again every
+    `poll_seconds`.
     """
 
     def __init__(self, settings: Settings, registry: Registry) -> None:
@@ -351,27 +361,44 @@ class EmbeddedTurnStore(TurnStore):
         self.registry = registry
         # Closed until the first turn: the pipeline is built on it once, its store is exchanged.
         self.store = SwitchableChunkStore(EdgeChunkStore(settings.data_dir, load=False))
-        self._waiting_logged = False
+        self._lock_file: IO[bytes] | None = None
 
     def acquire(self, stopping: threading.Event) -> bool:
         """Open the active collection's shard, waiting while another process holds it."""
+        waiting_logged = False
         while True:
-            try:
-                opened = build_chunk_store(self.settings, self.registry)
-            except StoreLockedError:
-                if not self._waiting_logged:
-                    logger.info("the embedded store is held by another process; waiting")
-                    self._waiting_logged = True
-                if stopping.wait(self.settings.ingest.poll_seconds):
-                    return False
-                continue
-            self._waiting_logged = False
-            self.store.switch_to(opened)
-            return True
+            if self._open():
+                return True
+            if not waiting_logged:
+                logger.info("the embedded store is held by another process; waiting")
+                waiting_logged = True
+            if stopping.wait(self.settings.ingest.poll_seconds):
+                return False
+
+    def _open(self) -> bool:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock_file = (self.settings.data_dir / WORKER_STORE_LOCK).open("ab")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            opened = build_chunk_store(self.settings, self.registry)
+        except (BlockingIOError, StoreLockedError):
+            lock_file.close()
+            return False
+        except BaseException:
+            lock_file.close()
+            raise
+        self._lock_file = lock_file
+        self.store.switch_to(opened)
+        return True
 
     def release(self) -> None:
-        """Flush and close the shard: another process may open it now."""
-        self.store.close()
+        """Flush and close the shard, then the lock file: another process may open it now."""
+        try:
+            self.store.close()
+        finally:
+            if self._lock_file is not None:
+                self._lock_file.close()  # releases the lock
+                self._lock_file = None
 
 
 def worker_jobs(settings: Settings, registry: Registry) -> IngestJobs:

@@ -222,6 +222,8 @@ class EdgeChunkStore:
         """Flush and release the shard (and its WAL lock)."""
         with self._lock:
             if self._shard is not None:
-                self._shard.flush()
-                self._shard.close()
-                self._shard = None
+                shard, self._shard = self._shard, None
+                try:
+                    shard.flush()
+                finally:  # a failed flush must not keep the lock
+                    shard.close()
