@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from core.persistence.connection import database_url
 from core.persistence.ingest_jobs import IngestJob, JobFile
 from core.persistence.registry import Registry, utc_now_text
+from core.settings import IngestSettings, Settings, StoreSettings
 from tests.support.postgres import fresh_schema, postgres_url
 
 LEASE = 60.0
@@ -154,3 +156,13 @@ def test_a_postgres_claim_skips_the_row_another_transaction_holds() -> None:
         finally:
             engine.dispose()
             registry.close()
+
+
+def test_leaving_the_jobs_to_workers_needs_a_qdrant_server(tmp_path: Path) -> None:
+    """The embedded store admits one process (the service's): no worker could open it."""
+    with pytest.raises(ValidationError, match="BLOK_STORE__BACKEND"):
+        Settings(data_dir=tmp_path, ingest=IngestSettings(job_runner="worker"))
+    server = StoreSettings(backend="server", url="http://qdrant:6333")
+    settings = Settings(data_dir=tmp_path, ingest=IngestSettings(job_runner="worker"), store=server)
+    assert settings.ingest.job_runner == "worker"
+    assert Settings(data_dir=tmp_path).ingest.job_runner == "service"
