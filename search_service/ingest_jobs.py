@@ -275,7 +275,8 @@ class IngestJobs:
             if held is None:
                 continue
             try:
-                if not self.jobs.renew(held, self.owner, until=time.time() + lease):
+                renewed = self.jobs.renew(held, self.owner, until=time.time() + lease)
+                if not renewed and self._held == held:  # not a job it has just let go
                     self._lost.set()
             except Exception:  # a registry hiccup: the next renewal tries again
                 logger.exception("could not renew the lease of ingest job %s", held)
