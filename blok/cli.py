@@ -1,4 +1,4 @@
-"""The `blok` command: ingest, documents, reindex, search, ask, serve, eval, users, api-keys, …
+"""The `blok` command: ingest, documents, reindex, search, ask, serve, worker, eval, users, …
 
 Each command group lives in its own module under `blok.commands`; this module assembles the
 parser and maps failures to the exit codes of `blok.exit_codes`. Commands that change accounts,
@@ -24,6 +24,7 @@ from blok.commands.migrate import add_migrate_parser, command_migrate
 from blok.commands.query import add_query_parsers, command_ask, command_search
 from blok.commands.reindex import add_reindex_parser, command_reindex
 from blok.commands.serve import add_serve_parsers, command_model, command_serve
+from blok.commands.worker import add_worker_parser, command_worker
 from blok.exit_codes import EXIT_ERROR, EXIT_FILES_SKIPPED, EXIT_OK, EXIT_USAGE
 from blok.help_text import exit_codes_epilog, keep_help_lines
 from core.errors import find_domain_error
@@ -37,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
     "search": command_search,
     "ask": command_ask,
     "serve": command_serve,
+    "worker": command_worker,
     "eval": command_eval,
     "model": command_model,
     "users": command_users,
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reindex_parser(commands)
     add_query_parsers(commands)
     add_serve_parsers(commands)
+    add_worker_parser(commands)
     add_eval_parser(commands)
     add_account_parsers(commands)
     add_audit_parser(commands)

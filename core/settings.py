@@ -162,6 +162,26 @@ class IngestSettings(BaseModel):
         "embedding before every batch of `BLOK_EMBEDDING__BATCH_SIZE` passages; a file over it "
         "is rejected (`timeout`) and leaves no chunks.",
     )
+    job_runner: Literal["service", "worker"] = Field(
+        default="service",
+        description="Who runs the upload jobs: `service`: every `blok serve` runs them in a "
+        "thread of its own; `worker`: `blok serve` only queues them and `blok worker` processes "
+        "run them (several service replicas on one registry; needs `BLOK_STORE__BACKEND=server`, "
+        "the embedded store admits one process). A job is processed once either way.",
+    )
+    lease_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        description="How long a worker holds a claimed upload job without renewing its lease "
+        "(it renews it every third of that while it runs); a job whose worker was killed is "
+        "taken up by another worker this long after.",
+    )
+    poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often an idle worker asks the registry for queued upload jobs (a job "
+        "uploaded to the same process wakes its worker at once).",
+    )
 
     @property
     def max_file_bytes(self) -> int:
@@ -613,6 +633,11 @@ class Settings(BaseSettings):
     def _check_server_backend(self) -> Settings:
         if self.store.backend == "server" and not self.store.url:
             raise ValueError("store.backend 'server' needs store.url (BLOK_STORE__URL)")
+        if self.ingest.job_runner == "worker" and self.store.backend != "server":
+            raise ValueError(
+                "ingest.job_runner 'worker' needs store.backend 'server' (BLOK_STORE__BACKEND): "
+                "the embedded store admits one process, the service's"
+            )
         return self
 
     @property

@@ -31,11 +31,11 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.errors import FileTooLargeError
+from core.errors import FileTooLargeError, NotFoundError
 from core.names import clean_name
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import Settings
@@ -77,6 +77,9 @@ class IngestRunner:
         self.registry = registry
         # Who deletions of replaced versions are audited under (None: `cli:<os user>`).
         self.actor = actor
+        # Told the ids a file is about to write (and the versions it replaces), before it does:
+        # an ingest job records them, so that another process's recovery leaves them alone.
+        self.on_writing: Callable[[list[str]], None] | None = None
         # The indexing pipeline; the re-index indexes through it too (`ingest.reindex`).
         self.indexer = FileIndexer(settings, store)
         self._manifests = ManifestReader()
@@ -85,22 +88,35 @@ class IngestRunner:
         """Stop the pipeline's page-reader process; the next file builds the pipeline again."""
         self.indexer.close()
 
-    def recover_interrupted(self) -> int:
+    def recover_interrupted(
+        self, *, keep: frozenset[str] = frozenset(), before: str | None = None
+    ) -> int:
         """Finish what a killed run left: remove `pending` documents and `replaced` versions.
 
         A `replaced` row's successor is indexed (the same transaction said so); only its chunks,
-        row and kept original are left to remove. Returns the number of rows cleaned up.
+        row and kept original are left to remove. Rows in `keep` (what live workers of other
+        processes are writing) stay, and so do `pending` rows from `before` (a registry time)
+        on: another process may have begun them since. Returns the number of rows cleaned up.
         """
-        replaced = self.registry.documents.list_documents(status="replaced")
+        replaced = [
+            record
+            for record in self.registry.documents.list_documents(status="replaced")
+            if record.document_id not in keep
+        ]
         for record in replaced:
-            delete_document(
-                self.store,
-                self.registry,
-                self.settings.sources_dir,
-                record.document_id,
-                actor=self.actor,
-            )
-        pending = self.registry.documents.list_documents(status="pending")
+            with suppress(NotFoundError):  # another process removed it meanwhile
+                delete_document(
+                    self.store,
+                    self.registry,
+                    self.settings.sources_dir,
+                    record.document_id,
+                    actor=self.actor,
+                )
+        pending = [
+            record
+            for record in self.registry.documents.list_documents(status="pending")
+            if record.document_id not in keep and (before is None or record.ingested_at < before)
+        ]
         for record in pending:
             self.store.delete_document(record.document_id)
             self.registry.documents.delete(record.document_id)
@@ -249,6 +265,8 @@ class IngestRunner:
         """Write the chunks while `pending`, then commit: indexed, its old versions replaced."""
         document_id = record.document_id
         replaced = replaced_versions(self.registry, source.source_path, document_id)
+        if self.on_writing is not None:
+            self.on_writing([document_id, *replaced])
         with self._cleanup_on_failure(document_id):
             self.registry.documents.mark_pending(record)
             indexed = self.indexer.index_file(source.path, record, payload, missing, deadline)
@@ -264,9 +282,10 @@ class IngestRunner:
                 replaces=replaced,
             )
         for old_id in replaced:
-            delete_document(
-                self.store, self.registry, self.settings.sources_dir, old_id, actor=self.actor
-            )
+            with suppress(NotFoundError):  # the recovery of another process was quicker
+                delete_document(
+                    self.store, self.registry, self.settings.sources_dir, old_id, actor=self.actor
+                )
         self._delete_replaced_versions(source.source_path, document_id)
         return indexed
 

@@ -138,7 +138,8 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
         context.retention.prune_if_due()
         hold_store(context)
         jobs = IngestJobs(settings, context.store, context.registry)
-        jobs.start()
+        if settings.ingest.job_runner == "service":
+            jobs.start()  # else `blok worker` processes run the jobs this service queues
         app.state.ingest_jobs = jobs
         if service_url:
             write_service_file(settings.service_file, service_url)
@@ -150,7 +151,7 @@ def create_app(settings: Settings, *, service_url: str | None = None) -> FastAPI
             if service_url:
                 remove_service_file(settings.service_file)
             if not jobs.stop(SHUTDOWN_WAIT_SECONDS):
-                logger.warning("abandoned the file being ingested; the next start removes it")
+                logger.warning("abandoned the file being ingested; its job is taken up again")
             context.close()
 
     app = FastAPI(

@@ -59,8 +59,14 @@ def services_of(profile: str) -> dict[str, dict[str, Any]]:
 
 
 def service_container(profile: str) -> dict[str, Any]:
-    [service] = [s for s in services_of(profile).values() if s.get("build") == "."]
+    """The profile's service (the image built here, serving HTTP)."""
+    [service] = [s for s in services_of(profile).values() if s.get("build") == "." and "ports" in s]
     return service
+
+
+def worker_containers(profile: str) -> list[dict[str, Any]]:
+    """The profile's `blok worker` containers (the image built here, no published port)."""
+    return [s for s in services_of(profile).values() if s.get("build") == "." and "ports" not in s]
 
 
 def settings_in(environment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -76,8 +82,35 @@ def test_every_service_has_known_profiles_and_each_profile_one_service_container
     for name, service in compose()["services"].items():
         assert service.get("profiles"), f"{name} would start in every profile"
         assert set(service["profiles"]) <= PROFILES, name
-    for profile in PROFILES:
+    for profile in PROFILES - {"server"}:
         assert service_container(profile)["ports"] == ["127.0.0.1:8000:8000"]
+        assert "replicas" not in service_container(profile).get("deploy", {})
+    assert service_container("server")["ports"] == ["127.0.0.1:8000-8001:8000"]
+
+
+def test_the_server_profile_runs_two_replicas_that_leave_the_uploads_to_one_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two replicas on one registry are safe only when neither runs jobs itself: a worker
+    claims them (`BLOK_INGEST__JOB_RUNNER=worker`), with the replicas' store, registry and data
+    volume (where the uploads are kept)."""
+    service = service_container("server")
+    assert service["deploy"]["replicas"] == 2
+    first, last = service["ports"][0].split(":")[1].split("-")
+    assert int(last) - int(first) + 1 == service["deploy"]["replicas"]  # a port per replica
+    served = settings_in(service["environment"], monkeypatch)
+    assert served.ingest.job_runner == "worker"
+    [worker] = worker_containers("server")
+    assert worker["command"] == ["blok", "worker"]
+    assert worker["volumes"] == service["volumes"]
+    assert worker["depends_on"] == service["depends_on"]
+    working = settings_in(worker["environment"], monkeypatch)
+    assert (working.store, working.registry) == (served.store, served.registry)
+    assert working.data_dir == served.data_dir
+    for profile in PROFILES - {"server"}:
+        assert worker_containers(profile) == []
+        environment = service_container(profile)["environment"]
+        assert settings_in(environment, monkeypatch).ingest.job_runner == "service"
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))

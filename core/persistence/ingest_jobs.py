@@ -1,8 +1,17 @@
 """The ingest jobs repository: one row per upload, with per file what ingesting it did.
 
 A job's state is `queued`, `running`, `done`, `failed` or `interrupted`; its metadata and its
-files (with their report entries, saved after every file) are JSON. The worker that runs the
-jobs is `search_service.ingest_jobs`.
+files (with their report entries, saved after every file) are JSON. The workers that run the
+jobs are `search_service.ingest_jobs`, in the service or in `blok worker` processes.
+
+A worker claims a job for one turn (`claim`): the job becomes `running`, `owner` names the
+worker and `lease_until` says until when it holds the job unless it renews the lease (`renew`).
+On PostgreSQL the claim locks the row it takes and skips rows other claimers hold
+(`FOR UPDATE SKIP LOCKED`); on SQLite it runs in one `BEGIN IMMEDIATE` transaction. A job whose
+lease has run out (its worker was killed) is claimed again by any worker; one whose lease runs
+is never. After its turn the worker releases the job (`release`: it stays `running`, nobody
+holds it, its `turn_at` puts it behind the jobs waiting longer) or finishes it (`finish`).
+Every write of a worker names it (`held_by`): one that lost its lease changes nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.persistence.connection import Repository, Row
+from core.persistence.connection import Repository, Row, utc_now_text
 
 # The columns `IngestJobRepository.update` may set besides `files`.
 UPDATABLE_COLUMNS = frozenset({"state", "started_at", "finished_at", "error"})
+UNFINISHED = ("queued", "running")
 # The column that orders jobs created in the same second as they were inserted.
 INSERTION_ORDER = {"sqlite": "rowid", "postgresql": "seq"}
 # Files by outcome (`IngestJobRepository.files_by_outcome`), read from the files JSON.
@@ -70,6 +80,16 @@ class IngestJob:
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    owner: str | None = None
+    lease_until: float | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job claimed for one turn, and the worker whose lease on it had run out (if any)."""
+
+    job: IngestJob
+    taken_from: str | None
 
 
 def _job(row: Row) -> IngestJob:
@@ -84,7 +104,19 @@ def _job(row: Row) -> IngestJob:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         error=row["error"],
+        owner=row.get("owner"),
+        lease_until=row.get("lease_until"),
     )
+
+
+# The next job to claim: unfinished, held by nobody (or by a lease that ran out), the one whose
+# last turn is longest ago first (a new job, without a turn, before all of them).
+CLAIMABLE = (
+    "SELECT job_id, owner FROM ingest_jobs WHERE state IN ('queued', 'running') "
+    "AND (lease_until IS NULL OR lease_until < ?) "
+    "ORDER BY turn_at ASC NULLS FIRST, created_at ASC, {order} ASC LIMIT 1"
+)
+CLAIM_LOCK = {"sqlite": "", "postgresql": " FOR UPDATE SKIP LOCKED"}
 
 
 def _files_json(files: list[JobFile]) -> str:
@@ -153,9 +185,16 @@ class IngestJobRepository(Repository):
         return counts
 
     def update(
-        self, job_id: str, *, files: list[JobFile] | None = None, **columns: str | None
-    ) -> None:
+        self,
+        job_id: str,
+        *,
+        files: list[JobFile] | None = None,
+        held_by: str | None = None,
+        **columns: str | None,
+    ) -> bool:
         """Set columns of one job (`state`, `started_at`, `finished_at`, `error`) or its files.
+
+        With `held_by` only while that worker holds the job. False when no row changed.
 
         Raises:
             ValueError: a column that is not one of those.
@@ -167,6 +206,82 @@ class IngestJobRepository(Repository):
         if files is not None:
             values["files"] = _files_json(files)
         assignments = ", ".join(f"{name} = ?" for name in values)
-        self._execute(
-            f"UPDATE ingest_jobs SET {assignments} WHERE job_id = ?", (*values.values(), job_id)
+        where, params = "job_id = ?", [job_id]
+        if held_by is not None:
+            where, params = "job_id = ? AND owner = ?", [job_id, held_by]
+        changed = self._execute(
+            f"UPDATE ingest_jobs SET {assignments} WHERE {where}", (*values.values(), *params)
         )
+        return changed == 1
+
+    def claim(self, owner: str, *, now: float, lease_seconds: float) -> Claim | None:
+        """Take the next job for `owner` until `now + lease_seconds`; None when none waits.
+
+        Two claimers never take the same job: PostgreSQL locks the row and lets the other
+        claimers skip it; SQLite runs the claim under its write lock (`BEGIN IMMEDIATE`).
+        """
+        select = CLAIMABLE.format(order=INSERTION_ORDER[self._dialect])
+        select += CLAIM_LOCK[self._dialect]
+        # PostgreSQL: the row lock is all a claim needs (not the registry-wide write lock).
+        transaction = self._transaction() if self._dialect == "sqlite" else self._locked()
+        with transaction as statements:
+            row = statements.execute(select, (now,)).mappings().fetchone()
+            if row is None:
+                return None
+            job_id, taken_from = str(row["job_id"]), row["owner"]
+            statements.execute(
+                "UPDATE ingest_jobs SET state = 'running', owner = ?, lease_until = ?, "
+                "started_at = COALESCE(started_at, ?) WHERE job_id = ?",
+                (owner, now + lease_seconds, utc_now_text(), job_id),
+            )
+            claimed = (
+                statements.execute("SELECT * FROM ingest_jobs WHERE job_id = ?", (job_id,))
+                .mappings()
+                .fetchone()
+            )
+        assert claimed is not None
+        return Claim(_job(dict(claimed)), None if taken_from is None else str(taken_from))
+
+    def renew(self, job_id: str, owner: str, *, until: float) -> bool:
+        """Extend `owner`'s lease on a job; False when it no longer holds the job."""
+        changed = self._execute(
+            "UPDATE ingest_jobs SET lease_until = ? WHERE job_id = ? AND owner = ? "
+            "AND state = 'running'",
+            (until, job_id, owner),
+        )
+        return changed == 1
+
+    def release(self, job_id: str, owner: str, *, turn_at: float) -> bool:
+        """End `owner`'s turn on an unfinished job: it stays `running`, held by nobody."""
+        changed = self._execute(
+            "UPDATE ingest_jobs SET owner = NULL, lease_until = NULL, turn_at = ?, "
+            "writing = '[]' WHERE job_id = ? AND owner = ?",
+            (turn_at, job_id, owner),
+        )
+        return changed == 1
+
+    def finish(self, job_id: str, owner: str, state: str, *, error: str | None = None) -> bool:
+        """Set a held job `done`, `failed` or `interrupted` and let go of it."""
+        changed = self._execute(
+            "UPDATE ingest_jobs SET state = ?, finished_at = ?, error = ?, owner = NULL, "
+            "lease_until = NULL, writing = '[]' WHERE job_id = ? AND owner = ?",
+            (state, utc_now_text(), error, job_id, owner),
+        )
+        return changed == 1
+
+    def note_writing(self, job_id: str, owner: str, document_ids: list[str]) -> bool:
+        """Record the documents the held job's current file writes (replaced versions too)."""
+        changed = self._execute(
+            "UPDATE ingest_jobs SET writing = ? WHERE job_id = ? AND owner = ?",
+            (json.dumps(sorted(set(document_ids))), job_id, owner),
+        )
+        return changed == 1
+
+    def written_by_others(self, owner: str, *, now: float) -> set[str]:
+        """The documents the jobs of other workers with a running lease are writing."""
+        rows = self._rows(
+            "SELECT writing FROM ingest_jobs WHERE state = 'running' AND owner IS NOT NULL "
+            "AND owner != ? AND lease_until >= ?",
+            (owner, now),
+        )
+        return {str(item) for row in rows for item in json.loads(row["writing"])}

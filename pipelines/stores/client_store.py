@@ -128,16 +128,23 @@ class QdrantClientChunkStore:
         """Create the collection and its payload indexes if they do not exist."""
         if self._exists():
             return
-        self.client.create_collection(
-            self.collection,
-            vectors_config={
-                DENSE_VECTOR: qm.VectorParams(size=dense_dim, distance=qm.Distance.COSINE)
-            },
-            sparse_vectors_config={SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-            shard_number=self.layout.shards,
-            replication_factor=self.layout.replication_factor,
-            write_consistency_factor=self.layout.write_consistency_factor,
-        )
+        try:
+            self.client.create_collection(
+                self.collection,
+                vectors_config={
+                    DENSE_VECTOR: qm.VectorParams(size=dense_dim, distance=qm.Distance.COSINE)
+                },
+                sparse_vectors_config={
+                    SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
+                },
+                shard_number=self.layout.shards,
+                replication_factor=self.layout.replication_factor,
+                write_consistency_factor=self.layout.write_consistency_factor,
+            )
+        except Exception:  # the client raises its own errors; one is "already exists"
+            if self._exists():
+                return  # another process (a second service replica) created it meanwhile
+            raise
         for name in KEYWORD_FIELDS:
             self.client.create_payload_index(self.collection, name, qm.PayloadSchemaType.KEYWORD)
         for name in INTEGER_FIELDS:

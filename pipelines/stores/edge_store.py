@@ -61,11 +61,13 @@ def chunk_record(point: edge.Record) -> ChunkRecord:
 class EdgeChunkStore:
     """A single Edge shard in `path`; only one process may open it at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, load: bool = True) -> None:
+        """Open the shard in `path` if it exists (not with `load`: a closed store, whose reads
+        find nothing and whose writes fail, until another is switched in its place)."""
         self.path = path
         self._shard: edge.EdgeShard | None = None
         self._lock = threading.Lock()
-        if (path / "edge_config.json").exists():
+        if load and (path / "edge_config.json").exists():
             self._shard = self._open(lambda: edge.EdgeShard.load(str(path)))
 
     def _open(self, opener: Callable[[], edge.EdgeShard]) -> edge.EdgeShard:
@@ -220,6 +222,8 @@ class EdgeChunkStore:
         """Flush and release the shard (and its WAL lock)."""
         with self._lock:
             if self._shard is not None:
-                self._shard.flush()
-                self._shard.close()
-                self._shard = None
+                shard, self._shard = self._shard, None
+                try:
+                    shard.flush()
+                finally:  # a failed flush must not keep the lock
+                    shard.close()

@@ -178,8 +178,19 @@ def test_a_database_of_migration_one_is_stamped_as_it_is(tmp_path: Path) -> None
     connection = sqlite3.connect(path)
     after = connection.execute(schema).fetchall()
     connection.close()
-    # The tables of migration 1 are unchanged; new are Alembic's table and revision 2's.
+    # The tables of migration 1 are unchanged but for revision 3's columns of `ingest_jobs`;
+    # new are Alembic's table, revision 2's and revision 3's index.
     new = {"alembic_version", "sqlite_autoindex_alembic_version_1"}
-    new |= {"rate_events", "rate_events_key"}
-    assert [row for row in after if row[1] not in new] == before
+    new |= {"rate_events", "rate_events_key", "ingest_jobs_state"}
+    claim_columns = (
+        ", owner TEXT, lease_until DOUBLE PRECISION, turn_at DOUBLE PRECISION, "
+        "writing TEXT NOT NULL DEFAULT '[]')"
+    )
+    unchanged = [
+        (kind, name, sql.replace(claim_columns, ")") if name == "ingest_jobs" else sql)
+        for kind, name, sql in after
+        if name not in new
+    ]
+    assert unchanged == before
+    assert claim_columns in dict((row[1], row[2]) for row in after)["ingest_jobs"]
     assert {row[1] for row in after} - {row[1] for row in before} == new

@@ -390,7 +390,8 @@ def test_prune_never_withdraws_uploads(upload_app: tuple[TestClient, Settings]) 
 def test_unfinished_jobs_are_taken_up_again_at_start(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A job left `running` by a crash runs again, saying so; one without its files is not."""
+    """A job left `running` by a killed worker (its lease ran out) runs again, saying so; one
+    without its files is not."""
     settings = make_settings(tmp_path / "data")
     from core.persistence.registry import Registry
     from pipelines.stores import build_chunk_store
@@ -404,24 +405,28 @@ def test_unfinished_jobs_are_taken_up_again_at_start(
     jobs.submit("a", "account:buero", {}, [JobFile("kranichfeld.md", "accepted", stored)])
     gone = "uploads/b/1/weg.md"
     jobs.submit("b", "account:buero", {}, [JobFile("weg.md", "accepted", gone)])
-    sql_execute(registry, "UPDATE ingest_jobs SET state = 'running' WHERE job_id = 'a'")
+    sql_execute(
+        registry,
+        "UPDATE ingest_jobs SET state = 'running', owner = 'host:1:gone', lease_until = 0 "
+        "WHERE job_id = 'a'",
+    )
     store.close()
     registry.close()
     caplog.set_level("WARNING", logger="search_service.ingest_jobs")
     with TestClient(create_app(settings)) as client:
-        resumed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resum")]
-        assert resumed == [
-            "resuming ingest job a: the service stopped while it ran (a file it was ingesting "
-            "starts over); 1 of 1 files left"
-        ]
         context_of(client).accounts.create_account(
             "buero", roles=["office"], rings=[], password=TEST_PASSWORD
         )
         client.headers.update(sign_in(client, "buero", TEST_PASSWORD))
         done = wait_for_job(client, "a")
+        resumed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resum")]
+        assert resumed == [
+            "resuming ingest job a: its worker host:1:gone stopped while it ran (a file it was "
+            "ingesting starts over); 1 of 1 files left"
+        ]
         assert done["state"] == "done"
         assert [entry["status"] for entry in entries_of(done)] == ["indexed"]
-        interrupted = client.get("/v1/ingest/jobs/b").json()
+        interrupted = wait_for_job(client, "b")
         assert interrupted["state"] == "interrupted" and "gone" in interrupted["error"]
         assert search_ids(client, QUERY)
 
