@@ -55,10 +55,13 @@ class HnswVariant:
     ef_construct: int
     int8: bool = False
     search_ef: int | None = None  # None: the engine's default (`ef_construct`)
+    oversampling: float | None = None  # int8: candidates rescored, as a multiple of the limit
 
     @property
     def label(self) -> str:
         search = f", search ef {self.search_ef}" if self.search_ef else ""
+        if self.oversampling:
+            search += f", oversampling {self.oversampling:g}"
         return (
             f"m {self.m}, ef_construct {self.ef_construct}{', int8' if self.int8 else ''}{search}"
         )
@@ -84,7 +87,11 @@ class HnswVariant:
         if exact:
             ignore = edge.QuantizationSearchParams(ignore=True) if self.int8 else None
             return edge.SearchParams(exact=True, quantization=ignore)
-        quantization = edge.QuantizationSearchParams(rescore=True) if self.int8 else None
+        quantization = (
+            edge.QuantizationSearchParams(rescore=True, oversampling=self.oversampling)
+            if self.int8
+            else None
+        )
         return edge.SearchParams(hnsw_ef=self.search_ef, quantization=quantization)
 
 
@@ -94,6 +101,8 @@ VARIANTS = (
     HnswVariant(16, 64),
     HnswVariant(12, 64, int8=True),
     HnswVariant(12, 64, int8=True, search_ef=128),
+    HnswVariant(12, 64, int8=True, oversampling=2.0),
+    HnswVariant(12, 64, int8=True, oversampling=4.0),
 )
 
 
@@ -167,10 +176,15 @@ def measure_variant(
 
 
 def bench_hnsw(
-    count: int, vocabulary: list[str], report: Callable[[str], None], query_count: int = 100
+    count: int,
+    vocabulary: list[str],
+    report: Callable[[str], None],
+    query_count: int = 100,
+    chosen: list[int] | None = None,
 ) -> None:
-    """Every variant of `VARIANTS` on the same `count` synthetic chunks, in one run; each line
-    goes to `report` as soon as it is measured (a variant takes minutes)."""
+    """The variants of `VARIANTS` (all, or the `chosen` numbers, 1 the first) on the same
+    `count` synthetic chunks, in one run; each line goes to `report` as soon as it is measured
+    (a variant takes minutes)."""
     dim = 384
     rng = np.random.default_rng(11)
     centers = rng.standard_normal((CLUSTERS, dim)).astype(np.float32)
@@ -189,6 +203,8 @@ def bench_hnsw(
         f"top {TOP_K}"
     )
     with tempfile.TemporaryDirectory() as root:
-        for index, variant in enumerate(VARIANTS):
+        for index, variant in enumerate(VARIANTS, start=1):
+            if chosen and index not in chosen:
+                continue
             for line in measure_variant(variant, Path(root) / f"v{index}", batches, queries):
                 report(line)

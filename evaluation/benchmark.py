@@ -168,6 +168,11 @@ def bench_synthetic(settings: Settings, queries: list[str], count: int) -> None:
         print(f"synthetic ask {count} chunks ({len(samples)} questions): {percentiles(samples)}")
 
 
+def print_now(line: str) -> None:
+    """Print `line` at once (long runs report as they go)."""
+    print(line, flush=True)
+
+
 def main() -> None:
     """Run both parts and print the figures."""
     parser = argparse.ArgumentParser(
@@ -190,6 +195,11 @@ def main() -> None:
         "--hnsw", type=int, default=0, help="compare index variants on N synthetic chunks"
     )
     parser.add_argument(
+        "--hnsw-variants",
+        type=lambda text: [int(part) for part in text.split(",")],
+        help="with --hnsw: only these variants (1 the first of evaluation.bench_hnsw.VARIANTS)",
+    )
+    parser.add_argument(
         "--answers", type=int, default=0, help="time answer sentences (N questions)"
     )
     parser.add_argument("--answers-data-dir", type=Path, help="an ingested demo data directory")
@@ -201,7 +211,7 @@ def main() -> None:
             print("\n".join(bench_answers(settings, args.answers)))
         return
     if args.hnsw:  # alone: the store's index variants (evaluation.bench_hnsw)
-        bench_hnsw(args.hnsw, demo_vocabulary(), lambda line: print(line, flush=True))
+        bench_hnsw(args.hnsw, demo_vocabulary(), print_now, chosen=args.hnsw_variants)
         print(f"peak RSS: {peak_rss_mb():.0f} MB")
         return
     queries = [q.query for q in load_demo_set().questions]

@@ -44,8 +44,12 @@ def command_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from core.persistence.registry import Registry
     from core.settings import RegistrySettings
     from ingest.migration import ServerTarget, default_registry_url, migrate_installation
-    from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore, build_chunk_store
-    from pipelines.stores.client_store import CollectionLayout
+    from pipelines.stores import (
+        CollectionLayout,
+        EdgeChunkStore,
+        QdrantClientChunkStore,
+        build_chunk_store,
+    )
 
     if settings.store.backend != "edge" or settings.registry.url:
         print(

@@ -6,8 +6,8 @@ from qdrant_client import QdrantClient
 
 from core.persistence.registry import Registry
 from core.settings import Settings
-from pipelines.stores.base import ChunkRecord, ChunkStore, ScoredChunk
-from pipelines.stores.client_store import CollectionLayout, QdrantClientChunkStore
+from pipelines.stores.base import ChunkRecord, ChunkStore, CollectionLayout, ScoredChunk
+from pipelines.stores.client_store import QdrantClientChunkStore
 from pipelines.stores.collections import ClientCollections, Collections, EdgeCollections
 from pipelines.stores.edge_store import EdgeChunkStore
 from pipelines.stores.switchable import SwitchableChunkStore
@@ -15,6 +15,7 @@ from pipelines.stores.switchable import SwitchableChunkStore
 __all__ = [
     "ChunkRecord",
     "ChunkStore",
+    "CollectionLayout",
     "Collections",
     "EdgeChunkStore",
     "QdrantClientChunkStore",
@@ -37,7 +38,7 @@ def build_collections(settings: Settings, client: QdrantClient | None = None) ->
         assert settings.store.url is not None
         remote = QdrantClient(url=settings.store.url, api_key=settings.store.api_key, timeout=30)
         return ClientCollections(remote, settings.store.collection, layout=layout)
-    return EdgeCollections(settings.data_dir)
+    return EdgeCollections(settings.data_dir, CollectionLayout.of(settings.store))
 
 
 def active_collection(settings: Settings, registry: Registry | None = None) -> str:
@@ -68,6 +69,5 @@ def build_chunk_store(settings: Settings, registry: Registry | None = None) -> C
             settings.store.collection,
             CollectionLayout.of(settings.store),
         )
-    return EdgeChunkStore(
-        EdgeCollections(settings.data_dir).path(active_collection(settings, registry))
-    )
+    collections = EdgeCollections(settings.data_dir, CollectionLayout.of(settings.store))
+    return collections.open(active_collection(settings, registry))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.filters import Condition
+from core.settings import StoreSettings
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
@@ -19,6 +20,34 @@ KEYWORD_FIELDS = (
     "visibility",
 )
 INTEGER_FIELDS = ("year",)
+# Below this size (KB of vectors) a segment is searched without its graph (Qdrant's default).
+FULL_SCAN_THRESHOLD_KB = 10_000
+
+
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a new collection is built: its HNSW graph, and its spread over a Qdrant cluster
+    (shards, copies, confirmations; Edge and a single server keep one of each)."""
+
+    shards: int = 1
+    replication_factor: int = 1
+    write_consistency_factor: int = 1
+    hnsw_m: int = StoreSettings().hnsw_m
+    hnsw_ef_construct: int = StoreSettings().hnsw_ef_construct
+
+    @classmethod
+    def of(cls, store: StoreSettings) -> CollectionLayout:
+        """The layout the store settings ask for."""
+        return cls(
+            store.shards,
+            store.replication_factor,
+            store.write_consistency_factor,
+            store.hnsw_m,
+            store.hnsw_ef_construct,
+        )
+
+
+SINGLE_NODE = CollectionLayout()  # one shard, one copy: Edge, or a single Qdrant server
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 The same schema and filters as the Edge store. `QdrantClientChunkStore.local(path)` uses
 qdrant-client's local mode, the stand-in for a server in the congruence tests. A collection it
-creates gets the `CollectionLayout` of the settings: shards, replicas and write consistency, as
-Qdrant's distributed deployment needs them (a single server takes the defaults).
+creates gets the `CollectionLayout` of the settings: the HNSW graph's parameters, and shards,
+replicas and write consistency as Qdrant's distributed deployment needs them (a single server
+takes one of each).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,14 @@ from qdrant_client import models as qm
 
 from core.errors import StoreError
 from core.filters import Condition, FieldExclude, FieldMatch
-from core.settings import StoreSettings
 from pipelines.stores.base import (
     DENSE_VECTOR,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
+    SINGLE_NODE,
     SPARSE_VECTOR,
     ChunkRecord,
+    CollectionLayout,
     ScoredChunk,
 )
 from pipelines.stores.failures import as_store_error
@@ -65,23 +66,6 @@ def client_record(point: qm.Record) -> ChunkRecord:
         sparse_values=list(sparse.values),
         payload=dict(point.payload or {}),
     )
-
-
-@dataclass(frozen=True)
-class CollectionLayout:
-    """How a new collection is spread over a Qdrant cluster."""
-
-    shards: int = 1
-    replication_factor: int = 1
-    write_consistency_factor: int = 1
-
-    @classmethod
-    def of(cls, store: StoreSettings) -> CollectionLayout:
-        """The layout the store settings ask for."""
-        return cls(store.shards, store.replication_factor, store.write_consistency_factor)
-
-
-SINGLE_NODE = CollectionLayout()  # one shard, one copy: a single Qdrant server
 
 
 class QdrantClientChunkStore:
@@ -137,6 +121,9 @@ class QdrantClientChunkStore:
                 sparse_vectors_config={
                     SPARSE_VECTOR: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
                 },
+                hnsw_config=qm.HnswConfigDiff(
+                    m=self.layout.hnsw_m, ef_construct=self.layout.hnsw_ef_construct
+                ),
                 shard_number=self.layout.shards,
                 replication_factor=self.layout.replication_factor,
                 write_consistency_factor=self.layout.write_consistency_factor,

@@ -27,8 +27,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from core.errors import StoreError
-from pipelines.stores.base import ChunkStore
-from pipelines.stores.client_store import SINGLE_NODE, CollectionLayout, QdrantClientChunkStore
+from pipelines.stores.base import SINGLE_NODE, ChunkStore, CollectionLayout
+from pipelines.stores.client_store import QdrantClientChunkStore
 from pipelines.stores.edge_store import EdgeChunkStore
 
 FIRST_EDGE_COLLECTION = "qdrant"
@@ -75,8 +75,9 @@ class EdgeCollections:
     first = FIRST_EDGE_COLLECTION
     swaps_store = True
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, layout: CollectionLayout = SINGLE_NODE) -> None:
         self.data_dir = data_dir
+        self.layout = layout
 
     def path(self, name: str) -> Path:
         """The directory of a collection."""
@@ -99,7 +100,7 @@ class EdgeCollections:
 
     def open(self, name: str) -> ChunkStore:
         """The Edge shard in the collection's directory (created by `ensure_collection`)."""
-        return EdgeChunkStore(self.path(name))
+        return EdgeChunkStore(self.path(name), self.layout)
 
     def publish(self, name: str) -> None:
         """Nothing to do: the service's store object is exchanged instead."""

@@ -14,10 +14,13 @@ from core.errors import StoreError, StoreLockedError
 from core.filters import Condition, FieldExclude, FieldMatch
 from pipelines.stores.base import (
     DENSE_VECTOR,
+    FULL_SCAN_THRESHOLD_KB,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
+    SINGLE_NODE,
     SPARSE_VECTOR,
     ChunkRecord,
+    CollectionLayout,
     ScoredChunk,
 )
 from pipelines.stores.failures import as_store_error
@@ -61,10 +64,14 @@ def chunk_record(point: edge.Record) -> ChunkRecord:
 class EdgeChunkStore:
     """A single Edge shard in `path`; only one process may open it at a time."""
 
-    def __init__(self, path: Path, *, load: bool = True) -> None:
+    def __init__(
+        self, path: Path, layout: CollectionLayout = SINGLE_NODE, *, load: bool = True
+    ) -> None:
         """Open the shard in `path` if it exists (not with `load`: a closed store, whose reads
-        find nothing and whose writes fail, until another is switched in its place)."""
+        find nothing and whose writes fail, until another is switched in its place); `layout`
+        (its HNSW graph) is for a new one."""
         self.path = path
+        self.layout = layout
         self._shard: edge.EdgeShard | None = None
         self._lock = threading.Lock()
         if load and (path / "edge_config.json").exists():
@@ -91,6 +98,9 @@ class EdgeChunkStore:
                 sparse_vectors={
                     SPARSE_VECTOR: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)
                 },
+                hnsw_config=edge.HnswIndexConfig(
+                    self.layout.hnsw_m, self.layout.hnsw_ef_construct, FULL_SCAN_THRESHOLD_KB
+                ),
             )
             self.path.mkdir(parents=True, exist_ok=True)
             shard = self._open(lambda: edge.EdgeShard.create(str(self.path), config))

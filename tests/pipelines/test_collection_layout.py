@@ -8,6 +8,7 @@ local stand-in still creates and serves the collection with them.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from pydantic import ValidationError
 from qdrant_client import QdrantClient
 
 from pipelines.stores import build_chunk_store, build_collections
-from pipelines.stores.client_store import SINGLE_NODE, CollectionLayout, QdrantClientChunkStore
-from pipelines.stores.collections import ClientCollections
+from pipelines.stores.base import SINGLE_NODE, CollectionLayout
+from pipelines.stores.client_store import QdrantClientChunkStore
+from pipelines.stores.collections import ClientCollections, EdgeCollections
 from tests.support.helpers import make_settings
 
 CLUSTER = {"shards": 6, "replication_factor": 2, "write_consistency_factor": 2}
@@ -64,3 +66,30 @@ def test_the_local_stand_in_creates_and_counts_a_collection_with_the_layout(
         assert store.count() == 0
     finally:
         store.close()
+
+
+def test_a_new_collection_gets_the_hnsw_graph_of_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", store={"hnsw_m": 10, "hnsw_ef_construct": 40})
+    store = build_chunk_store(settings)
+    try:
+        store.ensure_collection(8)
+    finally:
+        store.close()
+    (config,) = settings.data_dir.rglob("edge_config.json")
+    hnsw = json.loads(config.read_text(encoding="utf-8"))["hnsw_config"]
+    assert (hnsw["m"], hnsw["ef_construct"]) == (10, 40)
+    # a re-index's new collection too, and the server's through its layout
+    collections = build_collections(settings)
+    assert isinstance(collections, EdgeCollections)
+    assert collections.layout == CollectionLayout(hnsw_m=10, hnsw_ef_construct=40)
+    server = make_settings(
+        tmp_path / "server",
+        store={"backend": "server", "url": "http://127.0.0.1:1", "hnsw_m": 10},
+    )
+    remote = build_chunk_store(server)
+    assert isinstance(remote, QdrantClientChunkStore) and remote.layout.hnsw_m == 10
+    remote.close()
+
+
+def test_the_default_graph_is_the_measured_one() -> None:
+    assert (SINGLE_NODE.hnsw_m, SINGLE_NODE.hnsw_ef_construct) == (12, 64)
