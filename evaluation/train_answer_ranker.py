@@ -22,7 +22,7 @@ import argparse
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,7 @@ from pipelines.answers.features import (
     sentence_features,
 )
 from pipelines.answers.model import DEFAULT_ANSWER_MODEL, AnswerModel, LinearModel
+from pipelines.answers.patterns import question_kind
 from pipelines.components.preprocessors.passage_sentence_splitter import PassageSentenceSplitter
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.query import build_query_pipeline, run_query
@@ -179,6 +180,14 @@ def collect(
     return samples
 
 
+def refeaturise(samples: list[QuestionSample], space: LexicalSpace) -> list[QuestionSample]:
+    """Recompute kept questions' features with the current code (retrieval and labels stay)."""
+    for sample in samples:
+        sample.terms = replace(sample.terms, kind=question_kind(sample.query))
+        sample.rows = sentence_features(sample.terms, sample.sentences, space)
+    return samples
+
+
 def ranking_figures(
     samples: list[QuestionSample], scores: list[list[float]]
 ) -> tuple[float, float]:
@@ -268,7 +277,7 @@ def main() -> None:
     off_domain = load_off_domain_questions("calibration")
     samples: list[QuestionSample] = []
     if args.samples and args.samples.exists():
-        samples = pickle.loads(args.samples.read_bytes())
+        samples = refeaturise(pickle.loads(args.samples.read_bytes()), space)
         print(f"{len(samples)} featurised questions read from {args.samples}")
     done = {s.set_name for s in samples}
     for name in args.sets:

@@ -90,7 +90,7 @@ class SentenceSelector:
             items = [[s] for s in same if is_agreement(s)] or [same[:1]]
         else:
             items = self._window(listed, same)
-        chosen: list[Document] = []
+        chosen: list[list[Document]] = []
         words = 0
         for item in items:
             length = sum(len((s.content or "").split()) for s in item)
