@@ -267,6 +267,9 @@ def main() -> None:
     parser.add_argument("--max-wrong", type=float, default=0.04)
     parser.add_argument("--output", type=Path, default=DEFAULT_ANSWER_MODEL)
     parser.add_argument("--xquad-sample", type=int, default=XQUAD_SAMPLE)
+    parser.add_argument(
+        "--omosqa-sample", type=int, help="featurise only about N OMoS-QA dev questions (all)"
+    )
     parser.add_argument("--sets", nargs="+", default=list(SETS), help="gold sets to train on")
     parser.add_argument(
         "--samples", type=Path, help="keep the featurised questions here and reuse them"
@@ -290,6 +293,8 @@ def main() -> None:
         questions = gold.questions
         if name == "xquad-de":
             questions = questions[:: max(1, len(questions) // args.xquad_sample)]
+        if name == "omosqa-de-dev" and args.omosqa_sample:
+            questions = questions[:: max(1, len(questions) // args.omosqa_sample)]
         batch: list[tuple[str, GoldQuestion | None]] = [(q.query, q) for q in questions]
         if name in ("demo", "xquad-de"):
             batch += [(q, None) for q in off_domain]
