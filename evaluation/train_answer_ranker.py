@@ -14,6 +14,9 @@ boosting, picks the model, calibrates the abstention threshold on out-of-fold co
 highest that keeps wrong abstentions of answerable questions at or below `--max-wrong`), and
 writes `pipelines/resources/answer_model.json`. `--sentence-vectors` adds the e5 cosine of each
 sentence to the question as a feature, to measure whether storing sentence vectors would pay.
+`--samples FILE` keeps the featurised questions after each set and reuses them (their features
+are recomputed with the current code, retrieval and labels are kept); `--omosqa-sample N`
+featurises only about N of OMoS-QA dev's questions (its corpus is still ingested whole).
 """
 
 from __future__ import annotations
