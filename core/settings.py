@@ -140,6 +140,15 @@ class RetrievalSettings(BaseModel):
         description="Factor on the fused score of a superseded document's passages (they also "
         "rank below every passage of their successor in the results).",
     )
+    filter_boost: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=10.0,
+        description='A year a question names alone ("Was hat VR 3 2019 vereinbart?") is no '
+        "filter: the passages of documents of that year and the next have their fused score "
+        'multiplied by 1 + this value (0: no boost). Ranges and bounds ("seit 2020", '
+        '"zwischen 2019 und 2021") and the request\'s filters stay filters.',
+    )
     default_top_k: int = Field(default=10, ge=1, le=100, description="Results when not asked.")
     max_top_k: int = Field(
         default=100,

@@ -14,6 +14,9 @@ boosting, picks the model, calibrates the abstention threshold on out-of-fold co
 highest that keeps wrong abstentions of answerable questions at or below `--max-wrong`), and
 writes `pipelines/resources/answer_model.json`. `--sentence-vectors` adds the e5 cosine of each
 sentence to the question as a feature, to measure whether storing sentence vectors would pay.
+`--samples FILE` keeps the featurised questions after each set and reuses them (their features
+are recomputed with the current code, retrieval and labels are kept); `--omosqa-sample N`
+featurises only about N of OMoS-QA dev's questions (its corpus is still ingested whole).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import argparse
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +50,7 @@ from pipelines.answers.features import (
     sentence_features,
 )
 from pipelines.answers.model import DEFAULT_ANSWER_MODEL, AnswerModel, LinearModel
+from pipelines.answers.patterns import question_kind
 from pipelines.components.preprocessors.passage_sentence_splitter import PassageSentenceSplitter
 from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
 from pipelines.query import build_query_pipeline, run_query
@@ -179,6 +183,14 @@ def collect(
     return samples
 
 
+def refeaturise(samples: list[QuestionSample], space: LexicalSpace) -> list[QuestionSample]:
+    """Recompute kept questions' features with the current code (retrieval and labels stay)."""
+    for sample in samples:
+        sample.terms = replace(sample.terms, kind=question_kind(sample.query))
+        sample.rows = sentence_features(sample.terms, sample.sentences, space)
+    return samples
+
+
 def ranking_figures(
     samples: list[QuestionSample], scores: list[list[float]]
 ) -> tuple[float, float]:
@@ -258,6 +270,9 @@ def main() -> None:
     parser.add_argument("--max-wrong", type=float, default=0.04)
     parser.add_argument("--output", type=Path, default=DEFAULT_ANSWER_MODEL)
     parser.add_argument("--xquad-sample", type=int, default=XQUAD_SAMPLE)
+    parser.add_argument(
+        "--omosqa-sample", type=int, help="featurise only about N OMoS-QA dev questions (all)"
+    )
     parser.add_argument("--sets", nargs="+", default=list(SETS), help="gold sets to train on")
     parser.add_argument(
         "--samples", type=Path, help="keep the featurised questions here and reuse them"
@@ -268,7 +283,7 @@ def main() -> None:
     off_domain = load_off_domain_questions("calibration")
     samples: list[QuestionSample] = []
     if args.samples and args.samples.exists():
-        samples = pickle.loads(args.samples.read_bytes())
+        samples = refeaturise(pickle.loads(args.samples.read_bytes()), space)
         print(f"{len(samples)} featurised questions read from {args.samples}")
     done = {s.set_name for s in samples}
     for name in args.sets:
@@ -281,6 +296,8 @@ def main() -> None:
         questions = gold.questions
         if name == "xquad-de":
             questions = questions[:: max(1, len(questions) // args.xquad_sample)]
+        if name == "omosqa-de-dev" and args.omosqa_sample:
+            questions = questions[:: max(1, len(questions) // args.omosqa_sample)]
         batch: list[tuple[str, GoldQuestion | None]] = [(q.query, q) for q in questions]
         if name in ("demo", "xquad-de"):
             batch += [(q, None) for q in off_domain]

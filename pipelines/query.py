@@ -3,7 +3,7 @@
 ```
 query ─► GlossaryQueryExpander ─┬─ original_query ─► SentenceTransformersTextEmbedder ─┐
                                 └─ query (expanded) ─► Bm25TextEmbedder ────────────────┤
-query, filters ─► QueryFilterInferrer ─ filters, inferred_filters ──────────────────────┴─►
+query, filters ─► QueryFilterInferrer ─ filters, inferred_filters, boost_years ─────────┴─►
                                                               HybridRetriever ─► chunks
 ```
 """
@@ -75,6 +75,7 @@ def build_query_pipeline(
             per_document_cap=retrieval.per_document_cap,
             serving=serving,
             superseded_penalty=retrieval.superseded_penalty,
+            filter_boost=retrieval.filter_boost,
         ),
     )
     # BM25 gets the expanded query, e5 the query as asked. Measured with `blok eval` on the
@@ -88,6 +89,7 @@ def build_query_pipeline(
     pipeline.connect("sparse_embedder.sparse_embedding", "retriever.query_sparse_embedding")
     pipeline.connect("query_filters.filters", "retriever.filters")
     pipeline.connect("query_filters.inferred_filters", "retriever.inferred_filters")
+    pipeline.connect("query_filters.boost_years", "retriever.boost_years")
     return pipeline
 
 

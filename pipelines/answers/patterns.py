@@ -105,6 +105,50 @@ PROBLEM = re.compile(
 )
 
 
+DEFINITION_SUBJECT = re.compile(
+    r"^\s*(?:was\s+(?:genau\s+)?(?:ist|sind|bedeutet|bedeuten|heißt|meint)|"
+    r"was\s+versteht\s+man\s+unter|wofür\s+steht)\s+"
+    r"(?:(?:ein|eine|einer|einem|einen|der|die|das|dem|den|des)\s+)?"
+    r"[„\"']?(?P<subject>[^?,;„“\"']+?)[“\"']?\s*(?:\?|,|;|$)",
+    re.IGNORECASE,
+)
+SUBJECT_WORDS = 5
+_ARTICLE = r"(?:(?:der|die|das|dem|den|des|ein|eine|einer|einem|einen)\s+)?"
+_PARENTHESIS = r"[“\"']?\s*(?:\([^)]{0,80}\)\s*)?"
+
+
+def definition_subject(question: str) -> str | None:
+    """What a definition question asks about: "Was ist ein Kooperationsplan?" → Kooperationsplan.
+
+    "Was ist X?", "Was sind X?", "Was bedeutet X?", "Was heißt X?", "Was versteht man unter
+    X?", "Wofür steht X?", with or without an article; None for any other question.
+    """
+    match = DEFINITION_SUBJECT.search(question)
+    if match is None:
+        return None
+    words = match.group("subject").split()
+    return " ".join(words[:SUBJECT_WORDS]) if words else None
+
+
+def defines(subject: str, text: str) -> bool:
+    """True when the sentence says what `subject` is.
+
+    "X ist/sind ein …", "X bezeichnet/bedeutet/meint/heißt/umfasst/ersetzt …", "X (§ 15 SGB II)
+    ersetzt …", "Unter X versteht man …", "Als X gilt/wird …", "… ersetzt der X …", "… nennt man
+    X". `subject` matches as a whole word with a case or plural ending ("Kooperationsplans").
+    """
+    words = [re.escape(word) for word in subject.split()]
+    term = r"[„\"']?" + r"\s+".join(words) + r"(?:s|es|n|en|e)?(?!\w)"
+    patterns = (
+        rf"(?<!\w){term}{_PARENTHESIS}(?:ist|sind|bezeichnet|bedeutet|meint|heißt|umfasst|"
+        rf"beschreibt|ersetzt|ersetzen|dient|dienen|steht\s+für)\b",
+        rf"\bunter\s+{_ARTICLE}(?:\w+\s+)?{term}{_PARENTHESIS}(?:versteht|verstehen)\b",
+        rf"\bals\s+{_ARTICLE}{term}{_PARENTHESIS}(?:gilt|gelten|wird|werden|bezeichnet)\b",
+        rf"\b(?:ersetzt|ersetzen|nennt\s+man|bezeichnet\s+man\s+als)\s+{_ARTICLE}{term}",
+    )
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in patterns)
+
+
 def question_kind(question: str) -> QuestionKind:
     """The kind of answer the question asks for (the composer's two shapes first)."""
     if AGREEMENT_QUESTION.search(question):

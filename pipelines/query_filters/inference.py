@@ -3,6 +3,7 @@
 ```
 question ─┬─ find_rings ──────── ring (only rings the caller may see)
           ├─ find_years ──────── year_from / year_to ("letztes Jahr" needs today)
+          │  (a year named alone is no filter: `infer_year_boost` ranks its documents higher)
           ├─ find_kinds ──────── kind
           └─ find_known_values ─ job_centre, topic (of documents the caller may see)
 ```
@@ -21,7 +22,7 @@ from pipelines.query_filters.applied import AppliedFilter, given_fields
 from pipelines.query_filters.kinds import find_kinds
 from pipelines.query_filters.known_values import find_known_values
 from pipelines.query_filters.rings import find_rings
-from pipelines.query_filters.years import find_years
+from pipelines.query_filters.years import find_years, lone_year
 
 
 def infer_filters(
@@ -51,6 +52,20 @@ def infer_filters(
         *find_known_values(question, known_values, visible_tokens),
     ]
     return [item for item in found if item.field not in taken]
+
+
+def infer_year_boost(
+    question: str, given: SearchFilters | None = None, *, today: dt.date | None = None
+) -> list[int]:
+    """The years whose documents rank higher: a year the question names alone, and the next.
+
+    Empty when the caller set a year filter or the question names a range (`find_years`).
+    What happened in a year is often written up the next, so both years count.
+    """
+    if {"year_from", "year_to"} & given_fields(given):
+        return []
+    year = lone_year(question, today)
+    return [] if year is None else [year, year + 1]
 
 
 def _may_see_ring(ring: str, visible_tokens: frozenset[str] | None) -> bool:

@@ -1,6 +1,11 @@
 """Years and ranges of years in a question: "2019", "seit 2020", "zwischen 2019 und 2021",
 "letztes Jahr" (relative to the day of the request).
 
+A year named alone ("Was hat VR 3 2019 vereinbart?") is no filter: `lone_year` returns it and
+the retriever ranks documents of that year (and the next, when it is often written up) higher
+instead, so a relevant document of another year is still found. Ranges, bounds ("seit 2020"),
+dates and relative years are filters.
+
 A four-digit number from 1990 to 2100 is a year unless a unit follows ("2000 Euro", "2019
 Teilnehmende") or it is part of a larger number or a section ("§ 2019", "2.019").
 """
@@ -65,6 +70,7 @@ class YearRange:
     year_from: int | None
     year_to: int | None
     source_text: str
+    bare: bool = False
 
     def filters(self) -> list[AppliedFilter]:
         """The range as `year_from` / `year_to` filters."""
@@ -83,7 +89,7 @@ def find_years(question: str, today: dt.date | None = None) -> list[AppliedFilte
     Several years or ranges are joined into one range from the earliest to the latest.
     """
     ranges = _ranges(question, today)
-    if not ranges:
+    if not ranges or _lone(ranges) is not None:
         return []
     starts = [r.year_from for r in ranges]
     ends = [r.year_to for r in ranges]
@@ -95,16 +101,34 @@ def find_years(question: str, today: dt.date | None = None) -> list[AppliedFilte
     return YearRange(year_from, year_to, source).filters()
 
 
+def lone_year(question: str, today: dt.date | None = None) -> int | None:
+    """The year when the question names one year alone and no other year or range, else None.
+
+    "Was hat VR 3 2019 vereinbart?" → 2019; "zwischen 2019 und 2021", "seit 2020", "am
+    14.05.2019", "2019 und 2021" → None (those are `find_years`' filters).
+    """
+    return _lone(_ranges(question, today))
+
+
+def _lone(ranges: list[YearRange]) -> int | None:
+    years = {r.year_from for r in ranges if r.bare}
+    if len(years) == 1 and all(r.bare for r in ranges):
+        return years.pop()
+    return None
+
+
 def _ranges(question: str, today: dt.date | None) -> list[YearRange]:
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, YearRange]] = []
 
-    def take(match: re.Match[str], year_from: int | None, year_to: int | None) -> None:
+    def take(
+        match: re.Match[str], year_from: int | None, year_to: int | None, bare: bool = False
+    ) -> None:
         span = match.span()
         if any(span[0] < end and start < span[1] for start, end in taken):
             return
         taken.append(span)
-        found.append((span[0], YearRange(year_from, year_to, match.group().strip())))
+        found.append((span[0], YearRange(year_from, year_to, match.group().strip(), bare)))
 
     for match in BETWEEN.finditer(question):
         years = sorted(int(y) for y in match.groups() if y)
@@ -122,7 +146,7 @@ def _ranges(question: str, today: dt.date | None) -> list[YearRange]:
     for match in DATE.finditer(question):
         take(match, int(match.group(1)), int(match.group(1)))
     for match in SINGLE.finditer(question):  # what happened in a year is often written up the next
-        take(match, int(match.group(1)), int(match.group(1)) + 1)
+        take(match, int(match.group(1)), int(match.group(1)) + 1, bare=True)
     if today is not None:
         for match in LAST_YEARS.finditer(question):
             count = match.group(1)

@@ -12,11 +12,11 @@ import pytest
 
 from core.filters import KnownFilterValue, SearchFilters
 from pipelines.query_filters.applied import AppliedFilter, as_search_filters, given_filters
-from pipelines.query_filters.inference import infer_filters
+from pipelines.query_filters.inference import infer_filters, infer_year_boost
 from pipelines.query_filters.kinds import find_kinds
 from pipelines.query_filters.known_values import find_known_values
 from pipelines.query_filters.rings import find_rings
-from pipelines.query_filters.years import find_years
+from pipelines.query_filters.years import find_years, lone_year
 
 TODAY = dt.date(2026, 12, 2)
 
@@ -55,7 +55,8 @@ def test_no_ring_without_a_ring_number(question: str) -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("Was hat VR 3 2019 vereinbart?", [("year_from", 2019), ("year_to", 2020)]),
+        ("Was hat VR 3 2019 vereinbart?", []),  # a year alone ranks, it does not filter
+        ("Was ist 2019 und 2021 passiert?", [("year_from", 2019), ("year_to", 2022)]),
         ("Protokoll vom 14.05.2019", [("year_from", 2019), ("year_to", 2019)]),
         ("Praxisbeispiele seit 2020", [("year_from", 2020)]),
         ("Tagungen ab 2021", [("year_from", 2021)]),
@@ -82,6 +83,37 @@ def test_years_and_ranges(question: str, expected: list[tuple[str, int]]) -> Non
 )
 def test_numbers_that_are_not_years(question: str) -> None:
     assert find_years(question, TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "year", "boost"),
+    [
+        ("Was hat VR 3 2019 vereinbart?", 2019, [2019, 2020]),
+        ("Anteil Online-Anträge Januar 2021", 2021, [2021, 2022]),
+        ("Jahresthema 2023, Rückblick 2023", 2023, [2023, 2024]),
+        ("zwischen 2019 und 2021", None, []),
+        ("Praxisbeispiele seit 2020", None, []),
+        ("Protokoll vom 14.05.2019", None, []),
+        ("Was ist 2019 und 2021 passiert?", None, []),
+        ("Zuschuss über 2000 Euro", None, []),
+    ],
+)
+def test_a_year_named_alone_is_a_boost_not_a_filter(
+    question: str, year: int | None, boost: list[int]
+) -> None:
+    assert lone_year(question, TODAY) == year
+    assert infer_year_boost(question) == boost
+    years = [f for f in infer_filters(question) if f.field in ("year_from", "year_to")]
+    assert bool(years) != bool(boost) or question == "Zuschuss über 2000 Euro"
+
+
+def test_a_year_filter_of_the_request_leaves_no_boost() -> None:
+    given = SearchFilters(year_from=2018)
+    assert infer_year_boost("Was hat VR 3 2019 vereinbart?", given) == []
+    assert infer_year_boost("Was hat VR 3 2019 vereinbart?", SearchFilters(ring=["vr3"])) == [
+        2019,
+        2020,
+    ]
 
 
 def test_relative_years_need_the_day_of_the_request() -> None:
@@ -137,7 +169,7 @@ def test_names_of_documents_the_caller_may_not_see_are_not_matched() -> None:
 def test_rings_the_caller_may_not_see_are_not_inferred() -> None:
     question = "Was hat VR 3 2019 beschlossen?"
     anonymous = infer_filters(question, visible_tokens=frozenset({"public"}))
-    assert values(anonymous) == [("year_from", 2019), ("year_to", 2020)]  # written up by 2020
+    assert values(anonymous) == []  # the year alone is a boost (`infer_year_boost`)
     member = infer_filters(question, visible_tokens=frozenset({"public", "ring:vr3"}))
     assert values(member)[0] == ("ring", "vr3")
 

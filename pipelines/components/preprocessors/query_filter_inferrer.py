@@ -10,7 +10,7 @@ from haystack import component
 
 from core.filters import KnownFilterValue, SearchFilters
 from pipelines.query_filters.applied import AppliedFilter, as_search_filters
-from pipelines.query_filters.inference import infer_filters
+from pipelines.query_filters.inference import infer_filters, infer_year_boost
 from pipelines.query_filters.known_values import FilterValueSource
 
 
@@ -20,7 +20,9 @@ class QueryFilterInferrer:
 
     `filters` passes the caller's filters through; `inferred_filters` holds what the question
     adds (None when nothing), which the retriever drops again when it leaves no candidate;
-    `inferred` lists each inferred value with the words it came from.
+    `inferred` lists each inferred value with the words it came from. A year the question names
+    alone is no filter: `boost_years` holds it and the next year (`infer_year_boost`), whose
+    documents the retriever ranks higher.
 
     Args:
         known_values: The registry's documents (`known_filter_values()`), for job centres and
@@ -43,6 +45,7 @@ class QueryFilterInferrer:
         filters=SearchFilters | None,
         inferred_filters=SearchFilters | None,
         inferred=list[AppliedFilter],
+        boost_years=list[int],
     )
     def run(
         self,
@@ -62,7 +65,9 @@ class QueryFilterInferrer:
             today: The day of the request, for relative years ("letztes Jahr").
         """
         inferred: list[AppliedFilter] = []
+        boost_years: list[int] = []
         if infer:
+            boost_years = infer_year_boost(query, filters, today=today)
             inferred = infer_filters(
                 query,
                 filters,
@@ -74,6 +79,7 @@ class QueryFilterInferrer:
             "filters": filters,
             "inferred_filters": as_search_filters(inferred),
             "inferred": inferred,
+            "boost_years": boost_years,
         }
 
     def _known_values(self) -> list[KnownFilterValue]:

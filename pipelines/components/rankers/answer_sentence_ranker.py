@@ -13,6 +13,7 @@ from pipelines.answers.features import (
     sentence_features,
 )
 from pipelines.answers.model import AnswerModel, sigmoid
+from pipelines.answers.patterns import defines, definition_subject
 from pipelines.text.glossary import Glossary
 
 
@@ -26,6 +27,11 @@ class AnswerSentenceRanker:
     logistics). `confidence` is the answerability classifier's probability that the best
     sentences answer the question at all; `kind` is the question's kind
     (`pipelines.answers.patterns.question_kind`), which the composer's shape follows.
+
+    A definition question ("Was ist ein Kooperationsplan?") puts the sentences that say what
+    its subject is ("… ersetzt der Kooperationsplan die Eingliederungsvereinbarung", "Unter X
+    versteht man …"; `pipelines.answers.patterns.defines`) first, at the best sentence's score;
+    the confidence stays the model's.
     """
 
     def __init__(self, *, model: AnswerModel, glossary: Glossary | None = None) -> None:
@@ -49,7 +55,11 @@ class AnswerSentenceRanker:
         logits = self.model.ranker.logits(rows)
         answerability = question_features(question, documents, rows, logits, self._space)
         confidence = sigmoid(self.model.answerability.logits([answerability])[0])
-        order = sorted(range(len(documents)), key=lambda i: (-logits[i], i))
+        defining = definitions(query, question.kind, documents)
+        if defining:  # the sentences saying what the subject is come first, at the best score
+            top = max(logits)
+            logits = [max(v, top) if i in defining else v for i, v in enumerate(logits)]
+        order = sorted(range(len(documents)), key=lambda i: (i not in defining, -logits[i], i))
         ranked = [
             Document(
                 content=documents[i].content, meta=dict(documents[i].meta), score=sigmoid(logits[i])
@@ -57,3 +67,11 @@ class AnswerSentenceRanker:
             for i in order
         ]
         return {"documents": ranked, "confidence": confidence, "kind": question.kind}
+
+
+def definitions(query: str, kind: str, sentences: list[Document]) -> set[int]:
+    """The indexes of the sentences that define a definition question's subject."""
+    subject = definition_subject(query) if kind == "definition" else None
+    if subject is None:
+        return set()
+    return {i for i, sentence in enumerate(sentences) if defines(subject, sentence.content or "")}

@@ -1,5 +1,5 @@
 """Fusion of the dense and the sparse ranking into one, the per-document cap, the demotion of
-superseded documents."""
+superseded documents, the boost of a year the question names."""
 
 from __future__ import annotations
 
@@ -100,3 +100,21 @@ def demote_superseded(chunks: Sequence[ScoredChunk], penalty: float) -> list[Sco
         key=lambda i: (-scores[i], depth(str(chunks[i].payload.get("document_id"))), i),
     )
     return [ScoredChunk(chunks[i].chunk_id, scores[i], chunks[i].payload) for i in order]
+
+
+def boost_years_of(
+    chunks: Sequence[ScoredChunk], years: set[int], boost: float
+) -> list[ScoredChunk]:
+    """Multiply the score of chunks of documents of `years` by 1 + `boost`, then re-sort.
+
+    Fused, dense and BM25 scores are all non-negative, so the factor works for every mode;
+    ties keep the former order.
+    """
+    if not years or boost <= 0:
+        return list(chunks)
+    scored = [
+        (chunk.score * (1.0 + boost) if chunk.payload.get("year") in years else chunk.score, i)
+        for i, chunk in enumerate(chunks)
+    ]
+    order = sorted(range(len(chunks)), key=lambda i: (-scored[i][0], i))
+    return [ScoredChunk(chunks[i].chunk_id, scored[i][0], chunks[i].payload) for i in order]

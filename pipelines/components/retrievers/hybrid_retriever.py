@@ -9,6 +9,8 @@ store queries see one version of every document (`core.serving`). Chunks of docu
 office marked as superseded rank below their successor's (`fusion.demote_superseded`).
 Filters read from the question (`inferred_filters`) narrow the search like the caller's; when
 they leave no candidate at all, the search is repeated without them and `relaxed` says so.
+A year the question names alone is no filter but `boost_years`: chunks of documents of those
+years have their fused score multiplied by 1 + `filter_boost`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from haystack.dataclasses import SparseEmbedding
 from core.filters import Condition, SearchFilters
 from core.serving import MAX_QUERY_ATTEMPTS, ServingState
 from pipelines.components.retrievers.facets import FacetCounts, count_facets
-from pipelines.components.retrievers.fusion import cap_per_document, demote_superseded, fuse
+from pipelines.components.retrievers.fusion import (
+    boost_years_of,
+    cap_per_document,
+    demote_superseded,
+    fuse,
+)
 from pipelines.stores.base import ChunkStore, ScoredChunk
 
 RetrievalMode = Literal["hybrid", "dense", "sparse"]
@@ -53,8 +60,10 @@ class HybridRetriever:
         mode: RetrievalMode = "hybrid",
         serving: ServingState | None = None,
         superseded_penalty: float = 0.5,
+        filter_boost: float = 0.3,
     ) -> None:
         self.store = store
+        self.filter_boost = filter_boost
         self.superseded_penalty = superseded_penalty
         self.serving = serving
         self.fusion = fusion
@@ -76,12 +85,14 @@ class HybridRetriever:
         top_k: int = 10,
         mode: RetrievalMode | None = None,
         facets: bool = False,
+        boost_years: list[int] | None = None,
     ) -> dict[str, Any]:
         """Return the `top_k` best chunks; `mode` overrides the configured retrieval mode.
 
         With `facets`, also return the facet counts of all fused candidates (else None).
         `access_conditions` restrict the candidates to what the caller may see (None: no limit).
         `inferred_filters` are dropped when they leave nothing (`relaxed` is then True).
+        Chunks of documents of `boost_years` rank higher (fused score × (1 + `filter_boost`)).
         """
         mode = mode or self.mode
         conditions = (filters or SearchFilters()).conditions() + list(access_conditions or [])
@@ -101,6 +112,7 @@ class HybridRetriever:
             )
         else:
             fused = dense or sparse
+        fused = boost_years_of(fused, set(boost_years or ()), self.filter_boost)
         fused = demote_superseded(fused, self.superseded_penalty)
         dense_scores = {chunk.chunk_id: chunk.score for chunk in dense}
         sparse_scores = {chunk.chunk_id: chunk.score for chunk in sparse}
