@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from core.errors import FileTooLargeError, NotFoundError
 from core.names import clean_name
-from core.persistence.registry import DocumentRecord, Registry
+from core.persistence.registry import DocumentRecord, Registry, utc_now_text
 from core.settings import Settings
 from ingest.discovery import discover_files_with_roots
 from ingest.failures import failure_entry
@@ -122,6 +122,13 @@ class IngestRunner:
             self.registry.documents.delete(record.document_id)
         return len(replaced) + len(pending)
 
+    def recover_unheld(self, *, owner: str = "") -> int:
+        """`recover_interrupted`, but leave what live upload workers other than `owner` write
+        (their jobs name it) and what was begun from now on (`search_service.ingest_jobs`)."""
+        before = utc_now_text()
+        keep = self.registry.ingest_jobs.written_by_others(owner, now=time.time())
+        return self.recover_interrupted(keep=frozenset(keep), before=before)
+
     def run(
         self, paths: list[Path], progress: Progress | None = None, *, prune: bool = False
     ) -> IngestReport:
@@ -132,7 +139,7 @@ class IngestRunner:
         self.registry.index_state.refuse_during_reindex()
         started = time.perf_counter()
         report = IngestReport()
-        self.recover_interrupted()
+        self.recover_unheld()
         for path, root in discover_files_with_roots(paths):
             entries = self.ingest_path(path, root)
             for entry in entries:

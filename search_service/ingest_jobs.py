@@ -214,9 +214,7 @@ class IngestJobs:
 
     def _recover(self, *, taken_from: str | None) -> None:
         """Remove what killed runs left, except what live workers of other processes write."""
-        before = utc_now_text()
-        keep = self.jobs.written_by_others(self.owner, now=time.time())
-        removed = self.runner.recover_interrupted(keep=frozenset(keep), before=before)
+        removed = self.runner.recover_unheld(owner=self.owner)
         if removed:
             after = f" of worker {taken_from}" if taken_from else ""
             logger.warning("removed %d unfinished documents%s", removed, after)

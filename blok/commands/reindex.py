@@ -54,7 +54,7 @@ def command_reindex(settings: Settings, args: argparse.Namespace) -> int:
         collections = build_collections(settings)
         try:
             # What a killed ingest left (`pending` rows) would otherwise block the re-index.
-            IngestRunner(settings, store, registry).recover_interrupted()
+            IngestRunner(settings, store, registry).recover_unheld()
             progress = Reindexer(
                 settings,
                 registry,

@@ -8,7 +8,9 @@ Times are given to the claims, so no test waits for a lease to run out.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +21,12 @@ from pydantic import ValidationError
 
 from core.persistence.connection import database_url
 from core.persistence.ingest_jobs import IngestJob, JobFile
-from core.persistence.registry import Registry, utc_now_text
+from core.persistence.registry import DocumentRecord, Registry, utc_now_text
 from core.settings import IngestSettings, Settings, StoreSettings
+from ingest.runner import IngestRunner
+from pipelines.stores import EdgeChunkStore
 from tests.support.postgres import fresh_schema, postgres_url
+from tests.support.registry_sql import sql_execute
 
 LEASE = 60.0
 NOW = 1_000_000.0
@@ -166,3 +171,53 @@ def test_leaving_the_jobs_to_workers_needs_a_qdrant_server(tmp_path: Path) -> No
     settings = Settings(data_dir=tmp_path, ingest=IngestSettings(job_runner="worker"), store=server)
     assert settings.ingest.job_runner == "worker"
     assert Settings(data_dir=tmp_path).ingest.job_runner == "service"
+
+
+def test_recovery_leaves_what_live_workers_write(
+    registry_location: Path | str, tmp_path: Path
+) -> None:
+    """A `pending` document a live worker's job names stays; one of a worker whose lease ran
+    out, and one nobody names, are removed (`IngestRunner.recover_unheld`)."""
+    registry = Registry(registry_location)
+    settings = Settings(data_dir=tmp_path / "data")
+    store = EdgeChunkStore(tmp_path / "store")  # empty: the rows are what is recovered here
+    try:
+        jobs = registry.ingest_jobs
+        queue_jobs(registry, 2)
+        now = time.time()
+        for owner, lease in (("live", LEASE), ("killed", -1.0)):
+            claim = jobs.claim(owner, now=now, lease_seconds=lease)
+            assert claim is not None
+            jobs.note_writing(claim.job.job_id, owner, [f"doc-{owner}"])
+        earlier = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat(timespec="seconds")
+        for document_id in ("doc-live", "doc-killed", "doc-nobody"):
+            registry.documents.mark_pending(pending(document_id))
+            sql_execute(
+                registry,
+                "UPDATE documents SET ingested_at = ? WHERE document_id = ?",
+                (earlier, document_id),
+            )
+        registry.documents.mark_pending(pending("doc-just-begun"))  # begun now: left alone
+        runner = IngestRunner(settings, store, registry)
+        assert runner.recover_unheld(owner="taker") == 2
+        left = {record.document_id for record in registry.documents.list_documents()}
+        assert left == {"doc-live", "doc-just-begun"}
+    finally:
+        store.close()
+        registry.close()
+
+
+def pending(document_id: str) -> DocumentRecord:
+    return DocumentRecord(
+        document_id=document_id,
+        sha256=f"sha-{document_id}",
+        source_path=f"uploads/{document_id}.md",
+        source_name=f"{document_id}.md",
+        title=document_id,
+        metadata={},
+        index_key="key",
+        status="pending",
+        page_count=0,
+        chunk_count=0,
+        ingested_at="",
+    )
