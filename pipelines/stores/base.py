@@ -26,14 +26,18 @@ FULL_SCAN_THRESHOLD_KB = 10_000
 
 @dataclass(frozen=True)
 class CollectionLayout:
-    """How a new collection is built: its HNSW graph, and its spread over a Qdrant cluster
-    (shards, copies, confirmations; Edge and a single server keep one of each)."""
+    """How a new collection is built: its HNSW graph and int8 copy of the dense vectors, and its
+    spread over a Qdrant cluster (shards, copies, confirmations; Edge and a single server keep
+    one of each). `oversampling` applies to every dense search (a collection without the int8
+    copy ignores it)."""
 
     shards: int = 1
     replication_factor: int = 1
     write_consistency_factor: int = 1
     hnsw_m: int = StoreSettings().hnsw_m
     hnsw_ef_construct: int = StoreSettings().hnsw_ef_construct
+    int8: bool = StoreSettings().quantization == "int8"  # an int8 copy of the dense vectors
+    oversampling: float = StoreSettings().oversampling  # rescored candidates per result
 
     @classmethod
     def of(cls, store: StoreSettings) -> CollectionLayout:
@@ -44,6 +48,8 @@ class CollectionLayout:
             store.write_consistency_factor,
             store.hnsw_m,
             store.hnsw_ef_construct,
+            store.quantization == "int8",
+            store.oversampling,
         )
 
 

@@ -68,6 +68,12 @@ def client_record(point: qm.Record) -> ChunkRecord:
     )
 
 
+def int8_copy() -> qm.ScalarQuantization:
+    """The int8 copy of the dense vectors a new collection keeps (`CollectionLayout.int8`)."""
+    config = qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
+    return qm.ScalarQuantization(scalar=config)
+
+
 class QdrantClientChunkStore:
     """One collection on a Qdrant server (URL and API key) or in qdrant-client's local mode.
 
@@ -88,6 +94,8 @@ class QdrantClientChunkStore:
         self.owns_client = owns_client
         self.layout = layout
         self._writes = threading.Lock()  # this process's writes; `writes_paused` holds it
+        rescored = qm.QuantizationSearchParams(rescore=True, oversampling=layout.oversampling)
+        self._rescored = qm.SearchParams(quantization=rescored)
 
     @classmethod
     def remote(
@@ -124,6 +132,7 @@ class QdrantClientChunkStore:
                 hnsw_config=qm.HnswConfigDiff(
                     m=self.layout.hnsw_m, ef_construct=self.layout.hnsw_ef_construct
                 ),
+                quantization_config=int8_copy() if self.layout.int8 else None,
                 shard_number=self.layout.shards,
                 replication_factor=self.layout.replication_factor,
                 write_consistency_factor=self.layout.write_consistency_factor,
@@ -215,6 +224,7 @@ class QdrantClientChunkStore:
                 query_filter=query_filter,
                 limit=limit,
                 with_payload=True,
+                search_params=self._rescored if using == DENSE_VECTOR else None,
             )
         return [
             ScoredChunk(str(point.id), float(point.score), dict(point.payload or {}))

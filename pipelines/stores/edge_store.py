@@ -93,8 +93,14 @@ class EdgeChunkStore:
         with self._lock:
             if self._shard is not None:
                 return
+            int8 = (
+                edge.ScalarQuantizationConfig(edge.ScalarType.Int8, quantile=0.99, always_ram=True)
+                if self.layout.int8
+                else None
+            )
+            dense = edge.EdgeVectorParams(dense_dim, edge.Distance.Cosine, quantization_config=int8)
             config = edge.EdgeConfig(
-                vectors={DENSE_VECTOR: edge.EdgeVectorParams(dense_dim, edge.Distance.Cosine)},
+                vectors={DENSE_VECTOR: dense},
                 sparse_vectors={
                     SPARSE_VECTOR: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)
                 },
@@ -163,7 +169,12 @@ class EdgeChunkStore:
         self, vector: list[float], conditions: list[Condition], limit: int
     ) -> list[ScoredChunk]:
         """Nearest chunks by cosine similarity."""
-        return self._query(edge.Query.Nearest(vector, using=DENSE_VECTOR), conditions, limit)
+        rescored = edge.QuantizationSearchParams(
+            rescore=True, oversampling=self.layout.oversampling
+        )
+        params = edge.SearchParams(quantization=rescored)
+        query = edge.Query.Nearest(vector, using=DENSE_VECTOR)
+        return self._query(query, conditions, limit, params)
 
     def query_sparse(
         self, indices: list[int], values: list[float], conditions: list[Condition], limit: int
@@ -173,12 +184,20 @@ class EdgeChunkStore:
         return self._query(edge.Query.Nearest(sparse, using=SPARSE_VECTOR), conditions, limit)
 
     def _query(
-        self, query: edge.Query, conditions: list[Condition], limit: int
+        self,
+        query: edge.Query,
+        conditions: list[Condition],
+        limit: int,
+        params: edge.SearchParams | None = None,
     ) -> list[ScoredChunk]:
         if self._shard is None:
             return []
         request = edge.QueryRequest(
-            limit=limit, query=query, filter=to_edge_filter(conditions), with_payload=True
+            limit=limit,
+            query=query,
+            filter=to_edge_filter(conditions),
+            with_payload=True,
+            params=params,
         )
         with as_store_error("search"):
             points = self._shard.query(request)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from qdrant_client import QdrantClient
 
 from pipelines.stores import build_chunk_store, build_collections
-from pipelines.stores.base import SINGLE_NODE, CollectionLayout
+from pipelines.stores.base import SINGLE_NODE, ChunkRecord, CollectionLayout
 from pipelines.stores.client_store import QdrantClientChunkStore
 from pipelines.stores.collections import ClientCollections, EdgeCollections
 from tests.support.helpers import make_settings
@@ -93,3 +93,30 @@ def test_a_new_collection_gets_the_hnsw_graph_of_the_settings(tmp_path: Path) ->
 
 def test_the_default_graph_is_the_measured_one() -> None:
     assert (SINGLE_NODE.hnsw_m, SINGLE_NODE.hnsw_ef_construct) == (12, 64)
+    assert SINGLE_NODE.int8 and SINGLE_NODE.oversampling == 2.0
+
+
+def test_a_new_collection_keeps_an_int8_copy_unless_told_not_to(tmp_path: Path) -> None:
+    configs = {}
+    for quantization in ("int8", "none"):
+        settings = make_settings(tmp_path / quantization, store={"quantization": quantization})
+        store = build_chunk_store(settings)
+        try:
+            store.ensure_collection(8)
+            store.upsert(
+                [chunk_record(f"{n:08d}-0000-0000-0000-000000000000", n) for n in range(1, 4)]
+            )
+            # the dense search rescored with the full vectors finds the nearest first either way
+            assert store.query_dense([1.0] + [0.0] * 7, [], 3)[0].chunk_id.startswith("00000001")
+        finally:
+            store.close()
+        (config,) = settings.data_dir.rglob("edge_config.json")
+        configs[quantization] = json.loads(config.read_text(encoding="utf-8"))["vectors"]["dense"]
+    assert configs["int8"]["quantization_config"]["scalar"]["type"] == "int8"
+    assert "quantization_config" not in configs["none"]
+
+
+def chunk_record(chunk_id: str, n: int) -> ChunkRecord:
+    """A chunk whose dense vector points further from the first axis the larger `n` is."""
+    dense = [1.0 / n, 1.0 - 1.0 / n] + [0.0] * 6
+    return ChunkRecord(chunk_id, dense, [n], [1.0], {"document_id": f"d{n}", "text": "x"})
