@@ -15,7 +15,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pipelines.models.e5_provisioning import MARKER_FILE as MODEL_MARKER
 from pipelines.models.e5_provisioning import MAX_SEQ_LENGTH
@@ -72,8 +72,7 @@ def _convert(model_dir: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    bert = st[0].auto_model
-    assert isinstance(bert, torch.nn.Module)
+    bert = cast(torch.nn.Module, st[0].auto_model)
     bert.eval()
 
     class Pooled(torch.nn.Module):
