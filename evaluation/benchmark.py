@@ -244,6 +244,12 @@ def main() -> None:
     parser.add_argument(
         "--encoder", type=int, default=0, help="encoder alone: N passages, float32 vs int8"
     )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "torch", "openvino"),
+        default="auto",
+        help="the encoder of the other parts (BLOK_EMBEDDING__BACKEND)",
+    )
     args = parser.parse_args()
     if args.encoder:
         print("\n".join(bench_encoder(args.models_dir, args.encoder)))
@@ -256,7 +262,7 @@ def main() -> None:
         return
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
-        embedding = EmbeddingSettings(models_dir=args.models_dir)
+        embedding = EmbeddingSettings(models_dir=args.models_dir, backend=args.backend)
         if args.time_limit:
             limits = Settings(
                 data_dir=Path(root) / "limits",

@@ -5,8 +5,10 @@ their own, once with `BLOK_EMBEDDING__BACKEND=torch` and once with `openvino`, t
 
 1. the cosine of every chunk's int8 vector to its float32 vector (the same chunk in both stores:
    mean, 1st percentile, minimum), and the same for the sets' questions as queries;
-2. Recall@1/5/10 and MRR per set for dense and hybrid retrieval (sparse does not use the
-   encoder) with both encoders, and the difference;
+2. Recall@1/5/10 and MRR per set with both encoders and the difference: dense retrieval by
+   exact cosine over the stored chunk vectors, documents ranked by their best chunk (all
+   questions, queries embedded in batches); with `--hybrid` also dense and hybrid through the
+   searcher as `blok eval` runs them (sparse does not use the encoder), one query at a time;
 3. whether the bound holds: R@5 lower by at most 0.01 on every set and mode.
 
 The int8 export must exist (`blok model`); the exit status is 1 when the bound does not hold.
@@ -21,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from haystack import Document
 
 from core.settings import EmbeddingSettings, Settings
 from evaluation.datasets import GoldSet
-from evaluation.metrics import summarize
-from evaluation.runner import load_gold_set, rank_documents
+from evaluation.metrics import distinct, summarize
+from evaluation.runner import RANKING_DEPTH, load_gold_set, rank_documents
 from ingest.runner import run_ingest
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.models.embedding_model import DenseEncoder, build_text_embedder
+from pipelines.models.embedding_model import DenseEncoder, build_document_embedder
 from pipelines.search import Searcher, open_searcher
 from pipelines.stores import EdgeChunkStore
 
@@ -78,10 +81,29 @@ def cosine_line(label: str, first: list[np.ndarray], second: list[np.ndarray]) -
 
 
 def query_vectors(encoder: DenseEncoder, prefix: str, queries: list[str]) -> list[np.ndarray]:
-    """Each query's vector through the query pipeline's embedder."""
-    embedder = build_text_embedder(encoder, prefix=prefix)
+    """Each query's vector, embedded in batches of 32 (the same vectors as one at a time)."""
+    embedder = build_document_embedder(
+        encoder, prefix=prefix, batch_size=32, meta_fields_to_embed=[]
+    )
     embedder.warm_up()
-    return [np.asarray(embedder.run(text=q)["embedding"], dtype=np.float32) for q in queries]
+    documents = embedder.run(documents=[Document(content=q) for q in queries])["documents"]
+    return [np.asarray(doc.embedding, dtype=np.float32) for doc in documents]
+
+
+def dense_figures(
+    gold: GoldSet, chunks: dict[tuple[Any, ...], np.ndarray], queries: list[np.ndarray]
+) -> dict[str, float]:
+    """Dense retrieval by exact cosine over the store's chunk vectors, ranked by document."""
+    keys = list(chunks)
+    matrix = np.stack([chunks[key] for key in keys])
+    runs = []
+    for question, vector in zip(gold.questions, queries, strict=True):
+        if not question.relevant:
+            continue
+        order = np.argsort(-(matrix @ vector), kind="stable")
+        names = distinct([str(keys[i][0]) for i in order[: RANKING_DEPTH * 30]])
+        runs.append((names[:RANKING_DEPTH], question.relevant))
+    return {**summarize(runs), "questions": float(len(runs))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,14 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=Path("data/models"))
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated gold sets")
     parser.add_argument("--work-dir", type=Path, help="keep the data directories here")
+    parser.add_argument(
+        "--hybrid", action="store_true", help="also dense and hybrid through the searcher (slow)"
+    )
     args = parser.parse_args(argv)
     names = [name for name in args.sets.split(",") if name]
     with tempfile.TemporaryDirectory() as tmp:
         root = args.work_dir or Path(tmp)
-        return compare(root, args.models_dir, names)
+        return compare(root, args.models_dir, names, args.hybrid)
 
 
-def compare(root: Path, models_dir: Path, names: list[str]) -> int:
+def compare(root: Path, models_dir: Path, names: list[str], hybrid: bool) -> int:
     """Ingest, measure and print; the exit status."""
     from pipelines.models.embedding_model import resolve_dense_encoder
 
@@ -120,12 +145,16 @@ def compare(root: Path, models_dir: Path, names: list[str]) -> int:
                 print(f"no {backend} encoder (run `blok model` first)", file=sys.stderr)
                 return 2
             run_ingest(local, [gold.corpus_dir])
-            with open_searcher(local) as searcher:
-                figures.setdefault(gold.name, {})[backend] = retrieval_figures(searcher, gold)
             vectors[backend] = chunk_vectors(local)
             texts = [q.query for q in gold.questions]
-            queries[backend] += query_vectors(encoder, local.embedding.query_prefix, texts)
-        print(render({gold.name: figures[gold.name]}).splitlines()[-1], flush=True)
+            asked = query_vectors(encoder, local.embedding.query_prefix, texts)
+            queries[backend] += asked
+            modes = {"dense (exact)": dense_figures(gold, vectors[backend], asked)}
+            if hybrid:
+                with open_searcher(local) as searcher:
+                    modes |= retrieval_figures(searcher, gold)
+            figures.setdefault(gold.name, {})[backend] = modes
+        print("\n".join(render({gold.name: figures[gold.name]}).splitlines()[2:]), flush=True)
         shared = sorted(set(vectors["torch"]) & set(vectors["openvino"]), key=str)
         for backend in BACKENDS:
             passages[backend] += [vectors[backend][key] for key in shared]
