@@ -44,6 +44,17 @@ class EmbeddingSettings(BaseModel):
         default="passage: ", description="Prepended to every passage (E5 convention)."
     )
     batch_size: int = Field(default=16, ge=1, le=512, description="Passages per encoder batch.")
+    backend: Literal["auto", "torch", "openvino"] = Field(
+        default="auto",
+        description=(
+            "How the dense encoder runs. `openvino`: the int8 OpenVINO export of the built-in "
+            "model, built offline beside it by `blok model` (setup runs it); several times faster "
+            "on a CPU, vectors within a measured bound of float32 (`python -m "
+            "evaluation.encoder_quality`). `torch`: sentence-transformers in float32 PyTorch, for "
+            "any model. `auto`: `openvino` for the built-in model when its export is there, "
+            "otherwise `torch`."
+        ),
+    )
 
 
 class StoreSettings(BaseModel):

@@ -14,6 +14,9 @@ and reports when each was stopped (`evaluation.bench_limits`).
 With `--ui` it measures only the web UI on the demo corpus (`evaluation.bench_ui`): the results
 page with the answer on the server and, in Chromium, from pressing Enter to the visible answer.
 
+With `--encoder N` it measures only the encoder (`evaluation.bench_encoder`): N 200-word German
+passages through float32 PyTorch and the OpenVINO int8 export, interleaved in the same run.
+
 With `--mixed-files N` it does neither and instead ingests a generated batch of N files of every
 supported format, scanned pages included (`evaluation.mixed_benchmark`): pages per minute per
 extraction method, chunks per second, peak memory. Alone in the process, so the peak is its own.
@@ -35,6 +38,7 @@ from core.metadata import DocumentKind
 from core.persistence.registry import DocumentRecord, Registry
 from core.settings import EmbeddingSettings, IngestSettings, Settings
 from evaluation.bench_answers import answers_settings, bench_answers
+from evaluation.bench_encoder import bench_encoder
 from evaluation.bench_hnsw import bench_hnsw
 from evaluation.bench_limits import bench_limits
 from evaluation.bench_ui import bench_ui
@@ -42,6 +46,7 @@ from evaluation.datasets import DEMO_CORPUS, load_demo_set
 from evaluation.mixed_benchmark import bench_mixed
 from evaluation.synthetic import demo_vocabulary, synthetic_records
 from ingest.runner import IngestRunner
+from pipelines.models.embedding_model import resolve_dense_encoder
 from pipelines.search import Searcher, open_searcher
 from pipelines.stores import EdgeChunkStore
 from pipelines.stores.base import ChunkRecord
@@ -87,6 +92,7 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
     store = EdgeChunkStore(settings.edge_store_dir)
     runner = IngestRunner(settings, store, registry)
     load_seconds = sum(timed(runner.indexer.pipeline))
+    encoder = resolve_dense_encoder(settings.embedding, settings.models_dir)
     report = runner.run([DEMO_CORPUS])
     store.close()
     registry.close()
@@ -95,7 +101,7 @@ def bench_demo(settings: Settings, queries: list[str]) -> None:
         f"demo ingest: {totals['files']} files, {totals['pages']} pages, {totals['chunks']} chunks "
         f"in {report.seconds:.1f} s = {totals['chunks'] / report.seconds:.1f} chunks/s, "
         f"{totals['pages'] * 60 / report.seconds:.0f} pages/min (model load before: "
-        f"{load_seconds:.1f} s)"
+        f"{load_seconds:.1f} s; encoder {encoder.backend})"
     )
     with open_searcher(settings) as searcher:
         searcher.search("Aufwärmen", principal=SYSTEM)
@@ -203,7 +209,19 @@ def main() -> None:
         "--answers", type=int, default=0, help="time answer sentences (N questions)"
     )
     parser.add_argument("--answers-data-dir", type=Path, help="an ingested demo data directory")
+    parser.add_argument(
+        "--encoder", type=int, default=0, help="encoder alone: N passages, float32 vs int8"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "torch", "openvino"),
+        default="auto",
+        help="the encoder of the other parts (BLOK_EMBEDDING__BACKEND)",
+    )
     args = parser.parse_args()
+    if args.encoder:
+        print("\n".join(bench_encoder(args.models_dir, args.encoder)))
+        return
     if args.answers:  # alone: the answer sentences before and now (evaluation.bench_answers)
         with tempfile.TemporaryDirectory() as root:
             data_dir = args.answers_data_dir or Path(root)
@@ -216,7 +234,7 @@ def main() -> None:
         return
     queries = [q.query for q in load_demo_set().questions]
     with tempfile.TemporaryDirectory() as root:
-        embedding = EmbeddingSettings(models_dir=args.models_dir)
+        embedding = EmbeddingSettings(models_dir=args.models_dir, backend=args.backend)
         if args.time_limit:
             limits = Settings(
                 data_dir=Path(root) / "limits",

@@ -52,7 +52,11 @@ from pipelines.answers.features import (
 from pipelines.answers.model import DEFAULT_ANSWER_MODEL, AnswerModel, LinearModel
 from pipelines.answers.patterns import question_kind
 from pipelines.components.preprocessors.passage_sentence_splitter import PassageSentenceSplitter
-from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
+from pipelines.models.embedding_model import (
+    resolve_dense_encoder,
+    resolve_embedding_model,
+    warm_up_pipeline,
+)
 from pipelines.query import build_query_pipeline, run_query
 from pipelines.stores import build_chunk_store
 from pipelines.text.glossary import load_glossary
@@ -101,16 +105,16 @@ def open_query_pipeline(settings: Settings) -> Iterator[Pipeline]:
     registry = Registry.open(settings)
     store = build_chunk_store(settings, registry)
     try:
-        model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
+        encoder = resolve_dense_encoder(settings.embedding, settings.models_dir)
         pipeline = build_query_pipeline(
             store=store,
-            model=model,
+            encoder=encoder,
             retrieval=settings.retrieval,
             query_prefix=settings.embedding.query_prefix,
             glossary=load_glossary(settings.data_dir),
             serving=registry.documents,
         )
-        warm_up_pipeline(pipeline, model)
+        warm_up_pipeline(pipeline, encoder.model)
         yield pipeline
     finally:
         store.close()

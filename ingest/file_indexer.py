@@ -18,7 +18,7 @@ from pipelines.indexing import (
     run_indexing,
     start_page_reader,
 )
-from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
+from pipelines.models.embedding_model import resolve_dense_encoder, warm_up_pipeline
 from pipelines.stores import ChunkStore
 
 
@@ -45,16 +45,16 @@ class FileIndexer:
     def pipeline(self) -> Pipeline:
         """The indexing pipeline, built and warmed up on first use (this loads the model)."""
         if self._pipeline is None:
-            model = resolve_embedding_model(self.settings.embedding.model, self.settings.models_dir)
+            encoder = resolve_dense_encoder(self.settings.embedding, self.settings.models_dir)
             self._pipeline = build_indexing_pipeline(
                 store=self.store,
-                model=model,
+                encoder=encoder,
                 passage_prefix=self.settings.embedding.passage_prefix,
                 batch_size=self.settings.embedding.batch_size,
                 max_words=self.settings.chunking.max_words,
                 ocr=page_ocr(self.settings),
             )
-            warm_up_pipeline(self._pipeline, model)
+            warm_up_pipeline(self._pipeline, encoder.model)
         return self._pipeline
 
     def prepare(self) -> None:

@@ -2,7 +2,7 @@
 
 ```
 PageConverter ─► PageCleaner ─► DocumentMetadataExtractor ─► DeadlineGuard ─► GermanSentenceChunker
-  ─► BatchedDocumentEmbedder (SentenceTransformersDocumentEmbedder, deadline before each batch)
+  ─► BatchedDocumentEmbedder (OpenVINO or sentence-transformers, deadline before each batch)
   ─► DeadlineGuard ─► Bm25DocumentEmbedder ─► ChunkWriter
 ```
 
@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from haystack import Document, Pipeline
-from haystack_integrations.components.embedders.sentence_transformers import (
-    SentenceTransformersDocumentEmbedder,
-)
 
 from pipelines.components.converters.ocr import PageOcr
 from pipelines.components.converters.page_converter import PageConverter
@@ -35,7 +32,7 @@ from pipelines.components.preprocessors.page_cleaner import PageCleaner
 from pipelines.components.validators.deadline_guard import DeadlineGuard
 from pipelines.components.writers.chunk_writer import ChunkWriter
 from pipelines.deadline import Deadline
-from pipelines.models.embedding_model import is_local_model
+from pipelines.models.embedding_model import DenseEncoder, build_document_embedder
 from pipelines.stores.base import ChunkStore
 
 # Title and heading path are embedded with each chunk: they carry context the chunk text lacks.
@@ -45,7 +42,7 @@ EMBEDDED_META_FIELDS = ["title", "section"]
 def build_indexing_pipeline(
     *,
     store: ChunkStore,
-    model: str,
+    encoder: DenseEncoder,
     passage_prefix: str = "passage: ",
     batch_size: int = 16,
     max_words: int = 250,
@@ -66,17 +63,14 @@ def build_indexing_pipeline(
     pipeline.add_component("extractor", DocumentMetadataExtractor())
     pipeline.add_component("pages_deadline", DeadlineGuard(step="after reading the pages"))
     pipeline.add_component("chunker", GermanSentenceChunker(max_words=max_words))
-    encoder = SentenceTransformersDocumentEmbedder(
-        model=model,
+    embedder = build_document_embedder(
+        encoder,
         prefix=passage_prefix,
         batch_size=batch_size,
-        progress_bar=False,
-        normalize_embeddings=True,
         meta_fields_to_embed=EMBEDDED_META_FIELDS,
-        local_files_only=is_local_model(model),
     )
     pipeline.add_component(
-        "dense_embedder", BatchedDocumentEmbedder(embedder=encoder, batch_size=batch_size)
+        "dense_embedder", BatchedDocumentEmbedder(embedder=embedder, batch_size=batch_size)
     )
     pipeline.add_component("embedding_deadline", DeadlineGuard(step="after embedding"))
     pipeline.add_component(

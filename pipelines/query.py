@@ -14,9 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from haystack import Document, Pipeline
-from haystack_integrations.components.embedders.sentence_transformers import (
-    SentenceTransformersTextEmbedder,
-)
 
 from core.filters import Condition, SearchFilters
 from core.serving import ServingState
@@ -26,7 +23,7 @@ from pipelines.components.preprocessors.glossary_query_expander import GlossaryQ
 from pipelines.components.preprocessors.query_filter_inferrer import QueryFilterInferrer
 from pipelines.components.retrievers.facets import FacetCounts
 from pipelines.components.retrievers.hybrid_retriever import HybridRetriever, RetrievalMode
-from pipelines.models.embedding_model import is_local_model
+from pipelines.models.embedding_model import DenseEncoder, build_text_embedder
 from pipelines.query_filters.applied import AppliedFilter
 from pipelines.query_filters.known_values import FilterValueSource
 from pipelines.stores.base import ChunkStore
@@ -36,7 +33,7 @@ from pipelines.text.glossary import Glossary
 def build_query_pipeline(
     *,
     store: ChunkStore,
-    model: str,
+    encoder: DenseEncoder,
     retrieval: RetrievalSettings,
     query_prefix: str = "query: ",
     glossary: Glossary | None = None,
@@ -52,16 +49,7 @@ def build_query_pipeline(
     pipeline = Pipeline()
     pipeline.add_component("query_expander", GlossaryQueryExpander(glossary=glossary))
     pipeline.add_component("query_filters", QueryFilterInferrer(known_values=known_values))
-    pipeline.add_component(
-        "dense_embedder",
-        SentenceTransformersTextEmbedder(
-            model=model,
-            prefix=query_prefix,
-            progress_bar=False,
-            normalize_embeddings=True,
-            local_files_only=is_local_model(model),
-        ),
-    )
+    pipeline.add_component("dense_embedder", build_text_embedder(encoder, prefix=query_prefix))
     pipeline.add_component("sparse_embedder", Bm25TextEmbedder())
     pipeline.add_component(
         "retriever",

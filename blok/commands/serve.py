@@ -26,8 +26,10 @@ def add_serve_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument("--port", type=int, default=None, help="port (BLOK_SERVER__PORT)")
     commands.add_parser(
         "model",
-        help="provision the default embedding model (no download)",
-        epilog=simple_epilog("the model is ready (its folder is printed)", "it cannot be built"),
+        help="provision the default embedding model and its OpenVINO export (no download)",
+        epilog=simple_epilog(
+            "the model is ready (its folder and the export's are printed)", "it cannot be built"
+        ),
     )
 
 
@@ -69,8 +71,11 @@ def command_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def command_model(settings: Settings, args: argparse.Namespace) -> int:
-    """`blok model`: build the default model now (setup does this once)."""
-    from pipelines.models.embedding_model import resolve_embedding_model
+    """`blok model`: build the default model and its OpenVINO export now (setup does this once)."""
+    from pipelines.models.embedding_model import resolve_dense_encoder
 
-    print(resolve_embedding_model(settings.embedding.model, settings.models_dir))
+    encoder = resolve_dense_encoder(settings.embedding, settings.models_dir, export=True)
+    print(encoder.model)
+    if encoder.export_dir is not None:
+        print(encoder.export_dir)
     return EXIT_OK
