@@ -28,6 +28,7 @@ import qdrant_edge as edge
 
 from evaluation.synthetic import synthetic_records
 from pipelines.stores.base import DENSE_VECTOR, SPARSE_VECTOR, ChunkRecord
+from pipelines.stores.edge_store import edge_points
 
 WRITE_BATCH = 5000
 TOP_K = 10
@@ -106,20 +107,6 @@ VARIANTS = (
 )
 
 
-def _points(records: list[ChunkRecord]) -> list[edge.Point]:
-    return [
-        edge.Point(
-            id=record.chunk_id,
-            vector={
-                DENSE_VECTOR: record.dense,
-                SPARSE_VECTOR: edge.SparseVector(record.sparse_indices, record.sparse_values),
-            },
-            payload=record.payload,
-        )
-        for record in records
-    ]
-
-
 def _top_ids(
     shard: edge.EdgeShard,
     vector: list[float],
@@ -150,7 +137,7 @@ def measure_variant(
     shard = edge.EdgeShard.create(str(folder), variant.config(dim))
     shard.update(edge.UpdateOperation.create_field_index("ring", edge.PayloadSchemaType.Keyword))
     for records in batches:
-        shard.update(edge.UpdateOperation.upsert_points(_points(records)))
+        shard.update(edge.UpdateOperation.upsert_points(edge_points(records)))
     started = time.perf_counter()
     shard.optimize()
     build = time.perf_counter() - started

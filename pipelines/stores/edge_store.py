@@ -61,6 +61,21 @@ def chunk_record(point: edge.Record) -> ChunkRecord:
     )
 
 
+def edge_points(chunks: list[ChunkRecord]) -> list[edge.Point]:
+    """The chunks as Edge points, with both vectors."""
+    return [
+        edge.Point(
+            id=chunk.chunk_id,
+            vector={
+                DENSE_VECTOR: chunk.dense,
+                SPARSE_VECTOR: edge.SparseVector(chunk.sparse_indices, chunk.sparse_values),
+            },
+            payload=chunk.payload,
+        )
+        for chunk in chunks
+    ]
+
+
 class EdgeChunkStore:
     """A single Edge shard in `path`; only one process may open it at a time."""
 
@@ -122,18 +137,7 @@ class EdgeChunkStore:
 
     def upsert(self, chunks: list[ChunkRecord]) -> None:
         """Insert or replace chunks."""
-        points = [
-            edge.Point(
-                id=chunk.chunk_id,
-                vector={
-                    DENSE_VECTOR: chunk.dense,
-                    SPARSE_VECTOR: edge.SparseVector(chunk.sparse_indices, chunk.sparse_values),
-                },
-                payload=chunk.payload,
-            )
-            for chunk in chunks
-        ]
-        self._update(edge.UpdateOperation.upsert_points(points))
+        self._update(edge.UpdateOperation.upsert_points(edge_points(chunks)))
 
     def delete_document(self, document_id: str) -> None:
         """Remove every chunk of one document."""
