@@ -9,7 +9,6 @@ backed up as if it were whole.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from ingest.backup import STORE_EXPORT, create_backup, restore_backup, verify_ba
 from ingest.runner import IngestRunner
 from pipelines.search import build_searcher
 from pipelines.stores import QdrantClientChunkStore
-from tests.support.helpers import DEMO_CORPUS, make_settings
+from tests.support.helpers import demo_files, make_settings
 
 pytestmark = [pytest.mark.model]
 
@@ -54,11 +53,7 @@ def server_installation(
 ) -> Iterator[tuple[Settings, QdrantClientChunkStore, Registry]]:
     """Two demo documents indexed into a 'server' collection (local mode) and a registry."""
     root = tmp_path_factory.mktemp("server-installation")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name in FILES:
-        for source in DEMO_CORPUS.glob(f"{name}.*"):
-            shutil.copy(source, corpus / source.name)
+    corpus = demo_files(root / "corpus", FILES)
     settings = make_settings(root / "data")
     store = QdrantClientChunkStore.local(root / "qdrant", "blok_chunks")
     registry = Registry.open(settings)

@@ -17,7 +17,7 @@ from core.settings import Settings
 from ingest.report import IngestReport
 from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore
-from tests.support.helpers import DEMO_CORPUS, make_settings
+from tests.support.helpers import DEMO_CORPUS, demo_files, make_settings
 
 
 @pytest.mark.model
@@ -51,11 +51,9 @@ def test_every_chunk_cites_its_page_exactly(
 @pytest.mark.model
 @pytest.mark.slow
 def test_reingesting_unchanged_files_changes_nothing(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in ("vr5-protokoll-2023-buergergeld", "vr3-protokoll-2019-sozialraum"):
-        for source in DEMO_CORPUS.glob(f"{name}.*"):
-            shutil.copy(source, corpus / source.name)
+    corpus = demo_files(
+        tmp_path / "corpus", ("vr5-protokoll-2023-buergergeld", "vr3-protokoll-2019-sozialraum")
+    )
     settings = make_settings(tmp_path / "data")
     first = run_ingest(settings, [corpus])
     second = run_ingest(settings, [corpus])

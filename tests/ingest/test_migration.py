@@ -7,7 +7,6 @@ the moved installation answers the demo questions with the same chunks and score
 
 from __future__ import annotations
 
-import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from ingest.runner import run_ingest
 from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from search_service.context import build_service_context
 from search_service.schemas import SearchRequest
-from tests.support.helpers import DEMO_CORPUS, make_settings, search_response
+from tests.support.helpers import demo_files, make_settings, search_response
 from tests.support.registry_sql import sql_execute
 
 FILES = ("vr1-protokoll-2022-ukraine", "praxisbeispiel-emsland-arbeitgeber-gefluechtete")
@@ -34,11 +33,7 @@ FILES = ("vr1-protokoll-2022-ukraine", "praxisbeispiel-emsland-arbeitgeber-geflu
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """An embedded installation with two demo documents."""
     root = tmp_path_factory.mktemp("embedded")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name in FILES:
-        for source in DEMO_CORPUS.glob(f"{name}.*"):
-            shutil.copy(source, corpus / source.name)
+    corpus = demo_files(root / "corpus", FILES)
     settings = make_settings(root / "data")
     run_ingest(settings, [corpus])
     return settings

@@ -52,6 +52,7 @@ from tests.support.helpers import (
     FIXTURES,
     TEST_PASSWORD,
     context_of,
+    demo_files,
     make_settings,
     search_response,
     sign_in,
@@ -86,11 +87,7 @@ class Data:
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Data:
     root = tmp_path_factory.mktemp("reindex")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name in FILES:
-        for source in DEMO_CORPUS.glob(f"{name}.*"):
-            shutil.copy(source, corpus / source.name)
+    corpus = demo_files(root / "corpus", FILES)
     shutil.copy(
         FIXTURES / "zeilennummern-evaluationsbericht.txt",
         corpus / "evaluationsbericht-ohne-sidecar.txt",

@@ -6,7 +6,6 @@ server, so the server back end's schema, filters and scoring are checked against
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from pipelines.stores import EdgeChunkStore, QdrantClientChunkStore
 from pipelines.stores.base import ChunkRecord
 from search_service.context import ServiceContext, build_service_context
 from search_service.schemas import SearchRequest
-from tests.support.helpers import DEMO_CORPUS, make_settings, search_response
+from tests.support.helpers import demo_files, make_settings, search_response
 from tests.support.registry_sql import sql_execute
 
 FILES = (
@@ -40,11 +39,7 @@ FILTERS = [
 @pytest.fixture(scope="module")
 def contexts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ServiceContext]]:
     root = tmp_path_factory.mktemp("congruence")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name in FILES:
-        for source in DEMO_CORPUS.glob(f"{name}.*"):
-            shutil.copy(source, corpus / source.name)
+    corpus = demo_files(root / "corpus", FILES)
     edge_settings = make_settings(root / "edge")
     client_settings = make_settings(root / "client")
     run_ingest(edge_settings, [corpus])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -32,6 +34,15 @@ def answer_body(response: Response) -> bytes:
     """The body without its request id (every answer has its own): what may not differ between
     the answer about an invisible document and the one about a missing one."""
     return REQUEST_ID_FIELD.sub(b'"request_id":""', response.content)
+
+
+def demo_files(folder: Path, names: Iterable[str]) -> Path:
+    """`folder`, made, with the demo corpus's files of these names (their sidecars too)."""
+    folder.mkdir(parents=True)
+    for name in names:
+        for source in DEMO_CORPUS.glob(f"{name}.*"):
+            shutil.copy(source, folder / source.name)
+    return folder
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
