@@ -44,6 +44,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -222,12 +223,13 @@ def _export_server(
             if status == "indexed"
         )
         if before == after and whole:
-            documents: dict[str, int] = {}
-            for status, _chunks in before.values():
-                documents[status] = documents.get(status, 0) + 1
-            return store.collection, documents, sum(per_document.values())
+            documents = Counter(status for status, _chunks in before.values())
+            return store.collection, dict(documents), sum(per_document.values())
         for entry in list(staging.iterdir()):  # begin again from an empty staging folder
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     raise BackupError(
         f"The server's collection did not match the registry in {EXPORT_ATTEMPTS} attempts: "
         "documents changed during the export (another replica or worker writing), or chunks of "

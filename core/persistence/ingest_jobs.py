@@ -222,9 +222,9 @@ class IngestJobRepository(Repository):
         """
         select = CLAIMABLE.format(order=INSERTION_ORDER[self._dialect])
         select += CLAIM_LOCK[self._dialect]
-        # PostgreSQL: the row lock is all a claim needs (not the registry-wide write lock).
-        transaction = self._transaction() if self._dialect == "sqlite" else self._locked()
-        with transaction as statements:
+        # SQLite: the write lock at once; PostgreSQL: the row lock is all a claim needs (not the
+        # registry-wide write lock).
+        with self._transaction(immediate=self._dialect == "sqlite") as statements:
             row = statements.execute(select, (now,)).mappings().fetchone()
             if row is None:
                 return None

@@ -22,6 +22,7 @@ KEYWORD_FIELDS = (
 INTEGER_FIELDS = ("year",)
 # Below this size (KB of vectors) a segment is searched without its graph (Qdrant's default).
 FULL_SCAN_THRESHOLD_KB = 10_000
+_DEFAULTS = StoreSettings()  # what a layout takes when it is not given the settings
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,10 @@ class CollectionLayout:
     shards: int = 1
     replication_factor: int = 1
     write_consistency_factor: int = 1
-    hnsw_m: int = StoreSettings().hnsw_m
-    hnsw_ef_construct: int = StoreSettings().hnsw_ef_construct
-    int8: bool = StoreSettings().quantization == "int8"  # an int8 copy of the dense vectors
-    oversampling: float = StoreSettings().oversampling  # rescored candidates per result
+    hnsw_m: int = _DEFAULTS.hnsw_m
+    hnsw_ef_construct: int = _DEFAULTS.hnsw_ef_construct
+    int8: bool = _DEFAULTS.quantization == "int8"  # an int8 copy of the dense vectors
+    oversampling: float = _DEFAULTS.oversampling  # rescored candidates per result
 
     @classmethod
     def of(cls, store: StoreSettings) -> CollectionLayout:

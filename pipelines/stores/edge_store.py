@@ -87,6 +87,8 @@ class EdgeChunkStore:
         (its HNSW graph) is for a new one."""
         self.path = path
         self.layout = layout
+        rescored = edge.QuantizationSearchParams(rescore=True, oversampling=layout.oversampling)
+        self._rescored = edge.SearchParams(quantization=rescored)  # every dense search's
         self._shard: edge.EdgeShard | None = None
         self._lock = threading.Lock()
         if load and (path / "edge_config.json").exists():
@@ -173,12 +175,8 @@ class EdgeChunkStore:
         self, vector: list[float], conditions: list[Condition], limit: int
     ) -> list[ScoredChunk]:
         """Nearest chunks by cosine similarity."""
-        rescored = edge.QuantizationSearchParams(
-            rescore=True, oversampling=self.layout.oversampling
-        )
-        params = edge.SearchParams(quantization=rescored)
         query = edge.Query.Nearest(vector, using=DENSE_VECTOR)
-        return self._query(query, conditions, limit, params)
+        return self._query(query, conditions, limit, self._rescored)
 
     def query_sparse(
         self, indices: list[int], values: list[float], conditions: list[Condition], limit: int
